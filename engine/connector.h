@@ -1,0 +1,60 @@
+/* Sources and sinks. A connector is a table of functions plus an option
+ * table (the same eddy_option rows operators use). The file, generator and
+ * console connectors live in connectors/; Kafka slots in the same way.
+ *
+ * Threads: open/close run on the main thread at start/stop; poll, write and
+ * flush run on the processing thread that owns the source or sink.
+ * Ownership: the connector owns its `self`; batches passed to write() belong
+ * to the runtime and are valid only during the call. */
+#ifndef EDDY_CONNECTOR_H
+#define EDDY_CONNECTOR_H
+#include <stdint.h>
+
+#include "batch.h"
+#include "eddy/operator.h"
+#include "metrics.h"
+
+typedef struct eddy_source_ops {
+    const char *type;    /* "file", "generator", ... (the `type:` key) */
+    const char *summary; /* one line for docs */
+    const eddy_option *options;
+
+    /* `name` is the source's configured name (used as the records' topic
+     * when the connector has none of its own). 0 or <0 with err filled. */
+    int (*open)(const eddy_opts *opts, const char *name, void **self, char *err, size_t errlen);
+    /* Number of partitions this source delivers (fixed for files/generator). */
+    int32_t (*partitions)(void *self);
+    /* Appends up to `max` records to b, all from one partition (set
+     * b->partition and each record's partition/offset/topic). Records that
+     * fail to decode are appended too, marked EDDY_REC_ERROR. Returns the
+     * count appended (>0), 0 when nothing is available within timeout_ms,
+     * EDDY_EEOF when a bounded source is finished, or <0 on a fatal error
+     * (reason in err). */
+    int (*poll)(void *self, eddy_batch *b, uint32_t max, int timeout_ms, char *err,
+                size_t errlen);
+    /* Optional: everything up to and including offset is fully processed. */
+    int (*commit)(void *self, int32_t partition, int64_t offset);
+    void (*close)(void *self);
+} eddy_source_ops;
+
+typedef struct eddy_sink_ops {
+    const char *type;
+    const char *summary;
+    const eddy_option *options;
+
+    int (*open)(const eddy_opts *opts, const char *name, void **self, char *err, size_t errlen);
+    /* Writes every record of b that is not DROPPED. Records flagged
+     * EDDY_REC_ERROR reach only dead-letter sinks; they carry err_reason,
+     * err_step, source coordinates and raw payload. 0 or <0 with err. */
+    int (*write)(void *self, const eddy_batch *b, char *err, size_t errlen);
+    int (*flush)(void *self);
+    void (*close)(void *self);
+} eddy_sink_ops;
+
+/* Registry of built-in connectors (connectors/registry.c). */
+const eddy_source_ops *eddy_source_find(const char *type);
+const eddy_sink_ops *eddy_sink_find(const char *type);
+const eddy_source_ops *const *eddy_sources_all(void); /* NULL-terminated */
+const eddy_sink_ops *const *eddy_sinks_all(void);
+
+#endif

@@ -1,0 +1,23 @@
+#include "error.h"
+
+const char *eddy_strerror(int err)
+{
+    switch (err) {
+    case 0: return "success";
+#define EDDY_ERR_MSG_(name, val, msg) case val: return msg;
+        EDDY_ERRNO_MAP(EDDY_ERR_MSG_)
+#undef EDDY_ERR_MSG_
+    }
+    return "unknown error";
+}
+
+const char *eddy_err_name(int err)
+{
+    switch (err) {
+    case 0: return "OK";
+#define EDDY_ERR_NAME_(name, val, msg) case val: return "E" #name;
+        EDDY_ERRNO_MAP(EDDY_ERR_NAME_)
+#undef EDDY_ERR_NAME_
+    }
+    return "EUNKNOWN";
+}

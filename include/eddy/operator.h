@@ -1,0 +1,299 @@
+/*
+ * eddy operator plugin ABI, version 1.
+ *
+ * This is the only header an operator author includes. A plugin links against
+ * nothing of the engine: everything it needs from the host arrives through the
+ * eddy_host function table passed to create().
+ *
+ * Versioning rules (see docs/ARCHITECTURE.md, "Plugin ABI"):
+ *  - EDDY_ABI_MAJOR changes only when an existing field changes meaning or moves.
+ *    The host refuses a plugin of another major.
+ *  - EDDY_ABI_MINOR grows when fields are appended to eddy_host,
+ *    eddy_op_descriptor or eddy_plugin. Appending never moves existing fields, so
+ *    a plugin built against an older minor keeps loading: the host reads only the
+ *    first `struct_size` bytes of a plugin's structs, and a plugin tests
+ *    EDDY_HOST_HAS() before calling a host function newer than its host.
+ *  - Every struct crossing the boundary starts with its size.
+ *
+ * Ownership: the host owns batches, records and everything they point to; such
+ * memory is valid only for the duration of the call that received it. Copy what
+ * you keep. The plugin owns its state pointer (returned by create, freed by
+ * destroy) and the descriptor tables, which must be static.
+ */
+#ifndef EDDY_OPERATOR_H
+#define EDDY_OPERATOR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define EDDY_ABI_MAJOR 1
+#define EDDY_ABI_MINOR 0
+/* "EDDYOPV1": first 8 bytes of every eddy_plugin. */
+#define EDDY_PLUGIN_MAGIC 0x454444594f505631ULL
+/* Binary compatibility signature: pointer size and byte order must match. */
+#define EDDY_ABI_SIGNATURE \
+    ((uint32_t)(sizeof(void *) * 16u + (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ ? 1u : 0u)))
+
+#if defined(__GNUC__)
+#define EDDY_EXPORT __attribute__((visibility("default")))
+#define EDDY_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define EDDY_EXPORT
+#define EDDY_PRINTF(a, b)
+#endif
+
+/* ---- values ------------------------------------------------------------ */
+
+/* An interned field name. 0 is "no symbol". Symbols are process-wide and
+ * never freed, so an operator may keep them across calls. */
+typedef uint32_t eddy_sym;
+
+typedef enum eddy_type {
+    EDDY_NULL = 0,
+    EDDY_BOOL = 1,
+    EDDY_INT = 2,    /* int64 */
+    EDDY_DOUBLE = 3,
+    EDDY_STRING = 4, /* UTF-8, not NUL-terminated: use len */
+    EDDY_BYTES = 5,
+    EDDY_ARRAY = 6,  /* len items in u.items */
+    EDDY_MAP = 7     /* len pairs in u.kvs (keys are strings) */
+} eddy_type;
+
+struct eddy_kv;
+
+/* A typed value, 16 bytes. Pointers inside refer to batch memory. */
+typedef struct eddy_value {
+    uint8_t type; /* eddy_type */
+    uint8_t reserved_[3];
+    uint32_t len;
+    union {
+        int64_t i;
+        double d;
+        int b;
+        const char *s;
+        const uint8_t *bytes;
+        const struct eddy_value *items;
+        const struct eddy_kv *kvs;
+    } u;
+} eddy_value;
+
+typedef struct eddy_kv {
+    eddy_value key;
+    eddy_value val;
+} eddy_kv;
+
+/* A top-level record field. */
+typedef struct eddy_field {
+    eddy_sym name;
+    uint32_t reserved_;
+    eddy_value v;
+} eddy_field;
+
+/* ---- opaque handles ---------------------------------------------------- */
+
+typedef struct eddy_batch eddy_batch;   /* records of one partition, in order */
+typedef struct eddy_record eddy_record; /* one event */
+typedef struct eddy_ctx eddy_ctx;       /* one operator instance's view of the host */
+typedef struct eddy_opts eddy_opts;     /* parsed, validated options */
+typedef struct eddy_metric eddy_metric; /* a counter or gauge owned by the host */
+
+typedef enum eddy_log_level {
+    EDDY_LOG_ERROR = 0,
+    EDDY_LOG_WARN = 1,
+    EDDY_LOG_INFO = 2,
+    EDDY_LOG_DEBUG = 3
+} eddy_log_level;
+
+typedef enum eddy_metric_kind { EDDY_METRIC_COUNTER = 0, EDDY_METRIC_GAUGE = 1 } eddy_metric_kind;
+
+/* ---- options ----------------------------------------------------------- */
+
+typedef enum eddy_opt_type {
+    EDDY_OPT_BOOL = 1,
+    EDDY_OPT_INT = 2,
+    EDDY_OPT_DOUBLE = 3,
+    EDDY_OPT_STRING = 4,
+    EDDY_OPT_DURATION = 5, /* "500ms", "5m", "7d"; read as int milliseconds */
+    EDDY_OPT_SIZE = 6,     /* "64MiB", "10kB"; read as int bytes */
+    EDDY_OPT_ENUM = 7,     /* one of enum_values ("a|b|c"); read as string */
+    EDDY_OPT_FIELD = 8,    /* a record field name; read as string */
+    EDDY_OPT_EXPR = 9,     /* an expression (docs/EXPRESSIONS.md); read as string */
+    EDDY_OPT_LIST = 10,    /* sequence of strings */
+    EDDY_OPT_MAP = 11      /* mapping of string to string, order kept */
+} eddy_opt_type;
+
+#define EDDY_OPT_REQUIRED 0x1u /* no default: the key must be given */
+#define EDDY_OPT_SECRET 0x2u   /* never logged, never shown by describe */
+
+/* One row of an operator's option table. The table drives parsing,
+ * validation, defaults, `eddy describe` and docs/CONFIG.md. A table ends
+ * with a row whose name is NULL. */
+typedef struct eddy_option {
+    const char *name;
+    eddy_opt_type type;
+    const char *default_value; /* as it would be written in YAML; NULL = none */
+    double min, max;           /* inclusive range for numbers; min > max = no range */
+    const char *enum_values;   /* "a|b|c" for EDDY_OPT_ENUM */
+    uint32_t flags;            /* EDDY_OPT_REQUIRED, EDDY_OPT_SECRET */
+    const char *description;
+} eddy_option;
+
+#define EDDY_NO_RANGE 1.0, 0.0
+
+/* ---- host function table ----------------------------------------------- */
+
+/* True when the host provides `fn` (it was added in a minor the host has). */
+#define EDDY_HOST_HAS(host, fn) \
+    ((host)->struct_size >= offsetof(eddy_host, fn) + sizeof((host)->fn) && (host)->fn != NULL)
+
+typedef struct eddy_host {
+    uint32_t struct_size; /* sizeof(eddy_host) in the host */
+    uint16_t abi_major;
+    uint16_t abi_minor;
+
+    /* -- since 1.0: memory. alloc/free are the host's tracked heap;
+     *    batch_alloc lives as long as the batch (no free). */
+    void *(*alloc)(size_t size);
+    void *(*realloc)(void *ptr, size_t size);
+    void (*free)(void *ptr);
+    void *(*batch_alloc)(eddy_batch *b, size_t size);
+
+    /* -- since 1.0: logging, structured by the host (step, partition added). */
+    void (*log)(eddy_ctx *ctx, eddy_log_level level, const char *fmt, ...) EDDY_PRINTF(3, 4);
+
+    /* -- since 1.0: symbols (thread-safe). */
+    eddy_sym (*intern)(const char *name, size_t len);
+    const char *(*sym_name)(eddy_sym sym);
+
+    /* -- since 1.0: batches and records. */
+    uint32_t (*batch_count)(const eddy_batch *b);
+    eddy_record *(*batch_get)(eddy_batch *b, uint32_t i);
+    eddy_record *(*batch_append)(eddy_batch *b); /* new empty record, NULL on memory limit */
+    void (*batch_drop)(eddy_batch *b, uint32_t i); /* removed when process() returns */
+    int32_t (*batch_partition)(const eddy_batch *b);
+
+    int64_t (*record_time)(const eddy_record *r); /* event time, ms since epoch */
+    void (*record_set_time)(eddy_record *r, int64_t ts_ms);
+    const eddy_value *(*record_key)(const eddy_record *r);
+    void (*record_set_key)(eddy_record *r, const eddy_value *key);
+    /* NULL when the record has no such field. */
+    const eddy_value *(*record_get)(const eddy_record *r, eddy_sym name);
+    /* Adds or replaces. The value's memory must outlive the batch: use
+     * batch_string / batch_alloc for anything built on the fly. 0 or <0. */
+    int (*record_set)(eddy_batch *b, eddy_record *r, eddy_sym name, const eddy_value *v);
+    int (*record_remove)(eddy_record *r, eddy_sym name);
+    const eddy_field *(*record_fields)(const eddy_record *r, uint32_t *count);
+    void (*record_source)(const eddy_record *r, const char **topic, int32_t *partition,
+                          int64_t *offset);
+    eddy_value (*batch_string)(eddy_batch *b, const char *s, size_t len);
+    /* Copies every field, key, time and source of `src` into `dst`. */
+    int (*record_copy)(eddy_batch *dst_batch, eddy_record *dst, const eddy_record *src);
+
+    /* -- since 1.0: output. emit_batch gives a fresh empty batch; emit passes
+     *    it to the next steps and takes it back. reject sends one record to the
+     *    dead-letter output with the reason (it is never dropped silently). */
+    eddy_batch *(*emit_batch)(eddy_ctx *ctx);
+    int (*emit)(eddy_ctx *ctx, eddy_batch *b);
+    int (*reject)(eddy_ctx *ctx, eddy_batch *b, uint32_t i, const char *reason);
+
+    /* -- since 1.0: timers. on_timer(id) is called once the event-time
+     *    watermark (event_time=1) or the wall clock (0) reaches at_ms. */
+    int (*timer_set)(eddy_ctx *ctx, uint64_t id, int64_t at_ms, int event_time);
+    int (*timer_cancel)(eddy_ctx *ctx, uint64_t id);
+    int64_t (*now_ms)(void);
+
+    /* -- since 1.0: metrics, exported on /metrics with pipeline/step labels. */
+    eddy_metric *(*metric)(eddy_ctx *ctx, const char *name, const char *help,
+                           eddy_metric_kind kind);
+    void (*metric_add)(eddy_metric *m, double v);
+    void (*metric_set)(eddy_metric *m, double v);
+
+    /* -- since 1.0: options (names from the operator's table). */
+    int (*opt_bool)(const eddy_opts *o, const char *name);
+    int64_t (*opt_int)(const eddy_opts *o, const char *name); /* also duration, size */
+    double (*opt_double)(const eddy_opts *o, const char *name);
+    const char *(*opt_str)(const eddy_opts *o, const char *name); /* NULL if unset */
+    uint32_t (*opt_count)(const eddy_opts *o, const char *name);  /* list / map length */
+    const char *(*opt_item)(const eddy_opts *o, const char *name, uint32_t i); /* list item, map value */
+    const char *(*opt_key)(const eddy_opts *o, const char *name, uint32_t i);  /* map key */
+
+    /* -- since 1.0: context. */
+    const char *(*ctx_pipeline)(const eddy_ctx *ctx);
+    const char *(*ctx_step)(const eddy_ctx *ctx);
+    int32_t (*ctx_partition)(const eddy_ctx *ctx);
+
+    /* New functions are appended here, with the minor that added them. */
+} eddy_host;
+
+/* ---- operator descriptor ----------------------------------------------- */
+
+/* Return codes of process / on_watermark / on_timer. */
+#define EDDY_FORWARD 0  /* pass the (possibly modified) input batch on */
+#define EDDY_CONSUMED 1 /* the input goes no further (outputs, if any, were emitted) */
+/* any negative value: the operator failed on this batch; the host sends its
+ * records to the dead-letter output with the message logged by the operator. */
+
+typedef struct eddy_op_descriptor {
+    uint32_t struct_size; /* sizeof(eddy_op_descriptor) as the plugin saw it */
+    uint32_t reserved_;
+    const char *name;        /* the step key in YAML, e.g. "filter" */
+    const char *version;     /* the operator's own version, e.g. "1.2.0" */
+    const char *summary;     /* one line for `eddy operators` */
+    const eddy_option *options; /* NULL-name terminated */
+
+    /* Returns the operator state, or NULL with a reason in err. Called once
+     * per (step, partition). `host` stays valid until destroy. */
+    void *(*create)(const eddy_host *host, eddy_ctx *ctx, const eddy_opts *opts, char *err,
+                    size_t errlen);
+    int (*process)(void *state, eddy_ctx *ctx, eddy_batch *in);
+    /* Optional (NULL): watermark advanced to wm_ms; timers. */
+    int (*on_watermark)(void *state, eddy_ctx *ctx, int64_t wm_ms);
+    int (*on_timer)(void *state, eddy_ctx *ctx, uint64_t id, int64_t at_ms);
+    /* Optional: state as versioned bytes. snapshot sets *data to memory from
+     * host->alloc (the host frees it) and returns the state encoding version
+     * (>0), or 0 for "no state", or <0 on error. restore gets that version. */
+    int (*snapshot)(void *state, eddy_ctx *ctx, void **data, size_t *len);
+    int (*restore)(void *state, eddy_ctx *ctx, int version, const void *data, size_t len);
+    void (*destroy)(void *state);
+} eddy_op_descriptor;
+
+/* What a plugin .so returns from eddy_plugin_entry(). */
+typedef struct eddy_plugin {
+    uint64_t magic;       /* EDDY_PLUGIN_MAGIC */
+    uint16_t abi_major;   /* EDDY_ABI_MAJOR the plugin was built with */
+    uint16_t abi_minor;   /* EDDY_ABI_MINOR the plugin was built with */
+    uint32_t struct_size; /* sizeof(eddy_plugin) */
+    uint32_t signature;   /* EDDY_ABI_SIGNATURE */
+    uint32_t n_operators;
+    const eddy_op_descriptor *const *operators;
+} eddy_plugin;
+
+/* The one symbol a plugin exports. */
+#define EDDY_PLUGIN_ENTRY_SYMBOL "eddy_plugin_entry"
+typedef const eddy_plugin *(*eddy_plugin_entry_fn)(void);
+
+/* Declares the plugin's entry point from an array of descriptors. */
+#define EDDY_PLUGIN_DEFINE(...)                                                          \
+    static const eddy_op_descriptor *const eddy_plugin_ops_[] = {__VA_ARGS__};          \
+    EDDY_EXPORT const eddy_plugin *eddy_plugin_entry(void);                             \
+    EDDY_EXPORT const eddy_plugin *eddy_plugin_entry(void)                              \
+    {                                                                                    \
+        static eddy_plugin p;                                                            \
+        p.magic = EDDY_PLUGIN_MAGIC;                                                     \
+        p.abi_major = EDDY_ABI_MAJOR;                                                    \
+        p.abi_minor = EDDY_ABI_MINOR;                                                    \
+        p.struct_size = (uint32_t)sizeof(eddy_plugin);                                   \
+        p.signature = EDDY_ABI_SIGNATURE;                                                \
+        p.n_operators = (uint32_t)(sizeof(eddy_plugin_ops_) / sizeof(eddy_plugin_ops_[0])); \
+        p.operators = eddy_plugin_ops_;                                                  \
+        return &p;                                                                       \
+    }
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* EDDY_OPERATOR_H */
