@@ -231,6 +231,10 @@ typedef struct eddy_host {
 
 /* ---- operator descriptor ----------------------------------------------- */
 
+/* The watermark passed to on_watermark when a bounded input has ended:
+ * every window may close. */
+#define EDDY_WATERMARK_END INT64_MAX
+
 /* Return codes of process / on_watermark / on_timer. */
 #define EDDY_FORWARD 0  /* pass the (possibly modified) input batch on */
 #define EDDY_CONSUMED 1 /* the input goes no further (outputs, if any, were emitted) */

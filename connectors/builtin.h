@@ -1,0 +1,11 @@
+/* The built-in connectors, gathered by registry.c. */
+#ifndef EDDY_CONN_BUILTIN_H
+#define EDDY_CONN_BUILTIN_H
+#include "connector.h"
+
+extern const eddy_source_ops eddy_file_source;
+extern const eddy_source_ops eddy_generator_source;
+extern const eddy_sink_ops eddy_file_sink;
+extern const eddy_sink_ops eddy_console_sink;
+
+#endif

@@ -1,0 +1,73 @@
+/* Execution internals shared by exec.c (dispatch), host.c (the host table)
+ * and worker threads. Not part of any public interface. */
+#ifndef EDDY_EXEC_H
+#define EDDY_EXEC_H
+#include "runtime.h"
+
+typedef struct rt_timer {
+    uint64_t id;
+    int64_t at;
+    int event_time;
+} rt_timer;
+
+typedef struct rt_task rt_task;
+typedef struct rt_thread rt_thread;
+
+/* One operator instance: a step of a pipeline for one partition. */
+struct eddy_ctx {
+    eddy_runtime *rt;
+    rt_thread *th;  /* NULL for a validation probe */
+    rt_task *task;  /* NULL for a validation probe */
+    rt_pipeline *p;
+    rt_step *st;
+    int step;
+    int32_t partition;
+    void *state;
+    rt_timer *timers;
+    uint32_t ntimers, cap;
+    eddy_batch *cur; /* the batch being processed (for reject) */
+};
+
+struct rt_task {
+    int source;
+    int32_t partition;
+    eddy_ctx **inst; /* [pipeline][step] flattened: inst[p->base + s] */
+    int64_t max_ts;
+    int64_t watermark;
+    int64_t last_offset;
+};
+
+struct rt_thread {
+    eddy_runtime *rt;
+    int idx;
+    pthread_t tid;
+    int started;
+    int *sources;
+    int nsources;
+    rt_task **tasks;
+    int ntasks;
+    eddy_batch *pool;    /* free batches */
+    int pool_size;
+    eddy_batch **dl;     /* pending dead letters, one batch per sink in rt->sinks */
+    int64_t last_flush_ms;
+    char err[512];
+};
+
+extern const eddy_host eddy_host_table;
+
+/* Creates and destroys one instance of the step's operator. */
+int eddy_exec_probe_operator(eddy_runtime *rt, rt_pipeline *p, rt_step *st, char *err, size_t errlen);
+
+eddy_batch *eddy_exec_batch_get(rt_thread *th);
+void eddy_exec_batch_put(rt_thread *th, eddy_batch *b);
+/* Runs b through everything after `step` (-1: the pipeline input). Takes b. */
+void eddy_exec_after(rt_thread *th, rt_task *t, rt_pipeline *p, int step, eddy_batch *b);
+/* Sends a copy of record i of b to the dead-letter output for pipeline p
+ * (or the source's), marked with the reason and step. */
+void eddy_exec_dead_letter(rt_thread *th, rt_pipeline *p, rt_source *src, const eddy_batch *b,
+                           uint32_t i, const char *step, const char *reason);
+/* The processing thread's main function. */
+void *eddy_exec_thread_main(void *arg);
+int64_t eddy_now_ms(void);
+
+#endif

@@ -1,0 +1,103 @@
+/* Internals shared by the codecs in engine/format/. Not part of the engine
+ * interface: codec.h is. Owner of every struct here: the eddy_codec that
+ * embeds it (one thread at a time). */
+#ifndef EDDY_FORMAT_INT_H
+#define EDDY_FORMAT_INT_H
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "batch.h"
+#include "buf.h"
+#include "codec.h"
+#include "sym.h"
+
+#define EDDY_FMT_DEFAULT_DEPTH 64u
+/* Decoders recurse once per nesting level; this bounds the C stack. */
+#define EDDY_FMT_MAX_DEPTH 1024u
+
+/* A growable stack of fixed-size items (fields, values, kvs) collected while
+ * a container is open; its length is known only at the closing bracket, when
+ * the items move into the arena in one allocation. Reused across records, so
+ * it stops allocating once it has seen the largest record. */
+typedef struct eddy_scratch {
+    uint8_t *data;
+    size_t len, cap;
+} eddy_scratch;
+
+static inline void *eddy_scratch_push(eddy_scratch *s, size_t size)
+{
+    if (s->cap - s->len < size) {
+        size_t cap = s->cap ? s->cap * 2 : 4096;
+        while (cap - s->len < size)
+            cap *= 2;
+        uint8_t *p = realloc(s->data, cap);
+        if (!p)
+            return NULL;
+        s->data = p;
+        s->cap = cap;
+    }
+    void *p = s->data + s->len;
+    s->len += size;
+    return p;
+}
+
+/* JSON decoder state (json_decode.c). */
+typedef struct eddy_json_dec {
+    eddy_scratch stack;
+    eddy_symcache syms;
+    uint32_t max_depth;
+} eddy_json_dec;
+
+void eddy_json_dec_init(eddy_json_dec *d, uint32_t max_depth);
+void eddy_json_dec_free(eddy_json_dec *d);
+/* Fields of the top-level object go into r. 0, or EDDY_EPARSE with the reason
+ * and offset in reason/errlen/*off (r's fields untouched), or EDDY_ENOMEM. */
+int eddy_json_parse(eddy_json_dec *d, eddy_batch *b, eddy_record *r, const uint8_t *p, size_t len,
+                    char *reason, size_t reasonlen, uint64_t *off);
+int eddy_json_decode(eddy_codec *c, eddy_batch *b, eddy_record *r, const void *buf, size_t len);
+int eddy_json_encode(eddy_codec *c, const eddy_record *r, eddy_buf *out, char *err, size_t errlen);
+
+/* msgpack (msgpack_codec.c). */
+typedef struct eddy_msgpack_state eddy_msgpack_state;
+int eddy_msgpack_new(eddy_msgpack_state **out, uint32_t max_depth, char *err, size_t errlen);
+void eddy_msgpack_free(eddy_msgpack_state *s);
+int eddy_msgpack_decode(eddy_msgpack_state *s, eddy_batch *b, eddy_record *r, const void *buf,
+                        size_t len);
+int eddy_msgpack_encode(eddy_msgpack_state *s, const eddy_record *r, eddy_buf *out, char *err,
+                        size_t errlen);
+/* Where a msgpack payload goes wrong, for error messages (msgpack_locate.c). */
+typedef enum { EDDY_MP_OK, EDDY_MP_TRUNCATED, EDDY_MP_BADBYTE, EDDY_MP_DEEP } eddy_mp_status;
+eddy_mp_status eddy_mp_skip(const uint8_t *p, size_t len, size_t *pos, uint32_t depth,
+                            uint32_t max_depth, size_t *where);
+
+/* Avro (avro_codec.c). */
+typedef struct eddy_avro_state eddy_avro_state;
+int eddy_avro_new(const eddy_codec_conf *conf, uint32_t max_depth, eddy_avro_state **out,
+                  char *err, size_t errlen);
+void eddy_avro_free(eddy_avro_state *s);
+int eddy_avro_decode(eddy_avro_state *s, eddy_batch *b, eddy_record *r, const void *buf,
+                     size_t len);
+int eddy_avro_encode(eddy_avro_state *s, const eddy_record *r, eddy_buf *out, char *err,
+                     size_t errlen);
+
+/* Bytes and JSON text helpers (json_encode.c). */
+int eddy_json_put_double(eddy_buf *out, double d);
+int eddy_buf_base64(eddy_buf *out, const uint8_t *p, size_t len);
+/* Length of the valid UTF-8 prefix of p (== len when all of it is valid). */
+size_t eddy_utf8_valid_prefix(const uint8_t *p, size_t len);
+
+/* Marks r failed: keeps the raw payload, drops partial fields. Returns
+ * EDDY_EPARSE. */
+int eddy_fmt_fail(eddy_batch *b, eddy_record *r, const void *raw, size_t len, uint64_t off,
+                  const char *reason);
+
+struct eddy_codec {
+    eddy_format format;
+    uint32_t max_depth;
+    eddy_json_dec json;
+    eddy_msgpack_state *mp;
+    eddy_avro_state *avro;
+};
+
+#endif

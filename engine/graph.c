@@ -1,0 +1,708 @@
+/* Config -> pipeline graph. Every reference is resolved and checked here so
+ * that `eddy validate` catches what `eddy run` would trip over. */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "exec.h"
+#include "runtime.h"
+#include "sym.h"
+
+const eddy_option eddy_worker_options[] = {
+    {"name", EDDY_OPT_STRING, "eddy", EDDY_NO_RANGE, NULL, 0,
+     "Worker name, used in logs, metrics and alerts."},
+    {"threads", EDDY_OPT_INT, "1", 1, 64, NULL, 0,
+     "Processing threads. Each source is owned by one thread; sources are spread over them."},
+    {"batch_size", EDDY_OPT_INT, "1024", 1, 1000000, NULL, 0,
+     "Maximum records a source hands to the pipelines at once."},
+    {"batch_memory", EDDY_OPT_SIZE, "64MiB", 65536, 17179869184.0, NULL, 0,
+     "Maximum arena memory of one batch; a record that does not fit is a dead letter."},
+    {"plugin_dirs", EDDY_OPT_LIST, NULL, EDDY_NO_RANGE, NULL, 0,
+     "Directories whose *.so operator plugins are loaded. Plugins load from these only."},
+    {"exit_on_eof", EDDY_OPT_BOOL, "true", EDDY_NO_RANGE, NULL, 0,
+     "Exit once every source has ended (files, bounded generators)."},
+    {"flush_interval", EDDY_OPT_DURATION, "200ms", 1, 3600000, NULL, 0,
+     "How often sinks are flushed while input is idle."},
+    {"shutdown_timeout", EDDY_OPT_DURATION, "30s", 0, 86400000, NULL, 0,
+     "On SIGTERM, how long draining may take before eddy exits anyway (exit code 1)."},
+    {NULL, 0, NULL, 0, 0, NULL, 0, NULL},
+};
+
+const eddy_option eddy_admin_options[] = {
+    {"enabled", EDDY_OPT_BOOL, "true", EDDY_NO_RANGE, NULL, 0, "Serve the admin HTTP endpoints."},
+    {"listen", EDDY_OPT_STRING, "127.0.0.1:9464", EDDY_NO_RANGE, NULL, 0,
+     "host:port of /healthz, /readyz, /metrics and /v1/... (port 0: any free port)."},
+    {NULL, 0, NULL, 0, 0, NULL, 0, NULL},
+};
+
+const eddy_option eddy_log_options[] = {
+    {"level", EDDY_OPT_ENUM, "info", EDDY_NO_RANGE, "error|warn|info|debug", 0, "Lowest level logged."},
+    {"format", EDDY_OPT_ENUM, "logfmt", EDDY_NO_RANGE, "logfmt|json", 0,
+     "Log line format: logfmt or JSON lines, on stderr."},
+    {NULL, 0, NULL, 0, 0, NULL, 0, NULL},
+};
+
+const eddy_option eddy_source_common_options[] = {
+    {"name", EDDY_OPT_STRING, NULL, EDDY_NO_RANGE, NULL, EDDY_OPT_REQUIRED,
+     "Source name; pipelines name it in `from`."},
+    {"type", EDDY_OPT_STRING, NULL, EDDY_NO_RANGE, NULL, EDDY_OPT_REQUIRED,
+     "Connector type (see Sources)."},
+    {"key", EDDY_OPT_FIELD, NULL, EDDY_NO_RANGE, NULL, 0,
+     "Field whose value becomes the record key (state, partitioning)."},
+    {NULL, 0, NULL, 0, 0, NULL, 0, NULL},
+};
+
+const eddy_option eddy_timestamp_options[] = {
+    {"field", EDDY_OPT_FIELD, NULL, EDDY_NO_RANGE, NULL, EDDY_OPT_REQUIRED,
+     "Field holding the event time. A record without it is a dead letter."},
+    {"unit", EDDY_OPT_ENUM, "ms", EDDY_NO_RANGE, "ms|s|us|ns|iso8601", 0,
+     "Unit of a numeric field, or iso8601 for strings like 2026-01-01T00:00:00.5Z."},
+    {NULL, 0, NULL, 0, 0, NULL, 0, NULL},
+};
+
+const eddy_option eddy_watermark_options[] = {
+    {"max_out_of_order", EDDY_OPT_DURATION, "0ms", 0, 31536000000.0, NULL, 0,
+     "Watermark = highest event time seen minus this."},
+    {NULL, 0, NULL, 0, 0, NULL, 0, NULL},
+};
+
+const eddy_option eddy_pipeline_options[] = {
+    {"name", EDDY_OPT_STRING, NULL, EDDY_NO_RANGE, NULL, EDDY_OPT_REQUIRED, "Pipeline name."},
+    {"from", EDDY_OPT_STRING, NULL, EDDY_NO_RANGE, NULL, EDDY_OPT_REQUIRED,
+     "A source, or another pipeline whose output stream this one reads in process."},
+    {"output", EDDY_OPT_STRING, NULL, EDDY_NO_RANGE, NULL, 0,
+     "Step whose output is this pipeline's stream (default: the last step)."},
+    {NULL, 0, NULL, 0, 0, NULL, 0, NULL},
+};
+
+static const char *const top_keys[] = {"worker", "sources", "pipelines", NULL};
+
+static char *xstrdup(const char *s)
+{
+    char *p = strdup(s ? s : "");
+    if (!p)
+        abort(); /* start-up only: nothing sensible to do without memory */
+    return p;
+}
+
+static void *xcalloc(size_t n, size_t size)
+{
+    void *p = calloc(n ? n : 1, size);
+    if (!p)
+        abort();
+    return p;
+}
+
+static size_t edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 63 || lb > 63)
+        return SIZE_MAX;
+    size_t d[64][64];
+    for (size_t i = 0; i <= la; i++)
+        d[i][0] = i;
+    for (size_t j = 0; j <= lb; j++)
+        d[0][j] = j;
+    for (size_t i = 1; i <= la; i++)
+        for (size_t j = 1; j <= lb; j++) {
+            size_t c = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+            if (d[i - 1][j] + 1 < c)
+                c = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < c)
+                c = d[i][j - 1] + 1;
+            d[i][j] = c;
+        }
+    return d[la][lb];
+}
+
+static void where(eddy_cfg *cfg, const eddy_cnode *n, char *buf, size_t len)
+{
+    eddy_cnode_where(cfg, n, buf, len);
+}
+
+static bool check_map(eddy_cfg *cfg, const eddy_cnode *n, const char *path, const char *what)
+{
+    if (n && eddy_cnode_kind_of(n) == EDDY_CNODE_MAP)
+        return true;
+    eddy_cfg_fail(cfg, n, path, "expected %s (a mapping), found %s", what,
+                  n ? eddy_cnode_kind_name(n) : "nothing");
+    return false;
+}
+
+static rt_sink *build_sink(eddy_runtime *rt, const eddy_cnode *n, const char *path,
+                           const char *name, bool dead_letter)
+{
+    eddy_cfg *cfg = rt->cfg;
+    if (!check_map(cfg, n, path, "a sink"))
+        return NULL;
+    const eddy_cnode *tn = eddy_cnode_get(n, "type");
+    const char *type = tn ? eddy_cnode_str(cfg, tn, path) : NULL;
+    if (!type) {
+        eddy_cfg_fail(cfg, tn ? tn : n, path, "a sink needs `type:` (one of the sink types, see `eddy describe --all`)");
+        return NULL;
+    }
+    const eddy_sink_ops *ops = eddy_sink_find(type);
+    if (!ops) {
+        char known[256] = "";
+        const eddy_sink_ops *const *all = eddy_sinks_all();
+        for (size_t i = 0; all[i]; i++)
+            snprintf(known + strlen(known), sizeof known - strlen(known), "%s%s", i ? ", " : "",
+                     all[i]->type);
+        eddy_cfg_fail(cfg, tn, path, "unknown sink type '%s' (known: %s)", type, known);
+        return NULL;
+    }
+    static const char *const skip[] = {"type", "name", "after", NULL};
+    eddy_opts *opts = eddy_opts_parse(cfg, ops->options, n, path, skip);
+    if (!opts)
+        return NULL;
+    rt_sink *s = xcalloc(1, sizeof *s);
+    s->ops = ops;
+    s->opts = opts;
+    s->dead_letter = dead_letter;
+    pthread_mutex_init(&s->mu, NULL);
+    const eddy_cnode *nn = eddy_cnode_get(n, "name");
+    const char *own = nn ? eddy_cnode_str(cfg, nn, path) : NULL;
+    char full[256];
+    snprintf(full, sizeof full, "%s%s%s", name, own ? "." : "", own ? own : "");
+    s->name = xstrdup(full);
+    where(cfg, n, s->where, sizeof s->where);
+    rt->sinks = realloc(rt->sinks, sizeof *rt->sinks * (size_t)(rt->nsinks + 1));
+    if (!rt->sinks)
+        abort();
+    s->idx = rt->nsinks;
+    rt->sinks[rt->nsinks++] = s;
+    eddy_buf lb = {0};
+    eddy_metrics_label(&lb, "sink", s->name);
+    eddy_buf_putc(&lb, '\0');
+    s->m_out = eddy_metrics_get(rt->metrics, "eddy_sink_records_total",
+                                "Records written by a sink", EDDY_METRIC_COUNTER, (char *)lb.data);
+    s->m_err = eddy_metrics_get(rt->metrics, "eddy_sink_errors_total",
+                                "Failed sink writes", EDDY_METRIC_COUNTER, (char *)lb.data);
+    eddy_buf_free(&lb);
+    return s;
+}
+
+static int find_name(char **names, int n, const char *name)
+{
+    for (int i = 0; i < n; i++)
+        if (names[i] && strcmp(names[i], name) == 0)
+            return i;
+    return -1;
+}
+
+static void build_source(eddy_runtime *rt, const eddy_cnode *n, int idx)
+{
+    eddy_cfg *cfg = rt->cfg;
+    char path[64];
+    snprintf(path, sizeof path, "sources[%d]", idx);
+    rt_source *s = &rt->sources[idx];
+    s->ts_field = 0;
+    if (!check_map(cfg, n, path, "a source"))
+        return;
+    const char *const skip_common[] = {"timestamp", "watermark", "dead_letter", NULL};
+    /* Common keys first (name, type, key), connector keys second: the
+     * connector's table must know the common keys as "skip". */
+    const eddy_cnode *tn = eddy_cnode_get(n, "type");
+    const char *type = tn ? eddy_cnode_str(cfg, tn, path) : NULL;
+    const eddy_cnode *nn = eddy_cnode_get(n, "name");
+    const char *name = nn ? eddy_cnode_str(cfg, nn, path) : NULL;
+    s->name = xstrdup(name ? name : "");
+    where(cfg, n, s->where, sizeof s->where);
+    if (!type) {
+        eddy_cfg_fail(cfg, n, path, "missing required key 'type'");
+        return;
+    }
+    s->ops = eddy_source_find(type);
+    if (!s->ops) {
+        char known[256] = "";
+        const eddy_source_ops *const *all = eddy_sources_all();
+        for (size_t i = 0; all[i]; i++)
+            snprintf(known + strlen(known), sizeof known - strlen(known), "%s%s", i ? ", " : "",
+                     all[i]->type);
+        eddy_cfg_fail(cfg, tn, path, "unknown source type '%s' (known: %s)", type, known);
+        return;
+    }
+    /* Validate the union of common and connector keys: each table skips the
+     * other's keys, so an unknown key is reported once. */
+    const char *skip_conn[32];
+    size_t k = 0;
+    for (size_t i = 0; eddy_source_common_options[i].name; i++)
+        skip_conn[k++] = eddy_source_common_options[i].name;
+    for (size_t i = 0; skip_common[i]; i++)
+        skip_conn[k++] = skip_common[i];
+    skip_conn[k] = NULL;
+    const char *skip_c[64];
+    k = 0;
+    for (size_t i = 0; skip_common[i]; i++)
+        skip_c[k++] = skip_common[i];
+    for (size_t i = 0; s->ops->options[i].name && k < 63; i++)
+        skip_c[k++] = s->ops->options[i].name;
+    skip_c[k] = NULL;
+    eddy_opts *common = eddy_opts_parse(cfg, eddy_source_common_options, n, path, skip_c);
+    s->opts = eddy_opts_parse(cfg, s->ops->options, n, path, skip_conn);
+    if (common) {
+        const char *key = eddy_opts_str(common, "key");
+        if (key)
+            s->key_field = eddy_sym_intern(key, strlen(key));
+        eddy_opts_free(common);
+    }
+    char sub[96];
+    const eddy_cnode *ts = eddy_cnode_get(n, "timestamp");
+    if (ts) {
+        snprintf(sub, sizeof sub, "%s.timestamp", path);
+        if (check_map(cfg, ts, sub, "timestamp settings like { field: ts, unit: ms }")) {
+            eddy_opts *o = eddy_opts_parse(cfg, eddy_timestamp_options, ts, sub, NULL);
+            if (o) {
+                const char *f = eddy_opts_str(o, "field");
+                s->ts_field = eddy_sym_intern(f, strlen(f));
+                static const char *const units[] = {"ms", "s", "us", "ns", "iso8601"};
+                const char *u = eddy_opts_str(o, "unit");
+                for (int i = 0; i < 5; i++)
+                    if (strcmp(u, units[i]) == 0)
+                        s->ts_unit = i;
+                eddy_opts_free(o);
+            }
+        }
+    }
+    const eddy_cnode *wm = eddy_cnode_get(n, "watermark");
+    if (wm) {
+        snprintf(sub, sizeof sub, "%s.watermark", path);
+        if (check_map(cfg, wm, sub, "watermark settings like { max_out_of_order: 5s }")) {
+            eddy_opts *o = eddy_opts_parse(cfg, eddy_watermark_options, wm, sub, NULL);
+            if (o) {
+                s->max_out_of_order = eddy_opts_int(o, "max_out_of_order");
+                eddy_opts_free(o);
+            }
+        }
+    }
+    const eddy_cnode *dl = eddy_cnode_get(n, "dead_letter");
+    if (dl) {
+        snprintf(sub, sizeof sub, "%s.dead_letter", path);
+        char nm[160];
+        snprintf(nm, sizeof nm, "%s.dead_letter", s->name);
+        s->dead_letter = build_sink(rt, dl, sub, nm, true);
+    }
+    eddy_buf lb = {0};
+    eddy_metrics_label(&lb, "source", s->name);
+    eddy_buf_putc(&lb, '\0');
+    s->m_in = eddy_metrics_get(rt->metrics, "eddy_source_records_total",
+                               "Records read by a source (good and bad)", EDDY_METRIC_COUNTER,
+                               (char *)lb.data);
+    s->m_err = eddy_metrics_get(rt->metrics, "eddy_source_errors_total",
+                                "Records a source could not decode or stamp", EDDY_METRIC_COUNTER,
+                                (char *)lb.data);
+    s->m_dead = eddy_metrics_get(rt->metrics, "eddy_dead_letters_total",
+                                 "Records sent to a dead-letter output (or logged when none)",
+                                 EDDY_METRIC_COUNTER, (char *)lb.data);
+    eddy_buf_free(&lb);
+}
+
+static const char *suggest_op(const char *name)
+{
+    const char *best = NULL;
+    size_t bd = SIZE_MAX;
+    for (size_t i = 0; i < eddy_ops_count(); i++) {
+        size_t d = edit_distance(name, eddy_ops_at(i)->d.name);
+        if (d < bd) {
+            bd = d;
+            best = eddy_ops_at(i)->d.name;
+        }
+    }
+    return bd <= 2 ? best : NULL;
+}
+
+static void step_metrics(eddy_runtime *rt, rt_pipeline *p, rt_step *st)
+{
+    eddy_buf lb = {0};
+    eddy_metrics_label(&lb, "pipeline", p->name);
+    eddy_metrics_label(&lb, "step", st->name);
+    eddy_buf_putc(&lb, '\0');
+    const char *l = (const char *)lb.data;
+    st->m_in = eddy_metrics_get(rt->metrics, "eddy_step_records_in_total",
+                                "Records into a step", EDDY_METRIC_COUNTER, l);
+    st->m_out = eddy_metrics_get(rt->metrics, "eddy_step_records_out_total",
+                                 "Records out of a step", EDDY_METRIC_COUNTER, l);
+    st->m_err = eddy_metrics_get(rt->metrics, "eddy_step_errors_total",
+                                 "Records a step rejected or failed on", EDDY_METRIC_COUNTER, l);
+    eddy_buf_free(&lb);
+}
+
+static int push_int(int **arr, int *n, int v)
+{
+    int *a = realloc(*arr, sizeof *a * (size_t)(*n + 1));
+    if (!a)
+        abort();
+    a[(*n)++] = v;
+    *arr = a;
+    return 0;
+}
+
+static void build_steps(eddy_runtime *rt, rt_pipeline *p, const eddy_cnode *steps, const char *ppath)
+{
+    eddy_cfg *cfg = rt->cfg;
+    char path[128];
+    snprintf(path, sizeof path, "%s.steps", ppath);
+    if (eddy_cnode_kind_of(steps) != EDDY_CNODE_SEQ) {
+        eddy_cfg_fail(cfg, steps, path, "expected a sequence of steps, found %s",
+                      eddy_cnode_kind_name(steps));
+        return;
+    }
+    p->nsteps = (int)eddy_cnode_seq_len(steps);
+    p->steps = xcalloc((size_t)p->nsteps, sizeof *p->steps);
+    char **names = xcalloc((size_t)p->nsteps, sizeof *names);
+    for (int i = 0; i < p->nsteps; i++) {
+        rt_step *st = &p->steps[i];
+        st->parent = i - 1;
+        const eddy_cnode *sn = eddy_cnode_seq_at(steps, (size_t)i);
+        char spath[160];
+        snprintf(spath, sizeof spath, "%s[%d]", path, i);
+        where(cfg, sn, st->where, sizeof st->where);
+        if (!check_map(cfg, sn, spath, "a step like { filter: { where: ... } }"))
+            continue;
+        const char *opname = NULL, *own = NULL, *after = NULL;
+        const eddy_cnode *opnode = NULL, *after_node = NULL;
+        for (size_t k = 0; k < eddy_cnode_map_len(sn); k++) {
+            eddy_cnode *kn;
+            const char *key = eddy_cnode_map_key(cfg, sn, k, &kn);
+            const eddy_cnode *v = eddy_cnode_map_value(sn, k);
+            if (strcmp(key, "name") == 0) {
+                own = eddy_cnode_str(cfg, v, spath);
+            } else if (strcmp(key, "after") == 0) {
+                after = eddy_cnode_str(cfg, v, spath);
+                after_node = v;
+            } else if (opname) {
+                eddy_cfg_fail(cfg, kn, spath,
+                              "a step has one operator, found '%s' and '%s' (split them into two steps)",
+                              opname, key);
+            } else {
+                opname = key;
+                opnode = v;
+                const eddy_opdef *op = eddy_ops_find(key);
+                if (!op) {
+                    const char *sug = suggest_op(key);
+                    eddy_cfg_fail(cfg, kn, spath, "unknown operator '%s'%s%s%s (see `eddy operators`)",
+                                  key, sug ? "; did you mean '" : "", sug ? sug : "", sug ? "'?" : "");
+                    continue;
+                }
+                st->op = op;
+            }
+        }
+        if (!opname) {
+            eddy_cfg_fail(cfg, sn, spath, "a step needs an operator key (e.g. filter, project)");
+            continue;
+        }
+        char nm[128];
+        if (own)
+            snprintf(nm, sizeof nm, "%s", own);
+        else
+            snprintf(nm, sizeof nm, "%s#%d", opname, i);
+        if (find_name(names, i, nm) >= 0)
+            eddy_cfg_fail(cfg, sn, spath, "step name '%s' is used twice in this pipeline", nm);
+        names[i] = xstrdup(nm);
+        st->name = names[i];
+        if (after) {
+            int a = find_name(names, i, after);
+            if (a < 0 && strcmp(after, "input") != 0)
+                eddy_cfg_fail(cfg, after_node, spath,
+                              "after: '%s' is not an earlier step of this pipeline (or 'input')", after);
+            st->parent = a;
+        }
+        if (st->op) {
+            char opath[200];
+            snprintf(opath, sizeof opath, "%s.%s", spath, opname);
+            if (opnode && eddy_cnode_kind_of(opnode) != EDDY_CNODE_MAP &&
+                eddy_cnode_kind_of(opnode) != EDDY_CNODE_NULL) {
+                eddy_cfg_fail(cfg, opnode, opath, "expected the operator's options (a mapping), found %s",
+                              eddy_cnode_kind_name(opnode));
+            } else {
+                const eddy_cnode *m = eddy_cnode_kind_of(opnode) == EDDY_CNODE_MAP ? opnode : NULL;
+                st->opts = eddy_opts_parse(cfg, st->op->d.options, m, opath, NULL);
+            }
+        }
+        step_metrics(rt, p, st);
+    }
+    free(names); /* the strings are owned by the steps */
+    for (int i = 0; i < p->nsteps; i++) {
+        int parent = p->steps[i].parent;
+        if (parent < 0)
+            push_int(&p->root_children, &p->nroot_children, i);
+        else
+            push_int(&p->steps[parent].children, &p->steps[parent].nchildren, i);
+    }
+}
+
+static void build_pipeline(eddy_runtime *rt, const eddy_cnode *n, int idx, char **names, int nsrc)
+{
+    eddy_cfg *cfg = rt->cfg;
+    rt_pipeline *p = &rt->pipelines[idx];
+    p->from_source = p->from_pipeline = -1;
+    p->output = -1;
+    char path[64];
+    snprintf(path, sizeof path, "pipelines[%d]", idx);
+    if (!check_map(cfg, n, path, "a pipeline"))
+        return;
+    static const char *const skip[] = {"steps", "to", "dead_letter", NULL};
+    eddy_opts *o = eddy_opts_parse(cfg, eddy_pipeline_options, n, path, skip);
+    const eddy_cnode *nn = eddy_cnode_get(n, "name");
+    const char *name = nn ? eddy_cnode_str(cfg, nn, path) : NULL;
+    p->name = xstrdup(name ? name : "");
+    eddy_buf lb = {0};
+    eddy_metrics_label(&lb, "pipeline", p->name);
+    eddy_buf_putc(&lb, '\0');
+    p->m_in = eddy_metrics_get(rt->metrics, "eddy_pipeline_records_in_total",
+                               "Records into a pipeline", EDDY_METRIC_COUNTER, (char *)lb.data);
+    p->m_dead = eddy_metrics_get(rt->metrics, "eddy_pipeline_dead_letters_total",
+                                 "Records operators of a pipeline rejected", EDDY_METRIC_COUNTER,
+                                 (char *)lb.data);
+    static const double bounds[] = {1e-5, 5e-5, 1e-4, 5e-4, 1e-3, 5e-3, 0.01, 0.05, 0.1, 0.5, 1};
+    p->h_latency = eddy_metrics_hist(rt->metrics, "eddy_batch_seconds",
+                                     "Time to run one batch through a pipeline",
+                                     (char *)lb.data, bounds, sizeof bounds / sizeof bounds[0]);
+    eddy_buf_free(&lb);
+    const eddy_cnode *steps = eddy_cnode_get(n, "steps");
+    if (steps && eddy_cnode_kind_of(steps) != EDDY_CNODE_NULL)
+        build_steps(rt, p, steps, path);
+    if (o) {
+        const char *from = eddy_opts_str(o, "from");
+        int i = find_name(names, nsrc, from);
+        if (i >= 0) {
+            p->from_source = i;
+        } else {
+            i = find_name(names + nsrc, rt->npipelines, from);
+            if (i < 0 || i == idx)
+                eddy_cfg_fail(cfg, eddy_cnode_get(n, "from"), path,
+                              i == idx ? "a pipeline cannot read its own output"
+                                       : "from: '%s' is neither a source nor a pipeline", from);
+            else
+                p->from_pipeline = i;
+        }
+        p->output = p->nsteps - 1;
+        const char *out = eddy_opts_str(o, "output");
+        if (out) {
+            p->output = -2;
+            for (int s = 0; s < p->nsteps; s++)
+                if (p->steps[s].name && strcmp(p->steps[s].name, out) == 0)
+                    p->output = s;
+            if (p->output == -2)
+                eddy_cfg_fail(cfg, eddy_cnode_get(n, "output"), path,
+                              "output: '%s' is not a step of this pipeline", out);
+        }
+        eddy_opts_free(o);
+    }
+    const eddy_cnode *to = eddy_cnode_get(n, "to");
+    if (to && eddy_cnode_kind_of(to) != EDDY_CNODE_NULL) {
+        char tpath[96];
+        snprintf(tpath, sizeof tpath, "%s.to", path);
+        if (eddy_cnode_kind_of(to) != EDDY_CNODE_SEQ) {
+            eddy_cfg_fail(cfg, to, tpath, "expected a sequence of sinks, found %s",
+                          eddy_cnode_kind_name(to));
+        } else {
+            p->nsinks = (int)eddy_cnode_seq_len(to);
+            p->sinks = xcalloc((size_t)p->nsinks, sizeof *p->sinks);
+            for (int i = 0; i < p->nsinks; i++) {
+                const eddy_cnode *sn = eddy_cnode_seq_at(to, (size_t)i);
+                char spath[128], nm[160];
+                snprintf(spath, sizeof spath, "%s[%d]", tpath, i);
+                const eddy_cnode *tn = eddy_cnode_kind_of(sn) == EDDY_CNODE_MAP ? eddy_cnode_get(sn, "type") : NULL;
+                const char *t = tn ? eddy_cnode_str(cfg, tn, spath) : NULL;
+                snprintf(nm, sizeof nm, "%s.%s#%d", p->name, t ? t : "sink", i);
+                p->sinks[i] = build_sink(rt, sn, spath, nm, false);
+                int parent = p->output;
+                const eddy_cnode *an = eddy_cnode_kind_of(sn) == EDDY_CNODE_MAP ? eddy_cnode_get(sn, "after") : NULL;
+                if (an) {
+                    const char *after = eddy_cnode_str(cfg, an, spath);
+                    parent = -2;
+                    for (int s = 0; after && s < p->nsteps; s++)
+                        if (p->steps[s].name && strcmp(p->steps[s].name, after) == 0)
+                            parent = s;
+                    if (after && strcmp(after, "input") == 0)
+                        parent = -1;
+                    if (parent == -2) {
+                        eddy_cfg_fail(cfg, an, spath, "after: '%s' is not a step of this pipeline",
+                                      after ? after : "");
+                        continue;
+                    }
+                }
+                if (parent < 0)
+                    push_int(&p->root_sinks, &p->nroot_sinks, i);
+                else
+                    push_int(&p->steps[parent].sinks, &p->steps[parent].nsinks, i);
+            }
+        }
+    }
+    const eddy_cnode *dl = eddy_cnode_get(n, "dead_letter");
+    if (dl) {
+        char dpath[96], nm[160];
+        snprintf(dpath, sizeof dpath, "%s.dead_letter", path);
+        snprintf(nm, sizeof nm, "%s.dead_letter", p->name);
+        p->dead_letter = build_sink(rt, dl, dpath, nm, true);
+    }
+}
+
+/* Resolves root sources and bus subscribers; rejects cycles. */
+static void link_pipelines(eddy_runtime *rt)
+{
+    for (int i = 0; i < rt->npipelines; i++) {
+        rt_pipeline *p = &rt->pipelines[i];
+        int cur = i, hops = 0;
+        while (rt->pipelines[cur].from_pipeline >= 0 && hops <= rt->npipelines) {
+            cur = rt->pipelines[cur].from_pipeline;
+            hops++;
+        }
+        if (hops > rt->npipelines) {
+            eddy_cfg_fail(rt->cfg, NULL, p->name,
+                          "pipelines read each other in a cycle (via `from`); the in-process bus must be acyclic");
+            p->root_source = -1;
+            continue;
+        }
+        p->root_source = rt->pipelines[cur].from_source;
+        if (p->from_pipeline >= 0)
+            push_int(&rt->pipelines[p->from_pipeline].subscribers,
+                     &rt->pipelines[p->from_pipeline].nsubscribers, i);
+        else if (p->from_source >= 0)
+            push_int(&rt->sources[p->from_source].pipelines,
+                     &rt->sources[p->from_source].npipelines, i);
+    }
+}
+
+/* Validation creates each operator once, as a dry run of its options. */
+static void dry_run_operators(eddy_runtime *rt)
+{
+    for (int i = 0; i < rt->npipelines; i++) {
+        rt_pipeline *p = &rt->pipelines[i];
+        for (int s = 0; s < p->nsteps; s++) {
+            rt_step *st = &p->steps[s];
+            if (!st->op || !st->opts)
+                continue;
+            char err[512] = "";
+            if (eddy_exec_probe_operator(rt, p, st, err, sizeof err) != 0)
+                eddy_cfg_fail(rt->cfg, NULL, "", "%s: pipelines[%d].steps[%d] (%s): %s", st->where, i, s,
+                              st->op->d.name, err[0] ? err : "operator refused its options");
+        }
+    }
+}
+
+eddy_runtime *eddy_runtime_build(eddy_cfg *cfg, bool validate)
+{
+    eddy_runtime *rt = xcalloc(1, sizeof *rt);
+    rt->cfg = cfg;
+    rt->metrics = eddy_metrics_new();
+    eddy_ops_init();
+    eddy_cnode *root = eddy_cfg_root(cfg);
+    if (eddy_cfg_errors(cfg))
+        goto fail;
+    if (!root || eddy_cnode_kind_of(root) != EDDY_CNODE_MAP) {
+        eddy_cfg_fail(cfg, root, "(top level)",
+                      "expected a mapping with worker, sources and pipelines, found %s",
+                      root ? eddy_cnode_kind_name(root) : "an empty document");
+        goto fail;
+    }
+    for (size_t i = 0; i < eddy_cnode_map_len(root); i++) {
+        eddy_cnode *kn;
+        const char *k = eddy_cnode_map_key(cfg, root, i, &kn);
+        bool ok = false;
+        for (size_t j = 0; top_keys[j]; j++)
+            ok |= strcmp(k, top_keys[j]) == 0;
+        if (!ok) {
+            const char *best = NULL;
+            size_t bd = SIZE_MAX;
+            for (size_t j = 0; top_keys[j]; j++) {
+                size_t d = edit_distance(k, top_keys[j]);
+                if (d < bd) {
+                    bd = d;
+                    best = top_keys[j];
+                }
+            }
+            if (bd <= 2)
+                eddy_cfg_fail(cfg, kn, k, "unknown key '%s'; did you mean '%s'?", k, best);
+            else
+                eddy_cfg_fail(cfg, kn, k, "unknown key '%s' (known: worker, sources, pipelines)", k);
+        }
+    }
+    const eddy_cnode *wn = eddy_cnode_get(root, "worker");
+    if (wn && eddy_cnode_kind_of(wn) != EDDY_CNODE_NULL && !check_map(cfg, wn, "worker", "worker settings"))
+        wn = NULL;
+    if (wn && eddy_cnode_kind_of(wn) == EDDY_CNODE_NULL)
+        wn = NULL;
+    static const char *const wskip[] = {"admin", "log", NULL};
+    rt->worker = eddy_opts_parse(cfg, eddy_worker_options, wn, "worker", wskip);
+    const eddy_cnode *an = wn ? eddy_cnode_get(wn, "admin") : NULL;
+    const eddy_cnode *ln = wn ? eddy_cnode_get(wn, "log") : NULL;
+    if (an && !check_map(cfg, an, "worker.admin", "admin settings"))
+        an = NULL;
+    if (ln && !check_map(cfg, ln, "worker.log", "log settings"))
+        ln = NULL;
+    rt->admin = eddy_opts_parse(cfg, eddy_admin_options, an, "worker.admin", NULL);
+    rt->log = eddy_opts_parse(cfg, eddy_log_options, ln, "worker.log", NULL);
+    if (rt->worker) {
+        rt->batch_size = (uint32_t)eddy_opts_int(rt->worker, "batch_size");
+        rt->batch_memory = (size_t)eddy_opts_int(rt->worker, "batch_memory");
+        rt->nthreads = (int)eddy_opts_int(rt->worker, "threads");
+        for (uint32_t i = 0; i < eddy_opts_count(rt->worker, "plugin_dirs"); i++) {
+            char err[512];
+            if (eddy_ops_load_dir(eddy_opts_item(rt->worker, "plugin_dirs", i), err, sizeof err) != 0)
+                eddy_cfg_fail(cfg, NULL, "worker.plugin_dirs", "%s (at %s)", err,
+                              eddy_opts_where(rt->worker, "plugin_dirs"));
+        }
+    }
+
+    const eddy_cnode *sn = eddy_cnode_get(root, "sources");
+    const eddy_cnode *pn = eddy_cnode_get(root, "pipelines");
+    if (!sn || eddy_cnode_kind_of(sn) != EDDY_CNODE_SEQ || eddy_cnode_seq_len(sn) == 0) {
+        eddy_cfg_fail(cfg, sn ? sn : root, "sources",
+                      "expected a non-empty sequence of sources, found %s",
+                      sn ? eddy_cnode_kind_name(sn) : "nothing");
+        goto fail;
+    }
+    if (!pn || eddy_cnode_kind_of(pn) != EDDY_CNODE_SEQ || eddy_cnode_seq_len(pn) == 0) {
+        eddy_cfg_fail(cfg, pn ? pn : root, "pipelines",
+                      "expected a non-empty sequence of pipelines, found %s",
+                      pn ? eddy_cnode_kind_name(pn) : "nothing");
+        goto fail;
+    }
+    rt->nsources = (int)eddy_cnode_seq_len(sn);
+    rt->npipelines = (int)eddy_cnode_seq_len(pn);
+    rt->sources = xcalloc((size_t)rt->nsources, sizeof *rt->sources);
+    rt->pipelines = xcalloc((size_t)rt->npipelines, sizeof *rt->pipelines);
+    for (int i = 0; i < rt->nsources; i++)
+        build_source(rt, eddy_cnode_seq_at(sn, (size_t)i), i);
+    /* One namespace for `from`: sources then pipelines. */
+    char **names = xcalloc((size_t)(rt->nsources + rt->npipelines), sizeof *names);
+    for (int i = 0; i < rt->nsources; i++) {
+        names[i] = rt->sources[i].name;
+        if (names[i][0] && find_name(names, i, names[i]) >= 0)
+            eddy_cfg_fail(cfg, NULL, "sources", "%s: source name '%s' is used twice",
+                          rt->sources[i].where, names[i]);
+    }
+    for (int i = 0; i < rt->npipelines; i++) {
+        const eddy_cnode *n = eddy_cnode_seq_at(pn, (size_t)i);
+        const eddy_cnode *nn = eddy_cnode_kind_of(n) == EDDY_CNODE_MAP ? eddy_cnode_get(n, "name") : NULL;
+        const char *nm = nn ? eddy_cnode_str(cfg, nn, "pipelines") : NULL;
+        names[rt->nsources + i] = (char *)(nm ? nm : "");
+        if (nm && find_name(names, rt->nsources + i, nm) >= 0)
+            eddy_cfg_fail(cfg, nn, "pipelines", "name '%s' is already used by another source or pipeline", nm);
+    }
+    for (int i = 0; i < rt->npipelines; i++)
+        build_pipeline(rt, eddy_cnode_seq_at(pn, (size_t)i), i, names, rt->nsources);
+    free(names);
+    if (eddy_cfg_errors(cfg))
+        goto fail;
+    link_pipelines(rt);
+    for (int i = 0; i < rt->nsources; i++)
+        if (rt->sources[i].npipelines == 0)
+            eddy_cfg_fail(cfg, NULL, "sources", "%s: source '%s' feeds no pipeline",
+                          rt->sources[i].where, rt->sources[i].name);
+    if (eddy_cfg_errors(cfg))
+        goto fail;
+    /* Always, not only for `eddy validate`: a bad expression should stop
+     * start-up, not the first batch of some partition. */
+    (void)validate;
+    dry_run_operators(rt);
+    if (eddy_cfg_errors(cfg))
+        goto fail;
+    return rt;
+fail:
+    eddy_runtime_free(rt);
+    return NULL;
+}

@@ -1,0 +1,357 @@
+/* Admin HTTP server. evhttp only accepts and parses; all routing is ours (one
+ * generic callback) so prefix routes, "later wins", the JSON 404 and the 405
+ * behave the same for built-in and added routes. Handlers see neither the
+ * method nor a request body, so every route is read-only: GET and HEAD. */
+#include "admin.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "error.h"
+
+#define TEXT_PLAIN "text/plain; charset=utf-8"
+#define PROM_TEXT "text/plain; version=0.0.4; charset=utf-8"
+
+typedef struct route {
+    char *path;
+    size_t len;
+    bool prefix;
+    eddy_admin_handler fn;
+    void *arg;
+    eddy_metric *requests; /* labelled by the route, never the raw path */
+} route;
+
+struct eddy_admin {
+    struct evhttp *http;
+    eddy_metrics *metrics;
+    eddy_admin_ready_fn ready_fn;
+    void *ready_arg;
+    route *routes;
+    size_t nroutes, cap;
+    int port;
+};
+
+static int on_healthz(void *arg, const char *path, eddy_buf *body, const char **ct)
+{
+    *ct = TEXT_PLAIN;
+    return eddy_buf_puts(body, "ok\n") == 0 ? 200 : 500;
+}
+
+static int on_readyz(void *arg, const char *path, eddy_buf *body, const char **ct)
+{
+    eddy_admin *a = arg;
+    const char *why = a->ready_fn ? a->ready_fn(a->ready_arg) : NULL;
+    *ct = TEXT_PLAIN;
+    if (eddy_buf_puts(body, why ? why : "ready") != 0 || eddy_buf_putc(body, '\n') != 0)
+        return 500;
+    return why ? 503 : 200;
+}
+
+static int on_metrics(void *arg, const char *path, eddy_buf *body, const char **ct)
+{
+    eddy_admin *a = arg;
+    *ct = PROM_TEXT;
+    if (a->metrics && eddy_metrics_render(a->metrics, body) != 0) {
+        eddy_buf_reset(body);
+        eddy_buf_puts(body, "cannot render metrics: out of memory\n");
+        return 500;
+    }
+    return 200;
+}
+
+static void reply(struct evhttp_request *req, int status, const char *ct, const eddy_buf *body)
+{
+    struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+    struct evbuffer *out = evbuffer_new();
+    if (!out) {
+        evhttp_send_error(req, 500, NULL);
+        return;
+    }
+    /* A content type with CR/LF is refused by evhttp; fall back rather than
+     * send a response without one. */
+    if (evhttp_add_header(h, "Content-Type", ct) != 0)
+        evhttp_add_header(h, "Content-Type", "application/octet-stream");
+    evhttp_add_header(h, "Cache-Control", "no-store");
+    if (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD) {
+        char n[32];
+        snprintf(n, sizeof n, "%zu", body->len);
+        evhttp_add_header(h, "Content-Length", n);
+    } else if (body->len && evbuffer_add(out, body->data, body->len) != 0) {
+        evbuffer_free(out);
+        evhttp_send_error(req, 500, NULL);
+        return;
+    }
+    evhttp_send_reply(req, status, NULL, out);
+    evbuffer_free(out);
+}
+
+static void reply_error(struct evhttp_request *req, int status, const char *what, const char *path)
+{
+    eddy_buf b = {0};
+    eddy_buf tmp = {0};
+    int rc = eddy_buf_puts(&tmp, what);
+    if (rc == 0 && path)
+        rc = eddy_buf_puts(&tmp, path);
+    if (rc == 0)
+        rc = eddy_buf_puts(&b, "{\"error\":");
+    if (rc == 0)
+        rc = eddy_buf_json_str(&b, (const char *)tmp.data, tmp.len);
+    if (rc == 0)
+        rc = eddy_buf_puts(&b, "}\n");
+    if (rc != 0)
+        evhttp_send_error(req, 500, NULL);
+    else
+        reply(req, status, "application/json", &b);
+    eddy_buf_free(&tmp);
+    eddy_buf_free(&b);
+}
+
+static const route *find_route(const eddy_admin *a, const char *path)
+{
+    for (size_t i = a->nroutes; i-- > 0;) {
+        const route *r = &a->routes[i];
+        if (r->prefix ? strncmp(path, r->path, r->len) == 0 : strcmp(path, r->path) == 0)
+            return r;
+    }
+    return NULL;
+}
+
+static void dispatch(eddy_admin *a, struct evhttp_request *req, const char *path)
+{
+    const route *r = find_route(a, path);
+    if (!r) {
+        reply_error(req, 404, "no route for ", path);
+        return;
+    }
+    eddy_metric_add(r->requests, 1);
+    enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
+    if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD) {
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "GET, HEAD");
+        reply_error(req, 405, "method not allowed; use GET or HEAD on ", path);
+        return;
+    }
+    eddy_buf body = {0};
+    const char *ct = "application/json";
+    int status = r->fn(r->arg, path, &body, &ct);
+    if (status < 100 || status > 599)
+        reply_error(req, 500, "handler failed for ", path);
+    else
+        reply(req, status, ct ? ct : "application/json", &body);
+    eddy_buf_free(&body);
+}
+
+static void on_request(struct evhttp_request *req, void *arg)
+{
+    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+    const char *raw = uri ? evhttp_uri_get_path(uri) : NULL;
+    if (!raw || !*raw)
+        raw = "/";
+    size_t plen = 0;
+    char *path = evhttp_uridecode(raw, 0, &plen);
+    if (!path)
+        evhttp_send_error(req, 500, NULL);
+    else if (strlen(path) != plen)
+        reply_error(req, 400, "path contains a NUL byte", NULL);
+    else
+        dispatch(arg, req, path);
+    free(path);
+}
+
+int eddy_admin_route(eddy_admin *a, const char *path, eddy_admin_handler fn, void *arg)
+{
+    if (!a || !path || path[0] != '/' || !fn)
+        return EDDY_EINVAL;
+    if (a->nroutes == a->cap) {
+        size_t cap = a->cap ? a->cap * 2 : 8;
+        route *p = realloc(a->routes, cap * sizeof *p);
+        if (!p)
+            return EDDY_ENOMEM;
+        a->routes = p;
+        a->cap = cap;
+    }
+    route *r = &a->routes[a->nroutes];
+    memset(r, 0, sizeof *r);
+    r->path = strdup(path);
+    if (!r->path)
+        return EDDY_ENOMEM;
+    r->len = strlen(path);
+    r->prefix = path[r->len - 1] == '/';
+    r->fn = fn;
+    r->arg = arg;
+    if (a->metrics) {
+        eddy_buf lb = {0};
+        int rc = eddy_metrics_label(&lb, "path", path);
+        if (rc == 0)
+            rc = eddy_buf_putc(&lb, '\0') == 0 ? 0 : EDDY_ENOMEM;
+        if (rc == 0)
+            r->requests = eddy_metrics_get(a->metrics, "eddy_admin_requests_total",
+                                           "Admin HTTP requests by route.", EDDY_METRIC_COUNTER,
+                                           (const char *)lb.data);
+        eddy_buf_free(&lb);
+        if (!r->requests) {
+            free(r->path);
+            return rc ? rc : EDDY_ENOMEM;
+        }
+    }
+    a->nroutes++;
+    return 0;
+}
+
+/* "host:port", "[v6]:port" or ":port" (all interfaces). */
+static int parse_listen(const char *listen, char *host, size_t hostlen, unsigned *port,
+                        char *err, size_t errlen)
+{
+    const char *colon;
+    const char *h = listen;
+    size_t hl;
+    if (!listen || !*listen) {
+        snprintf(err, errlen, "admin listen address is empty; expected host:port");
+        return EDDY_EINVAL;
+    }
+    if (listen[0] == '[') {
+        const char *close = strchr(listen, ']');
+        if (!close || close[1] != ':') {
+            snprintf(err, errlen, "admin listen \"%s\": expected [ipv6]:port", listen);
+            return EDDY_EINVAL;
+        }
+        h = listen + 1;
+        hl = (size_t)(close - h);
+        colon = close + 1;
+    } else {
+        colon = strrchr(listen, ':');
+        if (!colon) {
+            snprintf(err, errlen, "admin listen \"%s\": expected host:port", listen);
+            return EDDY_EINVAL;
+        }
+        if (memchr(listen, ':', (size_t)(colon - listen))) {
+            snprintf(err, errlen, "admin listen \"%s\": an IPv6 address needs brackets, as in [::1]:9464",
+                     listen);
+            return EDDY_EINVAL;
+        }
+        hl = (size_t)(colon - listen);
+    }
+    if (hl >= hostlen) {
+        snprintf(err, errlen, "admin listen \"%s\": host is too long", listen);
+        return EDDY_EINVAL;
+    }
+    if (hl == 0 && listen[0] != '[') {
+        h = "0.0.0.0";
+        hl = 7;
+    }
+    if (hl == 0) {
+        snprintf(err, errlen, "admin listen \"%s\": empty IPv6 address", listen);
+        return EDDY_EINVAL;
+    }
+    memcpy(host, h, hl);
+    host[hl] = '\0';
+    const char *p = colon + 1;
+    unsigned long v = 0;
+    size_t nd = 0;
+    for (; p[nd] >= '0' && p[nd] <= '9' && nd < 6; nd++)
+        v = v * 10 + (unsigned long)(p[nd] - '0');
+    if (nd == 0 || p[nd] != '\0' || v > 65535) {
+        snprintf(err, errlen, "admin listen \"%s\": port must be a number from 0 to 65535", listen);
+        return EDDY_EINVAL;
+    }
+    *port = (unsigned)v;
+    return 0;
+}
+
+static int bound_port(struct evhttp_bound_socket *s)
+{
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    if (getsockname(evhttp_bound_socket_get_fd(s), (struct sockaddr *)&ss, &sl) != 0)
+        return -1;
+    if (ss.ss_family == AF_INET)
+        return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+    if (ss.ss_family == AF_INET6)
+        return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+    return -1;
+}
+
+eddy_admin *eddy_admin_new(struct event_base *base, const char *listen, eddy_metrics *metrics,
+                           char *err, size_t errlen)
+{
+    char host[256];
+    unsigned port;
+    if (!base) {
+        snprintf(err, errlen, "admin server needs an event base");
+        return NULL;
+    }
+    if (parse_listen(listen, host, sizeof host, &port, err, errlen) != 0)
+        return NULL;
+    eddy_admin *a = calloc(1, sizeof *a);
+    if (!a || !(a->http = evhttp_new(base))) {
+        snprintf(err, errlen, "admin server: out of memory");
+        free(a);
+        return NULL;
+    }
+    a->metrics = metrics;
+    if (eddy_admin_route(a, "/healthz", on_healthz, a) != 0 ||
+        eddy_admin_route(a, "/readyz", on_readyz, a) != 0 ||
+        eddy_admin_route(a, "/metrics", on_metrics, a) != 0) {
+        snprintf(err, errlen, "admin server: out of memory");
+        eddy_admin_free(a);
+        return NULL;
+    }
+    /* Admit every method so a POST gets our 405 with Allow, not evhttp's 501. */
+    evhttp_set_allowed_methods(a->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
+                                            EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
+                                            EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE |
+                                            EVHTTP_REQ_CONNECT | EVHTTP_REQ_PATCH);
+    /* Probes and scrapes are small; a stalled or oversized client must not
+     * hold the control loop's memory or sockets. */
+    evhttp_set_timeout(a->http, 30);
+    evhttp_set_max_headers_size(a->http, 16384);
+    evhttp_set_max_body_size(a->http, 65536);
+    evhttp_set_gencb(a->http, on_request, a);
+    errno = 0;
+    struct evhttp_bound_socket *s = evhttp_bind_socket_with_handle(a->http, host, (uint16_t)port);
+    if (!s) {
+        int e = errno;
+        snprintf(err, errlen, "admin listen \"%s\": cannot bind %s port %u: %s", listen, host, port,
+                 e ? strerror(e) : "address not usable");
+        eddy_admin_free(a);
+        return NULL;
+    }
+    a->port = bound_port(s);
+    if (a->port < 0) {
+        snprintf(err, errlen, "admin listen \"%s\": cannot read the bound port: %s", listen,
+                 strerror(errno));
+        eddy_admin_free(a);
+        return NULL;
+    }
+    return a;
+}
+
+void eddy_admin_free(eddy_admin *a)
+{
+    if (!a)
+        return;
+    if (a->http)
+        evhttp_free(a->http);
+    for (size_t i = 0; i < a->nroutes; i++)
+        free(a->routes[i].path);
+    free(a->routes);
+    free(a);
+}
+
+int eddy_admin_port(const eddy_admin *a) { return a ? a->port : -1; }
+
+void eddy_admin_set_ready(eddy_admin *a, eddy_admin_ready_fn fn, void *arg)
+{
+    if (!a)
+        return;
+    a->ready_fn = fn;
+    a->ready_arg = arg;
+}

@@ -1,0 +1,244 @@
+/* Runtime lifecycle: open connectors, start threads, stop, free, status. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "exec.h"
+#include "log.h"
+
+int eddy_runtime_start(eddy_runtime *rt, char *err, size_t errlen)
+{
+    rt->ninst = 0;
+    for (int i = 0; i < rt->npipelines; i++) {
+        rt->pipelines[i].base = rt->ninst;
+        rt->ninst += rt->pipelines[i].nsteps;
+    }
+    for (int i = 0; i < rt->nsinks; i++) {
+        rt_sink *s = rt->sinks[i];
+        char e[512] = "";
+        if (s->ops->open(s->opts, s->name, &s->self, e, sizeof e) != 0) {
+            snprintf(err, errlen, "sink %s (%s): %s", s->name, s->where, e[0] ? e : "cannot open");
+            return EDDY_EIO;
+        }
+    }
+    for (int i = 0; i < rt->nsources; i++) {
+        rt_source *s = &rt->sources[i];
+        char e[512] = "";
+        if (s->ops->open(s->opts, s->name, &s->self, e, sizeof e) != 0) {
+            snprintf(err, errlen, "source %s (%s): %s", s->name, s->where, e[0] ? e : "cannot open");
+            return EDDY_EIO;
+        }
+    }
+    rt->nthreads = rt->nthreads < rt->nsources ? rt->nthreads : rt->nsources;
+    if (rt->nthreads < 1)
+        rt->nthreads = 1;
+    rt->threads = calloc((size_t)rt->nthreads, sizeof *rt->threads);
+    if (!rt->threads) {
+        snprintf(err, errlen, "out of memory");
+        return EDDY_ENOMEM;
+    }
+    for (int i = 0; i < rt->nthreads; i++) {
+        rt_thread *th = &rt->threads[i];
+        th->rt = rt;
+        th->idx = i;
+        th->dl = calloc((size_t)(rt->nsinks ? rt->nsinks : 1), sizeof *th->dl);
+        th->sources = calloc((size_t)rt->nsources, sizeof *th->sources);
+        if (!th->dl || !th->sources) {
+            snprintf(err, errlen, "out of memory");
+            return EDDY_ENOMEM;
+        }
+    }
+    for (int i = 0; i < rt->nsources; i++) {
+        rt_thread *th = &rt->threads[i % rt->nthreads];
+        rt->sources[i].thread = th->idx;
+        th->sources[th->nsources++] = i;
+    }
+    rt->started_at_ms = eddy_now_ms();
+    for (int i = 0; i < rt->nthreads; i++) {
+        rt_thread *th = &rt->threads[i];
+        if (pthread_create(&th->tid, NULL, eddy_exec_thread_main, th) != 0) {
+            snprintf(err, errlen, "cannot start processing thread %d", i);
+            eddy_runtime_stop(rt);
+            return EDDY_EIO;
+        }
+        th->started = 1;
+    }
+    atomic_store(&rt->started, 1);
+    return 0;
+}
+
+void eddy_runtime_stop(eddy_runtime *rt)
+{
+    atomic_store(&rt->stopping, 1);
+}
+
+bool eddy_runtime_done(eddy_runtime *rt)
+{
+    int started = 0;
+    for (int i = 0; i < rt->nthreads; i++)
+        started += rt->threads && rt->threads[i].started;
+    return atomic_load(&rt->threads_done) >= started;
+}
+
+const char *eddy_runtime_not_ready(eddy_runtime *rt)
+{
+    if (!atomic_load(&rt->started))
+        return "starting";
+    if (atomic_load(&rt->failed))
+        return "failed: see the error log";
+    if (atomic_load(&rt->stopping))
+        return "draining";
+    return NULL;
+}
+
+static void sink_close(rt_sink *s)
+{
+    if (!s)
+        return;
+    if (s->self) {
+        if (s->ops->flush)
+            s->ops->flush(s->self);
+        s->ops->close(s->self);
+    }
+    eddy_opts_free(s->opts);
+    pthread_mutex_destroy(&s->mu);
+    free(s->name);
+    free(s);
+}
+
+void eddy_runtime_free(eddy_runtime *rt)
+{
+    if (!rt)
+        return;
+    atomic_store(&rt->stopping, 1);
+    for (int i = 0; i < rt->nthreads && rt->threads; i++) {
+        rt_thread *th = &rt->threads[i];
+        if (th->started)
+            pthread_join(th->tid, NULL);
+        for (int k = 0; k < th->ntasks; k++) {
+            rt_task *t = th->tasks[k];
+            for (int j = 0; j < rt->ninst; j++)
+                if (t->inst[j]) {
+                    t->inst[j]->st->op->d.destroy(t->inst[j]->state);
+                    free(t->inst[j]->timers);
+                    free(t->inst[j]);
+                }
+            free(t->inst);
+            free(t);
+        }
+        free(th->tasks);
+        while (th->pool) {
+            eddy_batch *b = th->pool;
+            th->pool = b->next_free;
+            eddy_batch_destroy(b);
+        }
+        for (int k = 0; th->dl && k < rt->nsinks; k++)
+            eddy_batch_destroy(th->dl[k]);
+        free(th->dl);
+        free(th->sources);
+    }
+    free(rt->threads);
+    for (int i = 0; i < rt->nsources; i++) {
+        rt_source *s = &rt->sources[i];
+        if (s->self)
+            s->ops->close(s->self);
+        eddy_opts_free(s->opts);
+        free(s->name);
+        free(s->pipelines);
+    }
+    free(rt->sources);
+    for (int i = 0; i < rt->nsinks; i++)
+        sink_close(rt->sinks[i]);
+    free(rt->sinks);
+    for (int i = 0; i < rt->npipelines; i++) {
+        rt_pipeline *p = &rt->pipelines[i];
+        for (int s = 0; s < p->nsteps; s++) {
+            eddy_opts_free(p->steps[s].opts);
+            free(p->steps[s].name);
+            free(p->steps[s].children);
+            free(p->steps[s].sinks);
+        }
+        free(p->steps);
+        free(p->root_children);
+        free(p->root_sinks);
+        free(p->sinks);
+        free(p->subscribers);
+        free(p->name);
+    }
+    free(rt->pipelines);
+    eddy_opts_free(rt->worker);
+    eddy_opts_free(rt->admin);
+    eddy_opts_free(rt->log);
+    eddy_metrics_free(rt->metrics);
+    free(rt);
+}
+
+static void json_kv_str(eddy_buf *o, const char *k, const char *v, int comma)
+{
+    if (comma)
+        eddy_buf_putc(o, ',');
+    eddy_buf_json_str(o, k, strlen(k));
+    eddy_buf_putc(o, ':');
+    eddy_buf_json_str(o, v, strlen(v));
+}
+
+static void json_kv_num(eddy_buf *o, const char *k, double v)
+{
+    eddy_buf_printf(o, ",\"%s\":%.0f", k, v);
+}
+
+int eddy_runtime_status_json(eddy_runtime *rt, eddy_buf *o)
+{
+    const char *nr = eddy_runtime_not_ready(rt);
+    eddy_buf_puts(o, "{");
+    json_kv_str(o, "worker", eddy_opts_str(rt->worker, "name"), 0);
+    json_kv_str(o, "state", nr ? nr : "running", 1);
+    eddy_buf_printf(o, ",\"uptime_ms\":%lld", (long long)(eddy_now_ms() - rt->started_at_ms));
+    eddy_buf_puts(o, ",\"sources\":[");
+    for (int i = 0; i < rt->nsources; i++) {
+        rt_source *s = &rt->sources[i];
+        eddy_buf_puts(o, i ? ",{" : "{");
+        json_kv_str(o, "name", s->name, 0);
+        json_kv_str(o, "type", s->ops->type, 1);
+        json_kv_str(o, "state", atomic_load(&s->ended) ? "ended" : "reading", 1);
+        json_kv_num(o, "records", eddy_metric_value(s->m_in));
+        json_kv_num(o, "errors", eddy_metric_value(s->m_err));
+        json_kv_num(o, "dead_letters", eddy_metric_value(s->m_dead));
+        eddy_buf_putc(o, '}');
+    }
+    eddy_buf_puts(o, "],\"pipelines\":[");
+    for (int i = 0; i < rt->npipelines; i++) {
+        rt_pipeline *p = &rt->pipelines[i];
+        eddy_buf_puts(o, i ? ",{" : "{");
+        json_kv_str(o, "name", p->name, 0);
+        json_kv_str(o, "from", p->from_source >= 0 ? rt->sources[p->from_source].name
+                                                   : rt->pipelines[p->from_pipeline].name, 1);
+        json_kv_str(o, "state", nr ? nr : "running", 1);
+        json_kv_num(o, "records_in", eddy_metric_value(p->m_in));
+        json_kv_num(o, "dead_letters", eddy_metric_value(p->m_dead));
+        eddy_buf_puts(o, ",\"steps\":[");
+        for (int s = 0; s < p->nsteps; s++) {
+            rt_step *st = &p->steps[s];
+            eddy_buf_puts(o, s ? ",{" : "{");
+            json_kv_str(o, "name", st->name, 0);
+            json_kv_str(o, "operator", st->op->d.name, 1);
+            json_kv_str(o, "after", st->parent < 0 ? "input" : p->steps[st->parent].name, 1);
+            json_kv_num(o, "records_in", eddy_metric_value(st->m_in));
+            json_kv_num(o, "records_out", eddy_metric_value(st->m_out));
+            json_kv_num(o, "errors", eddy_metric_value(st->m_err));
+            eddy_buf_putc(o, '}');
+        }
+        eddy_buf_puts(o, "],\"sinks\":[");
+        for (int s = 0; s < p->nsinks; s++) {
+            rt_sink *k = p->sinks[s];
+            eddy_buf_puts(o, s ? ",{" : "{");
+            json_kv_str(o, "name", k ? k->name : "", 0);
+            json_kv_str(o, "type", k ? k->ops->type : "", 1);
+            json_kv_num(o, "records", k ? eddy_metric_value(k->m_out) : 0);
+            json_kv_num(o, "errors", k ? eddy_metric_value(k->m_err) : 0);
+            eddy_buf_putc(o, '}');
+        }
+        eddy_buf_puts(o, "]}");
+    }
+    return eddy_buf_puts(o, "]}");
+}

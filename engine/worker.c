@@ -1,0 +1,105 @@
+#include "worker.h"
+
+#include <event2/event.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "admin.h"
+#include "exec.h"
+#include "log.h"
+
+typedef struct worker {
+    eddy_runtime *rt;
+    struct event_base *base;
+    int signals;
+    int64_t drain_deadline;
+    int exit_code;
+} worker;
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+    worker *w = arg;
+    if (++w->signals > 1) {
+        /* The operator asked twice: stop now, without draining. */
+        eddy_log(EDDY_LOG_WARN, NULL, "second signal (%d): exiting at once", (int)sig);
+        _exit(128 + (int)sig);
+    }
+    eddy_log(EDDY_LOG_INFO, NULL, "signal %d: draining (send it again to exit at once)", (int)sig);
+    w->drain_deadline = eddy_now_ms() + eddy_opts_int(w->rt->worker, "shutdown_timeout");
+    eddy_runtime_stop(w->rt);
+}
+
+static void on_tick(evutil_socket_t fd, short what, void *arg)
+{
+    worker *w = arg;
+    if (eddy_runtime_done(w->rt)) {
+        event_base_loopbreak(w->base);
+        return;
+    }
+    if (w->drain_deadline && eddy_now_ms() > w->drain_deadline) {
+        eddy_log(EDDY_LOG_ERROR, NULL, "drain did not finish within shutdown_timeout; exiting");
+        _exit(1);
+    }
+}
+
+static int route_pipelines(void *arg, const char *path, eddy_buf *body, const char **ct)
+{
+    return eddy_runtime_status_json(arg, body) == 0 ? 200 : 500;
+}
+
+static const char *ready(void *arg) { return eddy_runtime_not_ready(arg); }
+
+int eddy_worker_run(eddy_runtime *rt, const char *admin_listen)
+{
+    worker w = {.rt = rt};
+    signal(SIGPIPE, SIG_IGN);
+    w.base = event_base_new();
+    if (!w.base) {
+        eddy_log(EDDY_LOG_ERROR, NULL, "cannot create the event loop");
+        return 1;
+    }
+    eddy_admin *admin = NULL;
+    if (eddy_opts_bool(rt->admin, "enabled")) {
+        const char *listen = admin_listen ? admin_listen : eddy_opts_str(rt->admin, "listen");
+        char err[256];
+        admin = eddy_admin_new(w.base, listen, rt->metrics, err, sizeof err);
+        if (!admin) {
+            eddy_log(EDDY_LOG_ERROR, NULL, "admin server: %s", err);
+            event_base_free(w.base);
+            return 1;
+        }
+        eddy_admin_set_ready(admin, ready, rt);
+        eddy_admin_route(admin, "/v1/pipelines", route_pipelines, rt);
+        char port[16];
+        snprintf(port, sizeof port, "%d", eddy_admin_port(admin));
+        eddy_log(EDDY_LOG_INFO, (const char *[]){"listen", listen, "port", port, NULL},
+                 "admin server up: /healthz /readyz /metrics /v1/pipelines");
+    }
+    struct event *sigint = evsignal_new(w.base, SIGINT, on_signal, &w);
+    struct event *sigterm = evsignal_new(w.base, SIGTERM, on_signal, &w);
+    struct event *tick = event_new(w.base, -1, EV_PERSIST, on_tick, &w);
+    struct timeval tv = {0, 50 * 1000};
+    event_add(sigint, NULL);
+    event_add(sigterm, NULL);
+    event_add(tick, &tv);
+    char err[1024] = "";
+    if (eddy_runtime_start(rt, err, sizeof err) != 0) {
+        eddy_log(EDDY_LOG_ERROR, NULL, "cannot start: %s", err);
+        w.exit_code = 1;
+    } else {
+        eddy_log(EDDY_LOG_INFO, NULL, "running %d pipeline(s) from %d source(s) on %d thread(s)",
+                 rt->npipelines, rt->nsources, rt->nthreads);
+        event_base_dispatch(w.base);
+        w.exit_code = atomic_load(&rt->failed) ? 1 : 0;
+    }
+    eddy_runtime_stop(rt);
+    event_free(sigint);
+    event_free(sigterm);
+    event_free(tick);
+    eddy_admin_free(admin);
+    event_base_free(w.base);
+    return w.exit_code;
+}

@@ -1,0 +1,12 @@
+/* The main thread of `eddy run`: a libevent loop for signals, the admin
+ * server and the drain timer, around a started runtime. */
+#ifndef EDDY_WORKER_H
+#define EDDY_WORKER_H
+#include "runtime.h"
+
+/* Starts the runtime, serves until it is done or a signal drains it.
+ * admin_listen overrides worker.admin.listen when not NULL. Returns the
+ * process exit code: 0 after a clean drain or end of input, 1 on failure. */
+int eddy_worker_run(eddy_runtime *rt, const char *admin_listen);
+
+#endif

@@ -1,0 +1,10 @@
+#include "registry.h"
+
+#include "basic/basic.h"
+
+/* Built-ins go through the same descriptor checks as plugins (plugin.c). */
+const eddy_op_descriptor *const eddy_builtin_operators[] = {
+    &eddy_op_filter,
+    &eddy_op_project,
+    NULL,
+};
