@@ -208,6 +208,7 @@ static void build_source(eddy_runtime *rt, const eddy_cnode *n, int idx)
     const eddy_cnode *nn = eddy_cnode_get(n, "name");
     const char *name = nn ? eddy_cnode_str(cfg, nn, path) : NULL;
     s->name = xstrdup(name ? name : "");
+    s->node = n;
     where(cfg, n, s->where, sizeof s->where);
     if (!type) {
         eddy_cfg_fail(cfg, n, path, "missing required key 'type'");
@@ -411,6 +412,8 @@ static void build_steps(eddy_runtime *rt, rt_pipeline *p, const eddy_cnode *step
         if (st->op) {
             char opath[200];
             snprintf(opath, sizeof opath, "%s.%s", spath, opname);
+            snprintf(st->path, sizeof st->path, "%s", opath);
+            st->node = opnode && eddy_cnode_kind_of(opnode) == EDDY_CNODE_MAP ? opnode : sn;
             if (opnode && eddy_cnode_kind_of(opnode) != EDDY_CNODE_MAP &&
                 eddy_cnode_kind_of(opnode) != EDDY_CNODE_NULL) {
                 eddy_cfg_fail(cfg, opnode, opath, "expected the operator's options (a mapping), found %s",
@@ -577,8 +580,8 @@ static void dry_run_operators(eddy_runtime *rt)
                 continue;
             char err[512] = "";
             if (eddy_exec_probe_operator(rt, p, st, err, sizeof err) != 0)
-                eddy_cfg_fail(rt->cfg, NULL, "", "%s: pipelines[%d].steps[%d] (%s): %s", st->where, i, s,
-                              st->op->d.name, err[0] ? err : "operator refused its options");
+                eddy_cfg_fail(rt->cfg, st->node, st->path, "%s",
+                              err[0] ? err : "the operator refused its options");
         }
     }
 }
@@ -672,8 +675,8 @@ eddy_runtime *eddy_runtime_build(eddy_cfg *cfg, bool validate)
     for (int i = 0; i < rt->nsources; i++) {
         names[i] = rt->sources[i].name;
         if (names[i][0] && find_name(names, i, names[i]) >= 0)
-            eddy_cfg_fail(cfg, NULL, "sources", "%s: source name '%s' is used twice",
-                          rt->sources[i].where, names[i]);
+            eddy_cfg_fail(cfg, rt->sources[i].node, "sources", "source name '%s' is used twice",
+                          names[i]);
     }
     for (int i = 0; i < rt->npipelines; i++) {
         const eddy_cnode *n = eddy_cnode_seq_at(pn, (size_t)i);
@@ -691,8 +694,9 @@ eddy_runtime *eddy_runtime_build(eddy_cfg *cfg, bool validate)
     link_pipelines(rt);
     for (int i = 0; i < rt->nsources; i++)
         if (rt->sources[i].npipelines == 0)
-            eddy_cfg_fail(cfg, NULL, "sources", "%s: source '%s' feeds no pipeline",
-                          rt->sources[i].where, rt->sources[i].name);
+            eddy_cfg_fail(cfg, rt->sources[i].node, "sources",
+                          "source '%s' feeds no pipeline (no pipeline has `from: %s`)",
+                          rt->sources[i].name, rt->sources[i].name);
     if (eddy_cfg_errors(cfg))
         goto fail;
     /* Always, not only for `eddy validate`: a bad expression should stop

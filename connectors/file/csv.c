@@ -150,6 +150,8 @@ size_t eddy_csv_cell_text(const char *p, const eddy_csv_cell *c, char *dst)
 
 int eddy_csv_put_text(eddy_buf *out, const char *s, size_t len, bool force_quote)
 {
+    if (!len)
+        s = "";
     bool quote = force_quote;
     for (size_t i = 0; i < len && !quote; i++)
         quote = s[i] == ',' || s[i] == '"' || s[i] == '\n' || s[i] == '\r';

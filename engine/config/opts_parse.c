@@ -1,4 +1,5 @@
 /* Option mappings from the YAML tree, and name=value pairs for tools. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -170,6 +171,15 @@ eddy_opts *eddy_opts_parse(eddy_cfg *cfg, const eddy_option *table, const eddy_c
 }
 
 static void say(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void say(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (!err || errlen == 0)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
 
 eddy_opts *eddy_opts_from_pairs(const eddy_option *table, const char *const *pairs,
                                 size_t npairs, char *err, size_t errlen)
@@ -219,14 +229,4 @@ eddy_opts *eddy_opts_from_pairs(const eddy_option *table, const char *const *pai
 fail:
     eddy_opts_free(o);
     return NULL;
-}
-
-static void say(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
 }

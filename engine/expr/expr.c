@@ -11,6 +11,10 @@
 #include "error.h"
 #include "expr_code.h"
 
+_Static_assert(EDDY_EXPR_ENOMEM == EDDY_ENOMEM && EDDY_EXPR_EINVAL == EDDY_EINVAL &&
+                   EDDY_EXPR_ELIMIT == EDDY_ELIMIT && EDDY_EXPR_ETYPE == EDDY_ETYPE,
+               "expr.h codes must match engine/error.h");
+
 void eddy_expr_free(eddy_expr *e)
 {
     if (!e)

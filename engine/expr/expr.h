@@ -28,6 +28,13 @@
 
 typedef struct eddy_expr eddy_expr;
 
+/* The codes eval returns, for callers that do not include engine/error.h
+ * (built-in operators keep to the plugin ABI). Same values as EDDY_E*. */
+#define EDDY_EXPR_ENOMEM (-1) /* the batch's memory limit: the batch, not the record */
+#define EDDY_EXPR_EINVAL (-2)
+#define EDDY_EXPR_ELIMIT (-8)
+#define EDDY_EXPR_ETYPE (-9)  /* the record's data does not fit the expression */
+
 /* NULL on error, with "expr:COL: reason" in err (COL is 1-based, counted in
  * bytes). err may be NULL. */
 eddy_expr *eddy_expr_compile(const char *src, char *err, size_t errlen);
@@ -35,10 +42,10 @@ void eddy_expr_free(eddy_expr *e);
 
 /* Evaluates e against r. b provides memory for strings built on the fly and
  * may be NULL when the expression builds none (then such a function fails
- * with EDDY_EINVAL). Returns 0 and sets *out, or a negative EDDY_E* code:
- * EDDY_ETYPE for a type error in the data (a string where a number is needed),
- * EDDY_ENOMEM when the batch's memory limit is reached. r may be NULL: every
- * field is then missing. */
+ * with EDDY_EXPR_EINVAL). Returns 0 and sets *out, or a negative code:
+ * EDDY_EXPR_ETYPE for a type error in the data (a string where a number is
+ * needed), EDDY_EXPR_ENOMEM when the batch's memory limit is reached.
+ * r may be NULL: every field is then missing. */
 int eddy_expr_eval(const eddy_expr *e, eddy_batch *b, const eddy_record *r, eddy_value *out);
 /* Same, and on error writes "expr:COL: reason" to why (may be NULL). The
  * reason is formatted only when evaluation fails. */

@@ -52,7 +52,7 @@ typedef struct eddy_json_dec {
 void eddy_json_dec_init(eddy_json_dec *d, uint32_t max_depth);
 void eddy_json_dec_free(eddy_json_dec *d);
 /* Fields of the top-level object go into r. 0, or EDDY_EPARSE with the reason
- * and offset in reason/errlen/*off (r's fields untouched), or EDDY_ENOMEM. */
+ * and offset in reason and *off (r's fields untouched), or EDDY_ENOMEM. */
 int eddy_json_parse(eddy_json_dec *d, eddy_batch *b, eddy_record *r, const uint8_t *p, size_t len,
                     char *reason, size_t reasonlen, uint64_t *off);
 int eddy_json_decode(eddy_codec *c, eddy_batch *b, eddy_record *r, const void *buf, size_t len);

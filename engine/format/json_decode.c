@@ -434,7 +434,7 @@ static int parse_number(jp *j, eddy_value *v)
         *v = eddy_v_double(neg ? -d : d);
         return 0;
     }
-    double d;
+    double d = 0;
     if (slow_double(j, s, (size_t)(p - s), &d) != 0)
         return -1;
     *v = eddy_v_double(d);

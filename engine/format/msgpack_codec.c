@@ -29,8 +29,9 @@
 #include "error.h"
 #include "format_int.h"
 
-/* msgpack-c's unpacker keeps its container stack in a fixed array. */
-#define MP_LIB_DEPTH MSGPACK_EMBED_STACK_SIZE
+/* msgpack-c's unpacker keeps its container stack in a fixed array of
+ * MSGPACK_EMBED_STACK_SIZE (32, set in its private unpack_define.h). */
+#define MP_LIB_DEPTH 32u
 
 struct eddy_msgpack_state {
     msgpack_zone zone;

@@ -115,11 +115,37 @@ static void trim_partial_utf8(line *l, size_t start)
         l->len = i - 1;
 }
 
-/* Writes v (quoted when asked) escaped the same way in both formats: \" \\
- * \n \r \t and \u00XX for other control characters. */
-static void put_value(line *l, const char *v, bool quote)
+/* The bytes for c: \" \\ \n \r \t, \u00XX for other control characters
+ * (DEL too in logfmt), else c itself. An unquoted logfmt value holds no
+ * quote or control character and is read literally, so its backslashes stay
+ * as they are. */
+static size_t escape(unsigned char c, bool quoted, bool json, char esc[6])
 {
     static const char hex[] = "0123456789abcdef";
+    esc[0] = '\\';
+    switch (c) {
+    case '"': esc[1] = '"'; return 2;
+    case '\\':
+        if (!quoted)
+            return 1;
+        esc[1] = '\\';
+        return 2;
+    case '\n': esc[1] = 'n'; return 2;
+    case '\r': esc[1] = 'r'; return 2;
+    case '\t': esc[1] = 't'; return 2;
+    default:
+        if (c < 0x20 || (c == 0x7f && !json)) {
+            esc[1] = 'u'; esc[2] = '0'; esc[3] = '0';
+            esc[4] = hex[c >> 4]; esc[5] = hex[c & 15];
+            return 6;
+        }
+        esc[0] = (char)c;
+        return 1;
+    }
+}
+
+static void put_value(line *l, const char *v, bool quote)
+{
     if (quote)
         put(l, "\"", 1);
     size_t start = l->len;
@@ -131,24 +157,7 @@ static void put_value(line *l, const char *v, bool quote)
     }
     for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
         char esc[6];
-        size_t n = 2;
-        esc[0] = '\\';
-        switch (*p) {
-        case '"': esc[1] = '"'; break;
-        case '\\': esc[1] = '\\'; break;
-        case '\n': esc[1] = 'n'; break;
-        case '\r': esc[1] = 'r'; break;
-        case '\t': esc[1] = 't'; break;
-        default:
-            if (*p < 0x20 || (*p == 0x7f && !l->json)) {
-                esc[1] = 'u'; esc[2] = '0'; esc[3] = '0';
-                esc[4] = hex[*p >> 4]; esc[5] = hex[*p & 15];
-                n = 6;
-            } else {
-                esc[0] = (char)*p;
-                n = 1;
-            }
-        }
+        size_t n = escape(*p, quote, l->json, esc);
         if (l->len + n > VALUE_LIMIT) {
             l->cut = true;
             trim_partial_utf8(l, start);

@@ -1,6 +1,7 @@
 /* Admin HTTP server over real TCP on an ephemeral port. The test drives the
  * event loop itself (EVLOOP_NONBLOCK steps between socket reads), so no
  * thread and no cross-thread libevent use is needed. */
+#define _GNU_SOURCE /* strcasestr */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <event2/event.h>

@@ -159,7 +159,7 @@ static void test_truncation(void)
     line = drain();
     n = line_len(line);
     CHECK(n <= 8192);
-    CHECK(n > 7 && strcmp(line + n - 7, "\\\"\xe2\x80\xa6\"}\n") == 0);
+    CHECK(n > 8 && strcmp(line + n - 8, "\\\"\xe2\x80\xa6\"}\n") == 0);
 
     /* the cut never splits a UTF-8 character: 3-byte euro signs */
     for (size_t i = 0; i + 3 <= big; i += 3)

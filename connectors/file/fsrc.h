@@ -1,0 +1,57 @@
+/* State of the file source (`type: file`), shared by its per-format
+ * readers. Internal to connectors/file. */
+#ifndef EDDY_CONN_FSRC_H
+#define EDDY_CONN_FSRC_H
+#include <avro.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "batch.h"
+#include "codec.h"
+#include "csv.h"
+#include "reader.h"
+
+typedef enum { FSRC_JSON, FSRC_MSGPACK, FSRC_AVRO, FSRC_CSV } fsrc_format;
+
+typedef struct fsrc {
+    char *topic;
+    char *path;
+    fsrc_format format;
+    uint32_t batch_size;
+    bool follow;
+    bool done;
+    size_t max_record;
+    eddy_codec *codec;  /* json, msgpack */
+    eddy_reader rd;     /* json, msgpack, csv */
+    int64_t line;       /* json, csv: lines consumed so far */
+    int64_t index;      /* msgpack, avro: records read so far */
+    bool skipping;      /* json: inside an over-long line */
+
+    eddy_csv_row row;   /* csv */
+    eddy_sym *cols;
+    uint32_t ncols;
+    bool header_done;
+
+    avro_file_reader_t areader; /* avro */
+    avro_value_iface_t *aiface;
+    avro_value_t aval;
+    bool aval_ok;
+    bool apending;      /* aval holds a record a full batch could not take */
+    bool afailed;       /* a read error ended the file */
+} fsrc;
+
+/* Each returns the number of records appended, EDDY_EEOF, or <0 fatal. */
+int eddy_fsrc_poll_json(fsrc *s, eddy_batch *b, uint32_t max, int timeout_ms, char *err,
+                        size_t errlen);
+int eddy_fsrc_poll_csv(fsrc *s, eddy_batch *b, uint32_t max, int timeout_ms, char *err,
+                       size_t errlen);
+int eddy_fsrc_poll_msgpack(fsrc *s, eddy_batch *b, uint32_t max, int timeout_ms, char *err,
+                           size_t errlen);
+int eddy_fsrc_poll_avro(fsrc *s, eddy_batch *b, uint32_t max, char *err, size_t errlen);
+int eddy_fsrc_open_avro(fsrc *s, char *err, size_t errlen);
+void eddy_fsrc_close_avro(fsrc *s);
+
+/* A new record of the source at offset off (NULL when the batch is full). */
+eddy_record *eddy_fsrc_append(fsrc *s, eddy_batch *b, int64_t off);
+
+#endif

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs what eddy needs to build and test, only when it is missing.
+# Debian 12 packages; run as root (or with sudo available).
+set -euo pipefail
+pkgs=(
+  gcc make pkg-config meson ninja-build
+  librdkafka-dev libevent-dev libmsgpack-dev libzstd-dev libavro-dev libfyaml-dev
+  libjansson-dev curl python3 binutils
+)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}" >&2
+  SUDO=""
+  [ "$(id -u)" = 0 ] || SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

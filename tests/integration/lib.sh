@@ -1,0 +1,63 @@
+# Shared by the integration tests: assertions, a temp dir, and cleanup that
+# stops every process a test started, even when the test fails.
+set -u
+EDDY=${EDDY:?path to the eddy binary}
+SRC=${EDDY_SRC:?source root}
+BUILD=${EDDY_BUILD:?build root}
+passed=0
+failed=0
+pids=()
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/eddy-test.XXXXXX")
+
+cleanup() {
+    for p in "${pids[@]}"; do
+        kill -KILL "$p" 2>/dev/null
+        wait "$p" 2>/dev/null
+    done
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+ok() { passed=$((passed + 1)); }
+bad() { failed=$((failed + 1)); echo "FAIL: $*" >&2; }
+
+# check NAME CMD...: passes when CMD succeeds
+check() {
+    local name=$1
+    shift
+    if "$@"; then ok; else bad "$name"; fi
+}
+
+# expect_code NAME CODE CMD...: runs CMD, output in $TMP/out, checks the exit code
+expect_code() {
+    local name=$1 code=$2
+    shift 2
+    "$@" >"$TMP/out" 2>&1
+    local got=$?
+    if [ "$got" = "$code" ]; then ok; else bad "$name: exit $got, expected $code; output:"; sed 's/^/    /' "$TMP/out" >&2; fi
+}
+
+# expect_out NAME TEXT: the last command's output contains TEXT
+expect_out() {
+    if grep -qF -- "$2" "$TMP/out"; then ok; else bad "$1: output lacks '$2'; output:"; sed 's/^/    /' "$TMP/out" >&2; fi
+}
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+# wait_http URL [SECONDS]: waits until URL answers
+wait_http() {
+    local i
+    for i in $(seq 1 $((${2:-10} * 10))); do
+        curl -fs -o /dev/null "$1" 2>/dev/null && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+finish() {
+    echo "$passed passed, $failed failed"
+    [ "$failed" = 0 ]
+    exit $?
+}

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# A whole pipeline on recorded data: fan-out to branches and sinks, sinks
+# after any step, the in-process bus between pipelines, and dead letters for
+# a malformed line, a missing timestamp and an operator's type error.
+. "$(dirname "$0")/lib.sh"
+export T=$TMP
+cat >"$TMP/in.ndjson" <<'IN'
+{"user":"a","amount":5,"ts":1000}
+{"user":"b","amount":500,"ts":1001}
+{"user":"c","amount":-1,"ts":1002}
+{"user":"a", "amount": oops}
+{"user":"d","amount":50}
+{"user":"e","amount":"abc","ts":1003}
+{"user":"f","amount":101.5,"ts":1004}
+{"user":"g","amount":100,"ts":1005,"nested":{"x":[1,2,{"y":null}]}}
+IN
+expect_code "run dag" 0 "$EDDY" run -c "$SRC/tests/integration/configs/dag.yaml"
+python3 - "$TMP" <<'PY' >"$TMP/py.out" 2>&1
+import json, sys, os
+t = sys.argv[1]
+def load(n):
+    with open(os.path.join(t, n)) as f:
+        return [json.loads(l) for l in f if l.strip()]
+fails = 0
+def eq(name, got, want):
+    global fails
+    if got != want:
+        fails += 1
+        print(f"FAIL {name}: got {got!r}, want {want!r}")
+allr, big, small, bus, dead = (load(n) for n in ("all.ndjson", "big.ndjson", "small.ndjson", "bus.ndjson", "dead.ndjson"))
+eq("all users (input, before any step)", [r["user"] for r in allr], ["a", "b", "c", "e", "f", "g"])
+eq("big", [r["user"] for r in big], ["b", "f"])
+eq("small", [(r["user"], r["kind"]) for r in small], [("a", "small"), ("g", "small")])
+eq("tag did not leak into the other branch", any("kind" in r for r in big), False)
+eq("bus", [(r["user"], r["amount"], r["doubled"]) for r in bus], [("a", 5, 10), ("b", 500, 1000), ("f", 101.5, 203.0), ("g", 100, 200)])
+eq("bus keep", sorted(bus[0].keys()), ["amount", "doubled", "user"])
+eq("nested survives", small[1]["nested"], {"x": [1, 2, {"y": None}]})
+eq("dead count", len(dead), 3)
+reasons = " | ".join(d.get("error", "") for d in dead)
+for want in ("byte", "timestamp field 'ts' is missing", "valid"):
+    if want not in reasons and want not in " ".join(d.get("step", "") for d in dead):
+        fails += 1
+        print(f"FAIL dead letter reasons lack {want!r}: {dead}")
+eq("dead letter keeps the raw line", dead[0].get("raw"), '{"user":"a", "amount": oops}')
+eq("dead letter source offset", dead[0]["source"]["offset"], 3)
+print("py-fails", fails)
+PY
+if grep -q "py-fails 0" "$TMP/py.out"; then ok; else bad "pipeline outputs"; cat "$TMP/py.out" >&2; fi
+finish

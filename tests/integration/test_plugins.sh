@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Plugin ABI checks, and the template plugin built out of tree against the
+# installed header and pkg-config file, then run in a pipeline.
+. "$(dirname "$0")/lib.sh"
+PLUG="$BUILD/tests/integration/plugins"
+
+abi_case() { # NAME EXIT TEXT...
+    local name=$1 code=$2
+    shift 2
+    mkdir -p "$TMP/$name"
+    cp "$PLUG/abi_$name.so" "$TMP/$name/"
+    expect_code "abi $name" "$code" "$EDDY" operators --plugin-dir "$TMP/$name"
+    for text in "$@"; do expect_out "abi $name" "$text"; done
+}
+abi_case bad_magic 4 "abi_bad_magic.so: not an eddy operator plugin (magic 0x1122334455667788, expected 0x454444594f505631)"
+abi_case bad_major 4 "abi_bad_major.so: built for operator ABI 2.3, this eddy speaks ABI 1.0"
+abi_case short_struct 4 "abi_short_struct.so: eddy_plugin struct is 16 bytes, ABI 1.0 needs at least"
+abi_case short_descriptor 4 "abi_short_descriptor.so: operator #0 descriptor is 24 bytes, ABI 1.0 needs at least"
+abi_case newer_minor 0 "abi_newer_minor" "1.1"
+
+# A refused plugin named in a config makes the config invalid.
+cat >"$TMP/cfg.yaml" <<Y
+worker: { plugin_dirs: [ "$TMP/bad_major" ] }
+sources:
+  - { name: s, type: generator, count: 10 }
+pipelines:
+  - { name: p, from: s }
+Y
+expect_code "config with a bad plugin" 3 "$EDDY" validate -c "$TMP/cfg.yaml"
+expect_out "config with a bad plugin" "worker.plugin_dirs"
+expect_out "config with a bad plugin" "ABI 2.3"
+
+# Out-of-tree build of the template against the installed kit.
+meson install -C "$BUILD" --no-rebuild --destdir "$TMP/inst" >"$TMP/install.log" 2>&1
+check "meson install" [ $? = 0 ]
+pc=$(find "$TMP/inst" -name eddy-operator.pc | head -1)
+check "pkg-config file installed" [ -n "$pc" ]
+check "header installed" test -f "$(find "$TMP/inst" -path '*/include/eddy/operator.h' | head -1)"
+cp -r "$SRC/examples/operator-template" "$TMP/template"
+rm -f "$TMP/template/scale.so"
+PKG_CONFIG_PATH=$(dirname "$pc") PKG_CONFIG_SYSROOT_DIR="$TMP/inst" \
+    make -C "$TMP/template" >"$TMP/make.log" 2>&1
+check "template builds out of tree" test -f "$TMP/template/scale.so"
+[ -f "$TMP/template/scale.so" ] || cat "$TMP/make.log" >&2
+check "template links nothing of eddy" sh -c "! nm -D --undefined-only '$TMP/template/scale.so' | grep -q ' eddy_'"
+expect_code "describe template" 0 "$EDDY" describe --plugin-dir "$TMP/template" scale
+expect_out "describe template" "factor"
+printf '{"id":1,"amount":10}\n{"id":2,"amount":2.5}\n{"id":3,"note":"no amount"}\n' >"$TMP/in.ndjson"
+cat >"$TMP/run.yaml" <<Y
+worker: { admin: { enabled: false }, plugin_dirs: [ "$TMP/template" ] }
+sources:
+  - { name: s, type: file, path: "$TMP/in.ndjson", format: json }
+pipelines:
+  - name: p
+    from: s
+    steps:
+      - scale: { field: amount, factor: 3, output: tripled }
+    to:
+      - { type: file, path: "$TMP/out.ndjson", format: json }
+Y
+expect_code "template in a pipeline" 0 "$EDDY" run -c "$TMP/run.yaml"
+check "template output" python3 -c '
+import json,sys
+rows=[json.loads(l) for l in open(sys.argv[1])]
+assert [r.get("tripled") for r in rows]==[30.0,7.5,None], rows
+' "$TMP/out.ndjson"
+finish
