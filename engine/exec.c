@@ -140,7 +140,7 @@ static rt_task *task_get(rt_thread *th, int src, int32_t partition)
     return t;
 }
 
-static void task_free(eddy_runtime *rt, rt_task *t)
+void eddy_exec_task_free(eddy_runtime *rt, rt_task *t)
 {
     for (int i = 0; i < rt->ninst; i++)
         ctx_free(t->inst[i]);

@@ -66,6 +66,7 @@ void eddy_exec_after(rt_thread *th, rt_task *t, rt_pipeline *p, int step, eddy_b
  * (or the source's), marked with the reason and step. */
 void eddy_exec_dead_letter(rt_thread *th, rt_pipeline *p, rt_source *src, const eddy_batch *b,
                            uint32_t i, const char *step, const char *reason);
+void eddy_exec_task_free(eddy_runtime *rt, rt_task *t);
 /* The processing thread's main function. */
 void *eddy_exec_thread_main(void *arg);
 int64_t eddy_now_ms(void);

@@ -115,17 +115,8 @@ void eddy_runtime_free(eddy_runtime *rt)
         rt_thread *th = &rt->threads[i];
         if (th->started)
             pthread_join(th->tid, NULL);
-        for (int k = 0; k < th->ntasks; k++) {
-            rt_task *t = th->tasks[k];
-            for (int j = 0; j < rt->ninst; j++)
-                if (t->inst[j]) {
-                    t->inst[j]->st->op->d.destroy(t->inst[j]->state);
-                    free(t->inst[j]->timers);
-                    free(t->inst[j]);
-                }
-            free(t->inst);
-            free(t);
-        }
+        for (int k = 0; k < th->ntasks; k++)
+            eddy_exec_task_free(rt, th->tasks[k]);
         free(th->tasks);
         while (th->pool) {
             eddy_batch *b = th->pool;

@@ -50,7 +50,7 @@ typedef struct rt_step {
     int *sinks;           /* indices into pipeline sinks */
     int nsinks;
     char where[96];       /* file:line:col of the step */
-    char path[96];        /* "pipelines[0].steps[2].filter", for errors */
+    char path[200];       /* "pipelines[0].steps[2].filter", for errors */
     const eddy_cnode *node; /* the operator's options node (owned by the cfg) */
     eddy_metric *m_in, *m_out, *m_err;
 } rt_step;

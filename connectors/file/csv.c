@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "codec.h"
-#include "../deadletter.h"
-#include "scalar.h"
+#include "connectors/deadletter.h"
+#include "connectors/scalar.h"
 
 static int push(eddy_csv_row *row, const eddy_csv_cell *c)
 {
@@ -136,7 +136,7 @@ size_t eddy_csv_cell_text(const char *p, const eddy_csv_cell *c, char *dst)
 {
     size_t len = c->end - c->start;
     if (!c->escaped) {
-        memcpy(dst, p + c->start, len);
+        memmove(dst, p + c->start, len); /* dst may be the cell itself */
         return len;
     }
     size_t k = 0;

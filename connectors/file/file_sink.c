@@ -11,8 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../deadletter.h"
-#include "builtin.h"
+#include "connectors/deadletter.h"
+#include "connectors/builtin.h"
 #include "codec.h"
 #include "csv.h"
 #include "error.h"
@@ -142,9 +142,10 @@ static int csv_existing_header(fsink *s, char *err, size_t errlen)
         return EDDY_ENOMEM;
     }
     for (uint32_t i = 0; i < row.n; i++) {
-        char name[65536];
-        size_t len = eddy_csv_cell_text(buf + start, &row.cells[i], name);
-        s->cols[i] = eddy_sym_intern(name, len);
+        /* Undoubling quotes only shrinks: the text fits where it was. */
+        eddy_csv_cell *c = &row.cells[i];
+        size_t len = eddy_csv_cell_text(buf + start, c, buf + start + c->start);
+        s->cols[i] = eddy_sym_intern(buf + start + c->start, len);
     }
     s->ncols = row.n;
     s->header_done = true;
@@ -350,6 +351,7 @@ static int fsink_write(void *self, const eddy_batch *b, char *err, size_t errlen
         }
     }
     size_t mark = s->out.len;
+    bool had_header = s->header_done;
     int rc = 0;
     for (uint32_t i = 0; i < b->n && rc == 0; i++) {
         const eddy_record *r = &b->recs[i];
@@ -386,6 +388,12 @@ static int fsink_write(void *self, const eddy_batch *b, char *err, size_t errlen
     }
     if (rc != 0) {
         s->out.len = mark; /* no half batch in the file */
+        if (s->fmt == FS_CSV && !had_header) { /* the header went with it */
+            s->header_done = false;
+            free(s->cols);
+            s->cols = NULL;
+            s->ncols = 0;
+        }
         return rc;
     }
     if (s->fmt == FS_AVRO)

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "builtin.h"
+#include "connectors/builtin.h"
 #include "error.h"
 #include "fsrc.h"
 #include "options.h"
@@ -112,7 +112,7 @@ static int fsrc_open(const eddy_opts *o, const char *name, void **self, char *er
         /* The buffer must hold a whole record, plus a little for the
          * chunk read that found its end. */
         size_t chunk = CHUNK < s->max_record ? CHUNK : s->max_record;
-        if (rc == 0 && eddy_reader_open(&s->rd, path, s->follow, chunk,
+        if (rc == 0 && eddy_reader_open(&s->rd, s->path, s->follow, chunk,
                                         s->max_record + 4096, err, errlen) != 0)
             rc = EDDY_EIO;
     }

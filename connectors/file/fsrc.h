@@ -37,7 +37,7 @@ typedef struct fsrc {
     avro_value_t aval;
     bool aval_ok;
     bool apending;      /* aval holds a record a full batch could not take */
-    bool afailed;       /* a read error ended the file */
+    bool aended;        /* the end of the file or a read error: no more reads */
 } fsrc;
 
 /* Each returns the number of records appended, EDDY_EEOF, or <0 fatal. */

@@ -211,7 +211,7 @@ int eddy_fsrc_poll_avro(fsrc *s, eddy_batch *b, uint32_t max, char *err, size_t 
     uint32_t n = 0;
     char why[256];
     while (n < max) {
-        if (s->afailed)
+        if (s->aended)
             return n ? (int)n : EDDY_EEOF;
         eddy_record *r = eddy_fsrc_append(s, b, s->index);
         if (!r)
@@ -219,7 +219,8 @@ int eddy_fsrc_poll_avro(fsrc *s, eddy_batch *b, uint32_t max, char *err, size_t 
         if (!s->apending) {
             avro_value_reset(&s->aval);
             int rc = avro_file_reader_read_value(s->areader, &s->aval);
-            if (rc == EOF) {
+            if (rc == EOF) { /* reading again after EOF would be an error */
+                s->aended = true;
                 eddy_batch_pop(b);
                 return n ? (int)n : EDDY_EEOF;
             }
@@ -227,7 +228,7 @@ int eddy_fsrc_poll_avro(fsrc *s, eddy_batch *b, uint32_t max, char *err, size_t 
                 /* avro-c cannot resynchronise inside a damaged block. */
                 eddy_record_fail(b, r, "decode", 0, "%s: record %lld: %s; reading stops here",
                                  s->rd.name, (long long)s->index, avro_strerror());
-                s->afailed = true;
+                s->aended = true;
                 s->index++;
                 n++;
                 continue;

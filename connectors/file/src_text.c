@@ -6,7 +6,7 @@
 
 #include "error.h"
 #include "fsrc.h"
-#include "scalar.h"
+#include "connectors/scalar.h"
 #include "sym.h"
 
 #define RAW_PREVIEW 1024 /* raw bytes kept for a line too long to keep whole */

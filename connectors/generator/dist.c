@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "batch.h"
-#include "scalar.h"
+#include "connectors/scalar.h"
 
 #define MAX_ARGS 4096
 

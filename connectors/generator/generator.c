@@ -19,7 +19,7 @@
 #include <time.h>
 
 #include "batch.h"
-#include "builtin.h"
+#include "connectors/builtin.h"
 #include "dist.h"
 #include "error.h"
 #include "options.h"

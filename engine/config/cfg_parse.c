@@ -141,16 +141,34 @@ static eddy_cnode *node_new(builder *b, eddy_cnode_kind kind, int line, int col)
     return n;
 }
 
+/* libfyaml marks an anchor or alias after its '&' or '*', and a quoted
+ * scalar after its quote; users count from the indicator. */
+static void token_pos(struct fy_token *t, int back, int *line, int *col)
+{
+    const struct fy_mark *m = fy_token_start_mark(t);
+    if (m && m->line >= 0) {
+        *line = m->line + 1;
+        *col = m->column + 1 - (m->column >= back ? back : 0);
+    }
+}
+
 /* Anchors and tags are refused (see the top of this file). */
 static void check_props(builder *b, struct fy_token *anchor, struct fy_token *tag,
                         const eddy_cnode *n, const char *path)
 {
-    if (anchor)
-        eddy_cfg_fail_at(b->cfg, n->line, n->col, path,
+    int line = n->line, col = n->col;
+    if (anchor) {
+        token_pos(anchor, 1, &line, &col);
+        eddy_cfg_fail_at(b->cfg, line, col, path,
                          "anchors (&name) and aliases (*name) are not supported; write the value out");
-    if (tag)
-        eddy_cfg_fail_at(b->cfg, n->line, n->col, path,
+    }
+    if (tag) {
+        line = n->line;
+        col = n->col;
+        token_pos(tag, 0, &line, &col);
+        eddy_cfg_fail_at(b->cfg, line, col, path,
                          "tags (such as !!str) are not supported; quote a value to make it a string");
+    }
 }
 
 static bool is_null_text(const char *s, size_t len)
@@ -173,7 +191,10 @@ static int on_scalar(builder *b, struct fy_event *e)
     }
     int line, col;
     event_pos(e, b, &line, &col);
-    bool plain = fy_token_scalar_style(e->scalar.value) == FYSS_PLAIN;
+    enum fy_scalar_style style = fy_token_scalar_style(e->scalar.value);
+    bool plain = style == FYSS_PLAIN;
+    if ((style == FYSS_SINGLE_QUOTED || style == FYSS_DOUBLE_QUOTED) && col > 1)
+        col--;
     eddy_cnode *n = node_new(b, plain && is_null_text(text, len) ? EDDY_CNODE_NULL : EDDY_CNODE_SCALAR,
                              line, col);
     if (!n)
@@ -293,6 +314,8 @@ static int on_event(builder *b, struct fy_event *e)
         return on_scalar(b, e);
     case FYET_ALIAS: {
         event_pos(e, b, &line, &col);
+        if (col > 1)
+            col--;
         eddy_cnode *n = node_new(b, EDDY_CNODE_NULL, line, col);
         if (!n || eddy_cfg_scalar_init(b->cfg, n, false) != 0)
             return -1;

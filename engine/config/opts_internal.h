@@ -11,6 +11,7 @@
 
 typedef struct eddy_opt_value {
     bool set;
+    bool given;         /* present in the input, even if its value was bad */
     int64_t i;          /* bool, int, duration (ms), size (bytes) */
     double d;           /* double (also int, as a double) */
     const char *s;      /* the scalar's text, copied */

@@ -150,13 +150,14 @@ eddy_opts *eddy_opts_parse(eddy_cfg *cfg, const eddy_option *table, const eddy_c
             eddy_opt_suggest(table, skip, key, hint, sizeof hint);
             eddy_cfg_fail(cfg, key_node, kpath, "unknown key '%s'%s", key, hint);
         } else {
+            o->v[r].given = true;
             parse_value(cfg, o, (size_t)r, eddy_cnode_map_value(map, i), kpath);
         }
         free(kpath);
     }
     for (size_t r = 0; r < o->n; r++) {
-        if (o->v[r].set)
-            continue;
+        if (o->v[r].given)
+            continue; /* set, or its bad value was reported */
         char err[1024];
         if (o->table[r].flags & EDDY_OPT_REQUIRED)
             eddy_cfg_fail(cfg, map, path, "missing required key '%s'", o->table[r].name);

@@ -2,7 +2,6 @@
  * from the evaluation stack and leaves its result in the first slot. */
 #include <ctype.h>
 #include <errno.h>
-#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -260,6 +259,24 @@ static int to_double(const xeval *ev, const xinsn *pc, eddy_value *v)
     }
 }
 
+/* snprintf costs more than the rest of a typical derive; ints are common. */
+static int format_int(int64_t x, char *buf)
+{
+    char tmp[24];
+    uint64_t u = x < 0 ? 0 - (uint64_t)x : (uint64_t)x;
+    int n = 0, len = 0;
+    do {
+        tmp[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (x < 0)
+        buf[len++] = '-';
+    while (n)
+        buf[len++] = tmp[--n];
+    buf[len] = '\0';
+    return len;
+}
+
 static int to_string(const xeval *ev, const xinsn *pc, eddy_value *v)
 {
     char buf[40];
@@ -275,7 +292,7 @@ static int to_string(const xeval *ev, const xinsn *pc, eddy_value *v)
         *v = v->u.b ? eddy_v_str("true", 4) : eddy_v_str("false", 5);
         return 0;
     case EDDY_INT:
-        n = snprintf(buf, sizeof buf, "%" PRId64, v->u.i);
+        n = format_int(v->u.i, buf);
         break;
     case EDDY_DOUBLE:
         /* The shortest form that reads back as the same double. */

@@ -262,10 +262,11 @@ static int unknown_function(parser *p, uint32_t col, const char *name, size_t le
     memcpy(n, name, len);
     n[len] = '\0';
     const char *best = NULL;
-    unsigned bestd = 3;
+    /* Short names are close to everything: demand a closer match. */
+    unsigned bestd = len <= 4 ? 2 : 3;
     for (int f = 0; f < XFN_COUNT_; f++) {
         unsigned d = edit_distance(n, eddy_xfn_table_[f].name);
-        if (d < bestd && d < len) {
+        if (d < bestd) {
             bestd = d;
             best = eddy_xfn_table_[f].name;
         }

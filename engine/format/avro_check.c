@@ -99,9 +99,15 @@ static int check_blocks(avc *c, const eddy_av_node *n, uint32_t depth)
         }
         uint64_t per = is_map ? 1 + item->minsize : item->minsize;
         total += (uint64_t)count;
-        if (per ? (uint64_t)count > (c->len - c->pos) / per : total > ZERO_SIZE_ITEMS_MAX)
-            return cfail(c, at, "%s %lld is more than the remaining %zu bytes can hold", what,
-                         (long long)count, c->len - c->pos);
+        if (per && (uint64_t)count > (c->len - c->pos) / per)
+            return cfail(c, at, "truncated input: %s %lld needs at least %llu bytes, only %zu remain",
+                         what, (long long)count,
+                         (unsigned long long)((uint64_t)count > UINT64_MAX / per ? UINT64_MAX
+                                                                                  : (uint64_t)count * per),
+                         c->len - c->pos);
+        if (!per && total > ZERO_SIZE_ITEMS_MAX)
+            return cfail(c, at, "%s: more than %u items that take no bytes", what,
+                         ZERO_SIZE_ITEMS_MAX);
         for (int64_t i = 0; i < count; i++) {
             if (is_map) {
                 size_t kat = c->pos;

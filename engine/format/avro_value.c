@@ -449,6 +449,11 @@ static int to_avro(aenc *e, const eddy_value *v, avro_value_t *out, unsigned dep
             return avro_call(e, -1, "a union branch");
         return to_avro(e, v, &br, depth);
     }
+    if (t == AVRO_INT32 && v->type == EDDY_INT && !fits(s, v))
+        return efail(e, EDDY_ETYPE, "%lld is out of range for avro int", (long long)v->u.i);
+    if (t == AVRO_FIXED && (v->type == EDDY_BYTES || v->type == EDDY_STRING) && !fits(s, v))
+        return efail(e, EDDY_ETYPE, "%u bytes do not fit avro fixed %s of %lld bytes", v->len,
+                     avro_schema_name(s), (long long)avro_schema_fixed_size(s));
     if (t != AVRO_ENUM && !fits(s, v))
         return mismatch(e, v, s);
     switch (t) {

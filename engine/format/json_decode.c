@@ -705,7 +705,8 @@ static int parse_top(jp *j, eddy_record *r)
         return fail(j, j->start, "object has too many members");
     if (eddy_record_reserve(j->b, r, (uint32_t)n) != 0)
         return nomem(j);
-    memcpy(r->fields + r->nfields, st->data, n * sizeof(eddy_field));
+    if (n)
+        memcpy(r->fields + r->nfields, st->data, n * sizeof(eddy_field));
     r->nfields += (uint32_t)n;
     return 0;
 }

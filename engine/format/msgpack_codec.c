@@ -289,7 +289,8 @@ static int conv_top(mconv *m, const msgpack_object *o, eddy_record *r)
     }
     if (eddy_record_reserve(m->b, r, k) != 0)
         return mnomem(m);
-    memcpy(r->fields + r->nfields, fs, sizeof *fs * k);
+    if (k)
+        memcpy(r->fields + r->nfields, fs, sizeof *fs * k);
     r->nfields += k;
     return 0;
 }

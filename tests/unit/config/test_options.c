@@ -112,7 +112,7 @@ static void test_defaults(void)
     CHECK(!eddy_opts_has(o, "labels") && eddy_opts_count(o, "labels") == 0);
     CHECK_STR(eddy_opts_where(o, "threshold"), "");
     CHECK_STR(eddy_opts_where(o, "key"), "");
-    CHECK_STR(eddy_opts_where(o, "path"), "t.yaml:1:17");
+    CHECK_STR(eddy_opts_where(o, "path"), "t.yaml:1:16");
     eddy_opts_free(o);
     eddy_cfg_free(cfg);
 
@@ -180,7 +180,7 @@ static void test_errors(void)
     expect_error("filter:\n  path: /x\n  features: [a, {b: 1}]\n",
                  "t.yaml:3:17: filter.features[1]: expected a string, found a mapping");
     expect_error("filter:\n  path: /x\n  labels: {a: [1]}\n",
-                 "t.yaml:3:16: filter.labels.a: expected a string, found a sequence");
+                 "t.yaml:3:15: filter.labels.a: expected a string, found a sequence");
     expect_error("filter:\n  path: /x\n  labels: [a]\n",
                  "t.yaml:3:11: filter.labels: expected a mapping like {key: value}, found a sequence");
     /* A NULL map with a required key: the error has no position to give. */
@@ -232,7 +232,7 @@ static void test_secrets_not_echoed(void)
                          "  retries: ${EDDY_T_SECRET}\n"
                          "  threshold: ${EDDY_T_NUM}\n"
                          "  format: ${EDDY_T_SECRET}\n"
-                         "  features: [${EDDY_T_SECRET}, [x]]\n",
+                         "  features: [\"${EDDY_T_SECRET}\", [x]]\n",
                          NULL);
     CHECK(o == NULL);
     CHECK(eddy_cfg_errors(cfg) == 4);
@@ -267,7 +267,7 @@ static void test_secrets_not_echoed(void)
     cfg = eddy_cfg_load_string("t.yaml", "filter: {path: \"${EDDY_T_UNSET}\"}\n", 34);
     CHECK(eddy_opts_parse(cfg, table, eddy_cnode_get(eddy_cfg_root(cfg), "filter"), "filter", NULL) == NULL);
     CHECK(eddy_cfg_errors(cfg) == 1);
-    CHECK_STR(eddy_cfg_error(cfg, 0), "t.yaml:1:17: filter.path: environment variable EDDY_T_UNSET is not set");
+    CHECK_STR(eddy_cfg_error(cfg, 0), "t.yaml:1:16: filter.path: environment variable EDDY_T_UNSET is not set");
     eddy_cfg_free(cfg);
 }
 
