@@ -95,7 +95,14 @@ static int categorical(eddy_gen_dist *d, char **args, int nargs, const char *usa
     for (int i = 0; i < nargs; i++) {
         char *arg = args[i];
         double w = 1.0;
-        char *colon = arg[0] == '"' ? NULL : strrchr(arg, ':');
+        /* The weight follows the last ':' (after a quoted value's closing
+         * quote, so "a:b" can be a value). */
+        char *after = arg;
+        if (arg[0] == '"') {
+            char *close = strchr(arg + 1, '"');
+            after = close ? close : arg;
+        }
+        char *colon = strrchr(after, ':');
         if (colon && colon[1]) {
             char *end;
             errno = 0;
