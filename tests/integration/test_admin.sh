@@ -52,20 +52,31 @@ for l in open(sys.argv[1]):
     json.loads(l)
 ' "$TMP/run.err"
 
-# Second signal: exit at once, non-zero.
-cat >"$TMP/slow.yaml" <<'Y'
+# Second signal: exit at once, non-zero. The sink writes into a FIFO nobody
+# reads, so the drain after the first signal cannot finish.
+mkfifo "$TMP/fifo"
+exec 3<>"$TMP/fifo"
+cat >"$TMP/slow.yaml" <<Y
 worker: { name: slow, admin: { enabled: false }, shutdown_timeout: 60s }
 sources:
-  - { name: gen, type: generator, rate: 100 }
+  - { name: gen, type: generator, rate: 0 }
 pipelines:
-  - { name: p, from: gen }
+  - name: p
+    from: gen
+    to:
+      - { type: file, path: "$TMP/fifo", format: json }
 Y
 "$EDDY" run -c "$TMP/slow.yaml" >/dev/null 2>"$TMP/slow.err" &
 pid=$!
 pids+=("$pid")
 sleep 1
-kill -INT "$pid"; kill -INT "$pid"
+kill -TERM "$pid"
+sleep 1
+check "first signal drains (still running while the sink is stuck)" kill -0 "$pid"
+kill -TERM "$pid"
 wait "$pid"
 code=$?
-check "second signal exits non-zero at once (got $code)" [ "$code" != 0 ]
+check "second signal exits at once with 128+15 (got $code)" [ "$code" = 143 ]
+check "second signal is logged" grep -q 'exiting at once' "$TMP/slow.err"
+exec 3>&-
 finish

@@ -31,7 +31,7 @@ GOOD_SRC='sources:
 bad_cfg "yaml syntax" "bad.yaml:2:" 'sources: [
   - a: b: c'
 bad_cfg "unknown top key" "bad.yaml:1:1: pipelinez: unknown key 'pipelinez'; did you mean 'pipelines'?" 'pipelinez: []'
-bad_cfg "unknown operator" "bad.yaml:6:9: pipelines[0].steps[0]: unknown operator 'filtr'; did you mean 'filter'?" "$GOOD_SRC
+bad_cfg "unknown operator" "bad.yaml:7:9: pipelines[0].steps[0]: unknown operator 'filtr'; did you mean 'filter'?" "$GOOD_SRC
 pipelines:
   - name: p
     from: s
@@ -46,12 +46,12 @@ pipelines:
 bad_cfg "unknown from" "pipelines[0]: from: 'nope' is neither a source nor a pipeline" "$GOOD_SRC
 pipelines:
   - { name: p, from: nope }"
-bad_cfg "unknown option key" "bad.yaml:5:33: pipelines[0].steps[0].filter: unknown key 'wher'" "$GOOD_SRC
+bad_cfg "unknown option key" "bad.yaml:6:38: pipelines[0].steps[0].filter.wher: unknown key 'wher'; did you mean 'where'?" "$GOOD_SRC
 pipelines:
   - name: p
     from: s
     steps: [ { filter: { where: \"1\", wher: 2 } } ]"
-bad_cfg "bad duration" "bad.yaml:1:34:" 'worker: { name: w, flush_interval: 5parsecs }
+bad_cfg "bad duration" "bad.yaml:1:36: worker.flush_interval: expected a duration" 'worker: { name: w, flush_interval: 5parsecs }
 sources:
   - { name: s, type: generator, count: 10 }
 pipelines:

@@ -42,7 +42,7 @@ for want in ("byte", "timestamp field 'ts' is missing", "valid"):
         fails += 1
         print(f"FAIL dead letter reasons lack {want!r}: {dead}")
 eq("dead letter keeps the raw line", dead[0].get("raw"), '{"user":"a", "amount": oops}')
-eq("dead letter source offset", dead[0]["source"]["offset"], 3)
+eq("dead letter source offset (the line number)", dead[0]["source"]["offset"], 4)
 print("py-fails", fails)
 PY
 if grep -q "py-fails 0" "$TMP/py.out"; then ok; else bad "pipeline outputs"; cat "$TMP/py.out" >&2; fi

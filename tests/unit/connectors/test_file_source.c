@@ -244,6 +244,75 @@ static void test_csv(void)
     unlink(path);
 }
 
+/* Avro: written by the file sink in two blocks; the file is then cut inside
+ * the second block, which becomes an error record after the first block's
+ * records. */
+static void test_avro(void)
+{
+    char path[256], schema[256], err[512] = "", p1[300], p2[300];
+    tmp_path(path, sizeof path, "src.avro");
+    tmp_path(schema, sizeof schema, "src.avsc");
+    const char *avsc = "{\"type\":\"record\",\"name\":\"R\",\"fields\":["
+                       "{\"name\":\"a\",\"type\":\"long\"},{\"name\":\"s\",\"type\":\"string\"}]}";
+    write_file(schema, avsc, strlen(avsc));
+    const eddy_sink_ops *sink = eddy_sink_find("file");
+    snprintf(p1, sizeof p1, "path=%s", path);
+    snprintf(p2, sizeof p2, "schema=%s", schema);
+    const char *pairs[] = {p1, "format=avro", p2};
+    eddy_opts *o = opts_pairs(sink->options, pairs, 3);
+    void *w = NULL;
+    CHECK_MSG(o && sink->open(o, "out", &w, err, sizeof err) == 0, "%s", err);
+    eddy_opts_free(o);
+    if (!w)
+        return;
+    eddy_batch *b = eddy_batch_new(8, 0);
+    for (int blk = 0; blk < 2; blk++) {
+        eddy_batch_reset(b);
+        for (int i = 0; i < 3; i++) {
+            eddy_record *r = eddy_batch_append(b);
+            eddy_record_push(b, r, eddy_sym_intern("a", 1), eddy_v_int(blk * 3 + i));
+            eddy_record_push(b, r, eddy_sym_intern("s", 1), eddy_batch_string(b, "text", 4));
+        }
+        CHECK_MSG(sink->write(w, b, err, sizeof err) == 0, "%s", err); /* flush: one block */
+    }
+    sink->close(w);
+    eddy_batch_destroy(b);
+
+    void *s = open_src(path, "avro", NULL, err, sizeof err);
+    CHECK_MSG(s != NULL, "%s", err);
+    if (s) {
+        eddy_batch *all = eddy_batch_new(8, 0);
+        CHECK(drain(F, s, all, 4, err, sizeof err) == EDDY_EEOF);
+        CHECK(all->n == 6);
+        for (uint32_t i = 0; i < all->n; i++)
+            CHECK(field_int(&all->recs[i], "a") == (int64_t)i && all->recs[i].offset == (int64_t)i &&
+                  field_is(&all->recs[i], "s", "text"));
+        eddy_batch_destroy(all);
+        F->close(s);
+    }
+    size_t len = 0;
+    char *data = read_file(path, &len);
+    write_file(path, data, len - 10);
+    free(data);
+    s = open_src(path, "avro", NULL, err, sizeof err);
+    CHECK_MSG(s != NULL, "%s", err);
+    if (s) {
+        eddy_batch *all = eddy_batch_new(8, 0);
+        CHECK(drain(F, s, all, 100, err, sizeof err) == EDDY_EEOF);
+        CHECK(all->n == 4);
+        if (all->n == 4) {
+            CHECK(field_int(&all->recs[2], "a") == 2);
+            CHECK(all->recs[3].flags & EDDY_REC_ERROR);
+            CHECK_CONTAINS(all->recs[3].err_reason, "record 3: ");
+            CHECK_CONTAINS(all->recs[3].err_reason, "reading stops here");
+        }
+        eddy_batch_destroy(all);
+        F->close(s);
+    }
+    unlink(path);
+    unlink(schema);
+}
+
 static void test_follow(void)
 {
     char path[256], err[512] = "";
@@ -344,6 +413,7 @@ int main(void)
     test_json_long_line();
     test_msgpack();
     test_csv();
+    test_avro();
     test_follow();
     test_errors();
     return test_report();
