@@ -152,6 +152,16 @@ size_t eddy_utf8_valid_prefix(const uint8_t *p, size_t len)
 {
     size_t i = 0;
     while (i < len) {
+        /* ASCII runs, 8 bytes at a time: most names and values are ASCII. */
+        while (len - i >= 8) {
+            uint64_t w;
+            memcpy(&w, p + i, 8);
+            if (w & 0x8080808080808080ull)
+                break;
+            i += 8;
+        }
+        if (i >= len)
+            break;
         if (p[i] < 0x80) {
             i++;
             continue;

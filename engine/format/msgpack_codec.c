@@ -36,7 +36,8 @@
 struct eddy_msgpack_state {
     msgpack_zone zone;
     eddy_symcache syms;
-    eddy_scratch stack;
+    const char *name[EDDY_SYMCACHE_SLOTS];
+    uint32_t name_len[EDDY_SYMCACHE_SLOTS];
     uint32_t max_depth;
 };
 
@@ -72,7 +73,6 @@ void eddy_msgpack_free(eddy_msgpack_state *s)
     if (!s)
         return;
     msgpack_zone_destroy(&s->zone);
-    free(s->stack.data);
     free(s);
 }
 
@@ -245,15 +245,36 @@ static int conv(mconv *m, const msgpack_object *o, eddy_value *v)
                  (int)o->type, eddy_sym_name(m->field_sym));
 }
 
+/* Field name at position i: the names seen last time at each position are
+ * kept with their lengths, so a repeated name costs one memcmp and no call
+ * into the symbol table. */
+static eddy_sym field_sym(mconv *m, uint32_t i, const char *kp, uint32_t kl)
+{
+    eddy_msgpack_state *s = m->s;
+    if (i < EDDY_SYMCACHE_SLOTS && s->name_len[i] == kl && s->syms.sym[i] &&
+        memcmp(s->name[i], kp, kl) == 0)
+        return s->syms.sym[i];
+    if (check_utf8(m, kp, kl) != 0)
+        return 0;
+    eddy_sym sym = eddy_symcache_get(&s->syms, i, kp, kl);
+    if (!sym)
+        return mfail(m, top_offset(m, i, 0), "field name table is full (%u names)",
+                     eddy_sym_count()), 0;
+    if (i < EDDY_SYMCACHE_SLOTS) {
+        s->name[i] = eddy_sym_name(sym);
+        s->name_len[i] = kl;
+    }
+    return sym;
+}
+
 static int conv_top(mconv *m, const msgpack_object *o, eddy_record *r)
 {
     if (o->type != MSGPACK_OBJECT_MAP)
         return mfail(m, 0, "top level must be a map, found %s", obj_type_name(o->type));
-    eddy_msgpack_state *s = m->s;
     uint32_t n = o->via.map.size;
-    eddy_field *fs = eddy_scratch_push(&s->stack, sizeof *fs * (n ? n : 1));
-    if (!fs)
+    if (n > UINT32_MAX / 2 || eddy_record_reserve(m->b, r, n) != 0)
         return mnomem(m);
+    eddy_field *fs = r->fields + r->nfields;
     uint32_t k = 0;
     uint64_t seen = 0;
     for (uint32_t i = 0; i < n; i++) {
@@ -265,12 +286,9 @@ static int conv_top(mconv *m, const msgpack_object *o, eddy_record *r)
         uint32_t kl = kv->key.via.str.size;
         if (kl == 0)
             return mfail(m, top_offset(m, i, 0), "empty field name");
-        if (check_utf8(m, kp, kl) != 0)
-            return -1;
-        eddy_sym sym = eddy_symcache_get(&s->syms, i, kp, kl);
+        eddy_sym sym = field_sym(m, i, kp, kl);
         if (!sym)
-            return mfail(m, top_offset(m, i, 0), "field name table is full (%u names)",
-                         eddy_sym_count());
+            return -1;
         uint32_t j = k;
         uint64_t bit = 1ull << (sym & 63);
         if (seen & bit)
@@ -287,10 +305,6 @@ static int conv_top(mconv *m, const msgpack_object *o, eddy_record *r)
         if (conv(m, &kv->val, &fs[j].v) != 0)
             return -1;
     }
-    if (eddy_record_reserve(m->b, r, k) != 0)
-        return mnomem(m);
-    if (k)
-        memcpy(r->fields + r->nfields, fs, sizeof *fs * k);
     r->nfields += k;
     return 0;
 }
@@ -298,13 +312,17 @@ static int conv_top(mconv *m, const msgpack_object *o, eddy_record *r)
 int eddy_msgpack_decode(eddy_msgpack_state *s, eddy_batch *b, eddy_record *r, const void *buf,
                         size_t len)
 {
-    mconv m;
-    memset(&m, 0, sizeof m);
+    mconv m; /* not zeroed whole: the reason buffer is written only on failure */
     m.s = s;
     m.b = b;
     m.buf = buf;
     m.len = len;
-    s->stack.len = 0;
+    m.sbuf = NULL;
+    m.sleft = 0;
+    m.field_idx = 0;
+    m.field_sym = 0;
+    m.off = 0;
+    m.rc = 0;
     uint32_t nf = r->nfields;
     size_t pos = 0, where = 0;
     eddy_mp_status st = len ? eddy_mp_skip(buf, len, &pos, 0, s->max_depth, &where) : EDDY_MP_OK;
@@ -332,7 +350,6 @@ int eddy_msgpack_decode(eddy_msgpack_state *s, eddy_batch *b, eddy_record *r, co
             mfail(&m, off, "parse error (msgpack-c status %d)", (int)ret);
         }
     }
-    s->stack.len = 0;
     if (m.rc == 0)
         return 0;
     r->nfields = nf;
