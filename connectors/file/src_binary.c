@@ -1,5 +1,6 @@
 /* The file source's binary formats: a stream of concatenated msgpack maps,
  * and Avro object container files (through avro-c's file reader). */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -168,6 +169,24 @@ int eddy_fsrc_open_avro(fsrc *s, char *err, size_t errlen)
 {
     bool std = strcmp(s->path, "-") == 0;
     const char *name = std ? "stdin" : s->path;
+    if (!std) {
+        /* Checked here: a clearer message, and avro-c leaks on this error. */
+        char magic[4] = {0};
+        FILE *f = fopen(s->path, "rb");
+        if (!f) {
+            snprintf(err, errlen, "%s: cannot open: %s", name, strerror(errno));
+            return EDDY_EIO;
+        }
+        size_t got = fread(magic, 1, 4, f);
+        fclose(f);
+        if (got != 4 || memcmp(magic, "Obj\x01", 4) != 0) {
+            snprintf(err, errlen,
+                     "%s: not an Avro object container file (it does not start with "
+                     "\"Obj\\x01\")",
+                     name);
+            return EDDY_EPARSE;
+        }
+    }
     int rc = std ? avro_file_reader_fp(stdin, "stdin", 0, &s->areader)
                  : avro_file_reader(s->path, &s->areader);
     if (rc != 0) {

@@ -141,6 +141,20 @@ static const char *mcopy(mconv *m, const char *p, uint32_t n)
     return o;
 }
 
+static inline int ascii(const char *p, uint32_t n)
+{
+    uint64_t acc = 0;
+    uint32_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        acc |= w;
+    }
+    for (; i < n; i++)
+        acc |= (uint8_t)p[i];
+    return !(acc & 0x8080808080808080ull);
+}
+
 static int check_utf8(mconv *m, const char *p, uint32_t n)
 {
     size_t ok = eddy_utf8_valid_prefix((const uint8_t *)p, n);
@@ -162,7 +176,9 @@ static size_t top_offset(mconv *m, uint32_t idx, int value)
     return pos;
 }
 
-static int conv(mconv *m, const msgpack_object *o, eddy_value *v)
+static int too_deep(mconv *m);
+
+static int conv(mconv *m, const msgpack_object *o, eddy_value *v, uint32_t depth)
 {
     memset(v, 0, sizeof *v);
     switch (o->type) {
@@ -178,7 +194,8 @@ static int conv(mconv *m, const msgpack_object *o, eddy_value *v)
     case MSGPACK_OBJECT_FLOAT32:
     case MSGPACK_OBJECT_FLOAT64: *v = eddy_v_double(o->via.f64); return 0;
     case MSGPACK_OBJECT_STR:
-        if (check_utf8(m, o->via.str.ptr, o->via.str.size) != 0)
+        if (!ascii(o->via.str.ptr, o->via.str.size) &&
+            check_utf8(m, o->via.str.ptr, o->via.str.size) != 0)
             return -1;
         v->type = EDDY_STRING;
         v->len = o->via.str.size;
@@ -193,11 +210,13 @@ static int conv(mconv *m, const msgpack_object *o, eddy_value *v)
         return (v->u.s = mcopy(m, o->via.ext.ptr, o->via.ext.size)) ? 0 : -1;
     case MSGPACK_OBJECT_ARRAY: {
         uint32_t n = o->via.array.size;
+        if (n && depth + 1 > m->s->max_depth)
+            return too_deep(m);
         eddy_value *items = eddy_batch_alloc(m->b, sizeof *items * (n ? n : 1));
         if (!items)
             return mnomem(m);
         for (uint32_t i = 0; i < n; i++)
-            if (conv(m, &o->via.array.ptr[i], &items[i]) != 0)
+            if (conv(m, &o->via.array.ptr[i], &items[i], depth + 1) != 0)
                 return -1;
         v->type = EDDY_ARRAY;
         v->len = n;
@@ -206,6 +225,8 @@ static int conv(mconv *m, const msgpack_object *o, eddy_value *v)
     }
     case MSGPACK_OBJECT_MAP: {
         uint32_t n = o->via.map.size, k = 0;
+        if (n && depth + 1 > m->s->max_depth)
+            return too_deep(m);
         eddy_kv *kvs = eddy_batch_alloc(m->b, sizeof *kvs * (n ? n : 1));
         if (!kvs)
             return mnomem(m);
@@ -232,7 +253,7 @@ static int conv(mconv *m, const msgpack_object *o, eddy_value *v)
                     return -1;
                 k++;
             }
-            if (conv(m, &src->val, &dst->val) != 0)
+            if (conv(m, &src->val, &dst->val, depth + 1) != 0)
                 return -1;
         }
         v->type = EDDY_MAP;
@@ -302,11 +323,50 @@ static int conv_top(mconv *m, const msgpack_object *o, eddy_record *r)
         }
         m->field_idx = i;
         m->field_sym = sym;
-        if (conv(m, &kv->val, &fs[j].v) != 0)
+        if (conv(m, &kv->val, &fs[j].v, 1) != 0)
             return -1;
     }
     r->nfields += k;
     return 0;
+}
+
+/* Turns a walker verdict into the record's reason. */
+static int describe(mconv *m, eddy_mp_status st, size_t where, size_t pos)
+{
+    switch (st) {
+    case EDDY_MP_TRUNCATED:
+        return mfail(m, where, "truncated input: %zu-byte payload ends inside the value starting",
+                     m->len);
+    case EDDY_MP_BADBYTE:
+        return mfail(m, where, "parse error: invalid type byte 0x%02x", m->buf[where]);
+    case EDDY_MP_DEEP:
+        return mfail(m, where, "nesting deeper than %u levels", m->s->max_depth);
+    case EDDY_MP_OK:
+        if (pos < m->len)
+            return mfail(m, pos, "%zu trailing bytes after the top-level value", m->len - pos);
+        break;
+    }
+    return 0;
+}
+
+static int too_deep(mconv *m)
+{
+    size_t pos = 0, where = 0;
+    eddy_mp_status st = eddy_mp_skip(m->buf, m->len, &pos, 0, m->s->max_depth, &where);
+    if (st == EDDY_MP_OK)
+        return mfail(m, 0, "nesting deeper than %u levels", m->s->max_depth);
+    return describe(m, st, where, pos);
+}
+
+/* Only array16/32 and map16/32 headers (0xdc-0xdf) can declare more items
+ * than the payload holds, and make msgpack-c allocate for them. Without any
+ * such byte anywhere, msgpack-c may go first; this loop vectorises. */
+static int may_have_big_containers(const uint8_t *p, size_t len)
+{
+    unsigned hit = 0;
+    for (size_t i = 0; i < len; i++)
+        hit |= (p[i] & 0xfcu) == 0xdcu;
+    return (int)hit;
 }
 
 int eddy_msgpack_decode(eddy_msgpack_state *s, eddy_batch *b, eddy_record *r, const void *buf,
@@ -325,29 +385,34 @@ int eddy_msgpack_decode(eddy_msgpack_state *s, eddy_batch *b, eddy_record *r, co
     m.rc = 0;
     uint32_t nf = r->nfields;
     size_t pos = 0, where = 0;
-    eddy_mp_status st = len ? eddy_mp_skip(buf, len, &pos, 0, s->max_depth, &where) : EDDY_MP_OK;
+    int checked = 0;
     if (len == 0) {
         mfail(&m, 0, "empty payload");
-    } else if (st == EDDY_MP_TRUNCATED) {
-        mfail(&m, where, "truncated input: %zu-byte payload ends inside the value starting", len);
-    } else if (st == EDDY_MP_BADBYTE) {
-        mfail(&m, where, "parse error: invalid type byte 0x%02x", ((const uint8_t *)buf)[where]);
-    } else if (st == EDDY_MP_DEEP) {
-        mfail(&m, where, "nesting deeper than %u levels", s->max_depth);
-    } else if (pos < len) {
-        mfail(&m, pos, "%zu trailing bytes after the top-level value", len - pos);
-    } else {
+    } else if (may_have_big_containers(buf, len)) {
+        checked = 1;
+        describe(&m, eddy_mp_skip(buf, len, &pos, 0, s->max_depth, &where), where, pos);
+    }
+    if (!m.rc) {
         msgpack_object obj;
         size_t off = 0;
         msgpack_zone_clear(&s->zone);
         msgpack_unpack_return ret = msgpack_unpack(buf, len, &off, &s->zone, &obj);
         if (ret == MSGPACK_UNPACK_SUCCESS) {
             conv_top(&m, &obj, r);
-        } else if (ret == MSGPACK_UNPACK_NOMEM_ERROR) {
-            snprintf(m.reason, sizeof m.reason, "msgpack-c ran out of memory while unpacking");
-            m.rc = EDDY_ENOMEM;
-        } else {
-            mfail(&m, off, "parse error (msgpack-c status %d)", (int)ret);
+        } else if (!checked) {
+            /* msgpack-c says only that it failed: the walker says where. */
+            pos = 0;
+            eddy_mp_status st = eddy_mp_skip(buf, len, &pos, 0, s->max_depth, &where);
+            if (st != EDDY_MP_OK || pos < len)
+                describe(&m, st, where, pos);
+        }
+        if (!m.rc && ret != MSGPACK_UNPACK_SUCCESS) {
+            if (ret == MSGPACK_UNPACK_NOMEM_ERROR) {
+                snprintf(m.reason, sizeof m.reason, "msgpack-c ran out of memory while unpacking");
+                m.rc = EDDY_ENOMEM;
+            } else {
+                mfail(&m, off, "parse error (msgpack-c status %d)", (int)ret);
+            }
         }
     }
     if (m.rc == 0)

@@ -64,4 +64,40 @@ import json,sys
 rows=[json.loads(l) for l in open(sys.argv[1])]
 assert [r.get("tripled") for r in rows]==[30.0,7.5,None], rows
 ' "$TMP/out.ndjson"
+
+# A stateful operator: consumes its input, emits on timers and at the end of
+# input; the emitted records reach the sink after it and a pipeline on the bus.
+mkdir -p "$TMP/probe"
+cp "$PLUG/probe.so" "$TMP/probe/"
+python3 -c '
+for i in range(3000):
+    print("{\"i\":%d,\"ts\":%d}" % (i, 1000 + i))
+' >"$TMP/ts.ndjson"
+cat >"$TMP/probe.yaml" <<Y
+worker: { admin: { enabled: false }, plugin_dirs: [ "$TMP/probe" ], batch_size: 100 }
+sources:
+  - { name: s, type: file, path: "$TMP/ts.ndjson", format: json, timestamp: { field: ts } }
+pipelines:
+  - name: p
+    from: s
+    steps:
+      - probe: { label: one }
+    to:
+      - { type: file, path: "$TMP/probe.ndjson", format: json }
+  - name: q
+    from: p
+    to:
+      - { type: file, path: "$TMP/probe_bus.ndjson", format: json }
+Y
+expect_code "probe pipeline" 0 "$EDDY" run -c "$TMP/probe.yaml"
+check "probe: timers, watermark end, emit" python3 -c '
+import json,sys
+rows=[json.loads(l) for l in open(sys.argv[1])]
+ev={r["event"]: r for r in rows}
+assert set(ev)=={"event_timer","wall_timer","end"}, rows
+assert ev["event_timer"]["value"]==1000, rows
+assert 1000 < ev["event_timer"]["count"] < 3000, rows
+assert ev["end"]["count"]==3000 and ev["end"]["label"]=="one", rows
+assert [json.loads(l) for l in open(sys.argv[2])]==rows
+' "$TMP/probe.ndjson" "$TMP/probe_bus.ndjson"
 finish
