@@ -5,8 +5,12 @@ set -euo pipefail
 pkgs=(
   gcc make pkg-config meson ninja-build
   librdkafka-dev libevent-dev libmsgpack-dev libzstd-dev libavro-dev libfyaml-dev
-  libjansson-dev curl python3 binutils
+  libjansson-dev curl python3 binutils kcat
 )
+# The real Kafka broker for integration tests comes from Maven (scripts/kafka.sh):
+# it needs a JRE 17 and Maven, which the machine may already have outside apt.
+command -v java >/dev/null 2>&1 || pkgs+=(openjdk-17-jre-headless)
+command -v mvn >/dev/null 2>&1 || pkgs+=(maven)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
