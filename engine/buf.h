@@ -20,6 +20,8 @@ int eddy_buf_json_str(eddy_buf *b, const char *s, size_t len);
 static inline void eddy_buf_reset(eddy_buf *b) { b->len = 0; }
 static inline int eddy_buf_put(eddy_buf *b, const void *p, size_t n)
 {
+    if (n == 0)
+        return 0;
     if (b->cap - b->len < n && eddy_buf_grow(b, n) != 0)
         return -1;
     memcpy(b->data + b->len, p, n);

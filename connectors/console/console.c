@@ -3,6 +3,7 @@
  * every interval (what the quick start shows): how many records, the rate,
  * how many distinct keys, and the latest record of up to three keys. */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +22,8 @@
 
 static const eddy_option console_options[] = {
     {"format", EDDY_OPT_ENUM, "lines", EDDY_NO_RANGE, "lines|json|summary", 0,
-     "lines: one readable line per record (time, key, name=value ...). json: one JSON "
+     "lines: one readable line per record (time, key, name=value ...; doubles rounded to 6 "
+     "significant digits). json: one JSON "
      "object per record (dead letters as their envelope). summary: every `interval`, the "
      "record count, rate, distinct keys and the latest record of up to 3 keys."},
     {"interval", EDDY_OPT_DURATION, "1s", 10, 86400000, NULL, 0,
@@ -113,7 +115,11 @@ static int put_fields(eddy_buf *out, const eddy_record *r)
         first = false;
         rc |= eddy_buf_puts(out, eddy_sym_name(f->name));
         rc |= eddy_buf_putc(out, '=');
-        rc |= eddy_value_to_json(&f->v, out);
+        /* For reading, not for round trips: 6 significant digits. */
+        if (f->v.type == EDDY_DOUBLE && isfinite(f->v.u.d))
+            rc |= eddy_buf_printf(out, "%.6g", f->v.u.d);
+        else
+            rc |= eddy_value_to_json(&f->v, out);
     }
     return rc ? -1 : 0;
 }
@@ -254,7 +260,8 @@ static void summary_add(console *c, const eddy_batch *b)
         }
         c->count++;
         uint64_t h = key_hash(&r->key);
-        keyset_add(c, h);
+        if (r->key.type != EDDY_NULL) /* keyless records are not "a key" */
+            keyset_add(c, h);
         if (np == SAMPLES)
             continue;
         int k = 0;

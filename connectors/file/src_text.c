@@ -38,7 +38,7 @@ int eddy_fsrc_poll_json(fsrc *s, eddy_batch *b, uint32_t max, int timeout_ms, ch
         size_t avail = rd->len - rd->pos;
         uint8_t *nl = avail ? memchr(p, '\n', avail) : NULL;
         size_t linelen, consumed;
-        if (nl) {
+        if (nl && (s->skipping || (size_t)(nl - p) <= s->max_record)) {
             linelen = (size_t)(nl - p);
             consumed = linelen + 1;
         } else {
@@ -53,10 +53,14 @@ int eddy_fsrc_poll_json(fsrc *s, eddy_batch *b, uint32_t max, int timeout_ms, ch
                                  "%s:%lld: line longer than max_record_size (%zu bytes); skipped "
                                  "(raw holds its first %d bytes)",
                                  rd->name, (long long)(s->line + 1), s->max_record, RAW_PREVIEW);
-                s->skipping = true;
                 s->line++;
-                rd->pos = rd->len;
                 n++;
+                if (nl) { /* the whole line is here: skip it */
+                    rd->pos += (size_t)(nl - p) + 1;
+                } else {
+                    s->skipping = true;
+                    rd->pos = rd->len;
+                }
                 continue;
             }
             int m = eddy_reader_more(rd, n ? 0 : timeout_ms, err, errlen);

@@ -429,8 +429,13 @@ static void sleep_s(double s)
         ;
 }
 
-/* Events the rate allows now (event e may go once e/rate seconds passed). */
-static int64_t rate_budget(gen *g, int timeout_ms)
+/* Events the rate allows now (event e may go once e/rate seconds passed).
+ * Waits for a batch worth BATCH_WAIT seconds of events (or max) rather
+ * than returning one event per poll at low rates, but never past the
+ * caller's timeout: it sleeps, never spins, and the processing thread stays
+ * responsive. */
+#define BATCH_WAIT 0.05
+static int64_t rate_budget(gen *g, uint32_t max, int timeout_ms)
 {
     if (g->rate <= 0)
         return INT64_MAX;
@@ -439,12 +444,12 @@ static int64_t rate_budget(gen *g, int timeout_ms)
         g->t0 = now;
         g->started = true;
     }
+    double want = g->rate * BATCH_WAIT;
+    int64_t target = want < 1 ? 1 : want > (double)max ? (int64_t)max : (int64_t)want;
     int64_t allowed = (int64_t)((now - g->t0) * g->rate) + 1;
-    if (allowed > g->emitted)
+    if (allowed - g->emitted >= target)
         return allowed - g->emitted;
-    /* Sleep until the next event is due, but never past the caller's timeout:
-     * no busy spinning, and the processing thread stays responsive. */
-    double due = g->t0 + (double)g->emitted / g->rate;
+    double due = g->t0 + (double)(g->emitted + target - 1) / g->rate;
     double wait = due - now, cap = timeout_ms > 0 ? timeout_ms / 1000.0 : 0;
     sleep_s(wait < cap ? wait : cap);
     allowed = (int64_t)((now_s() - g->t0) * g->rate) + 1;
@@ -465,12 +470,12 @@ static int gen_poll(void *self, eddy_batch *b, uint32_t max, int timeout_ms, cha
     }
     if (p < 0)
         return EDDY_EEOF;
-    int64_t budget = rate_budget(g, timeout_ms);
+    if (max == 0)
+        max = 1024;
+    int64_t budget = rate_budget(g, max, timeout_ms);
     if (budget <= 0)
         return 0;
     g->rr = (p + 1) % g->nparts;
-    if (max == 0)
-        max = 1024;
     if ((int64_t)max > budget)
         max = (uint32_t)budget;
 

@@ -21,6 +21,9 @@
  * contains it (nested); bad UTF-8 -> the offending byte; too deep -> the
  * container that opens one level too many. */
 #include <msgpack.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -272,9 +275,15 @@ static int conv(mconv *m, const msgpack_object *o, eddy_value *v, uint32_t depth
 static eddy_sym field_sym(mconv *m, uint32_t i, const char *kp, uint32_t kl)
 {
     eddy_msgpack_state *s = m->s;
-    if (i < EDDY_SYMCACHE_SLOTS && s->name_len[i] == kl && s->syms.sym[i] &&
-        memcmp(s->name[i], kp, kl) == 0)
-        return s->syms.sym[i];
+    if (i < EDDY_SYMCACHE_SLOTS && s->name_len[i] == kl && s->syms.sym[i]) {
+        /* Names are short: an inline loop beats a call to memcmp. */
+        const char *a = s->name[i];
+        uint32_t k = 0;
+        while (k < kl && a[k] == kp[k])
+            k++;
+        if (k == kl)
+            return s->syms.sym[i];
+    }
     if (check_utf8(m, kp, kl) != 0)
         return 0;
     eddy_sym sym = eddy_symcache_get(&s->syms, i, kp, kl);
@@ -363,10 +372,19 @@ static int too_deep(mconv *m)
  * such byte anywhere, msgpack-c may go first; this loop vectorises. */
 static int may_have_big_containers(const uint8_t *p, size_t len)
 {
-    unsigned hit = 0;
-    for (size_t i = 0; i < len; i++)
-        hit |= (p[i] & 0xfcu) == 0xdcu;
-    return (int)hit;
+    size_t i = 0;
+#ifdef __SSE2__
+    const __m128i mask = _mm_set1_epi8((char)0xfc), want = _mm_set1_epi8((char)0xdc);
+    for (; i + 16 <= len; i += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+        if (_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_and_si128(v, mask), want)))
+            return 1;
+    }
+#endif
+    for (; i < len; i++)
+        if ((p[i] & 0xfcu) == 0xdcu)
+            return 1;
+    return 0;
 }
 
 int eddy_msgpack_decode(eddy_msgpack_state *s, eddy_batch *b, eddy_record *r, const void *buf,
@@ -390,7 +408,8 @@ int eddy_msgpack_decode(eddy_msgpack_state *s, eddy_batch *b, eddy_record *r, co
         mfail(&m, 0, "empty payload");
     } else if (may_have_big_containers(buf, len)) {
         checked = 1;
-        describe(&m, eddy_mp_skip(buf, len, &pos, 0, s->max_depth, &where), where, pos);
+        eddy_mp_status st = eddy_mp_skip(buf, len, &pos, 0, s->max_depth, &where);
+        describe(&m, st, where, pos);
     }
     if (!m.rc) {
         msgpack_object obj;

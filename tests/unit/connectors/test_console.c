@@ -156,8 +156,8 @@ static void test_summary(void)
     CHECK_CONTAINS(out, " 8 records in ");
     CHECK_CONTAINS(out, "/s  6 keys  1 error\n");
     /* The latest record of the 3 most recent keys, newest first, aligned. */
-    CHECK_CONTAINS(out, "\n  user-4   2026-01-01T00:00:00.011Z  amount=7.0 merchant=\"acme\"\n"
-                        "  user-12  2026-01-01T00:00:00.010Z  amount=99.0 merchant=\"bobs\"\n"
+    CHECK_CONTAINS(out, "\n  user-4   2026-01-01T00:00:00.011Z  amount=7 merchant=\"acme\"\n"
+                        "  user-12  2026-01-01T00:00:00.010Z  amount=99 merchant=\"bobs\"\n"
                         "  user-1   2026-01-01T00:00:00.005Z  amount=7.5 merchant=\"acme\"\n");
     CHECK_CONTAINS(out, "  last error: - ERROR decode: broken record (in[0]@9)\n");
     CHECK(!strstr(out, "user-5 "));

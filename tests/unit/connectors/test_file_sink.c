@@ -67,8 +67,10 @@ static void sample_batch(eddy_batch *b, int n)
 
 static int same_record(const eddy_record *a, const eddy_record *b)
 {
-    if (a->nfields != b->nfields)
+    if (a->nfields != b->nfields) {
+        fprintf(stderr, "%u fields, expected %u\n", b->nfields, a->nfields);
         return 0;
+    }
     for (uint32_t i = 0; i < a->nfields; i++) {
         const eddy_value *v = eddy_record_get(b, a->fields[i].name);
         if (!v || v->type != a->fields[i].v.type || !eddy_value_equal(v, &a->fields[i].v)) {

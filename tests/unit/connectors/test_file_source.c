@@ -343,6 +343,33 @@ static void test_follow(void)
     unlink(path);
 }
 
+/* path "-" reads standard input (here a pipe); a pipe's end is final even
+ * with follow. */
+static void test_stdin(void)
+{
+    char err[512] = "";
+    int fds[2];
+    if (pipe(fds) != 0)
+        return;
+    const char *text = "a,b\n1,x\n2,y\n";
+    CHECK(write(fds[1], text, strlen(text)) == (ssize_t)strlen(text));
+    close(fds[1]);
+    int saved = dup(0);
+    dup2(fds[0], 0);
+    close(fds[0]);
+    void *s = open_src("-", "csv", "follow=true", err, sizeof err);
+    CHECK_MSG(s != NULL, "%s", err);
+    if (s) {
+        eddy_batch *all = eddy_batch_new(8, 0);
+        CHECK(drain(F, s, all, 100, err, sizeof err) == EDDY_EEOF);
+        CHECK(all->n == 2 && field_int(&all->recs[1], "a") == 2 && field_is(&all->recs[1], "b", "y"));
+        eddy_batch_destroy(all);
+        F->close(s);
+    }
+    dup2(saved, 0);
+    close(saved);
+}
+
 static void test_errors(void)
 {
     char err[512] = "";
@@ -415,6 +442,7 @@ int main(void)
     test_csv();
     test_avro();
     test_follow();
+    test_stdin();
     test_errors();
     return test_report();
 }
