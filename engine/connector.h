@@ -14,6 +14,21 @@
 #include "eddy/operator.h"
 #include "metrics.h"
 
+/* What the engine tells a connector at open. Valid until close. A NULL env
+ * (unit tests) means: no kafka section, no metrics, no callbacks. */
+typedef struct eddy_connector_env {
+    const char *worker;       /* worker.name */
+    const eddy_opts *kafka;   /* the top-level `kafka:` section (always parsed, defaults filled) */
+    eddy_metrics *metrics;    /* register connector metrics here */
+    /* Source -> runtime, called on the processing thread from inside poll():
+     * partitions assigned to this worker, and partitions about to be taken
+     * away (the runtime flushes sinks and commits their offsets before
+     * revoked returns, then drops their tasks). */
+    void (*assigned)(void *arg, int32_t partition);
+    void (*revoked)(void *arg, int32_t partition);
+    void *arg;
+} eddy_connector_env;
+
 typedef struct eddy_source_ops {
     const char *type;    /* "file", "generator", ... (the `type:` key) */
     const char *summary; /* one line for docs */
@@ -21,7 +36,8 @@ typedef struct eddy_source_ops {
 
     /* `name` is the source's configured name (used as the records' topic
      * when the connector has none of its own). 0 or <0 with err filled. */
-    int (*open)(const eddy_opts *opts, const char *name, void **self, char *err, size_t errlen);
+    int (*open)(const eddy_opts *opts, const char *name, const eddy_connector_env *env,
+                void **self, char *err, size_t errlen);
     /* Number of partitions this source delivers (fixed for files/generator). */
     int32_t (*partitions)(void *self);
     /* Appends up to `max` records to b, all from one partition (set
@@ -32,9 +48,13 @@ typedef struct eddy_source_ops {
      * (reason in err). */
     int (*poll)(void *self, eddy_batch *b, uint32_t max, int timeout_ms, char *err,
                 size_t errlen);
-    /* Optional: everything up to and including offset is fully processed. */
+    /* Optional: everything up to and including offset is fully processed
+     * and every output derived from it acknowledged by its sink. */
     int (*commit)(void *self, int32_t partition, int64_t offset);
     void (*close)(void *self);
+    /* Optional: stop / restart delivering records (backpressure). While
+     * paused, poll() still runs (it serves group membership) and returns 0. */
+    int (*pause)(void *self, int paused);
 } eddy_source_ops;
 
 typedef struct eddy_sink_ops {
@@ -42,13 +62,19 @@ typedef struct eddy_sink_ops {
     const char *summary;
     const eddy_option *options;
 
-    int (*open)(const eddy_opts *opts, const char *name, void **self, char *err, size_t errlen);
+    int (*open)(const eddy_opts *opts, const char *name, const eddy_connector_env *env,
+                void **self, char *err, size_t errlen);
     /* Writes every record of b that is not DROPPED. Records flagged
      * EDDY_REC_ERROR reach only dead-letter sinks; they carry err_reason,
      * err_step, source coordinates and raw payload. 0 or <0 with err. */
     int (*write)(void *self, const eddy_batch *b, char *err, size_t errlen);
+    /* Waits until everything written is acknowledged (or failed): <0 if
+     * any output was lost, so the runtime must not commit source offsets. */
     int (*flush)(void *self);
     void (*close)(void *self);
+    /* Optional: outputs written but not yet acknowledged, and the level
+     * above which the runtime pauses its sources (resuming below half). */
+    int64_t (*pending)(void *self, int64_t *high_water);
 } eddy_sink_ops;
 
 /* Registry of built-in connectors (connectors/registry.c). */

@@ -112,6 +112,7 @@ static rt_task *task_get(rt_thread *th, int src, int32_t partition)
     t->max_ts = EDDY_TS_NONE;
     t->watermark = EDDY_TS_NONE;
     t->last_offset = -1;
+    t->committed = -1;
     t->inst = calloc((size_t)(rt->ninst ? rt->ninst : 1), sizeof *t->inst);
     if (!t->inst) {
         free(t);
@@ -488,10 +489,23 @@ static void process_source_batch(rt_thread *th, int si, eddy_batch *b)
     }
 }
 
-static void flush_sinks(rt_thread *th)
+/* Source offsets are committed only here, after every sink has confirmed
+ * everything written so far: the at-least-once rule. A failed flush
+ * commits nothing and stops the worker. */
+static void commit_task(rt_thread *th, rt_task *t)
+{
+    rt_source *src = &th->rt->sources[t->source];
+    if (!src->ops->commit || t->last_offset < 0 || t->last_offset == t->committed)
+        return;
+    if (src->ops->commit(src->self, t->partition, t->last_offset) == 0)
+        t->committed = t->last_offset;
+}
+
+static int flush_sinks(rt_thread *th)
 {
     eddy_runtime *rt = th->rt;
     flush_dead_letters(th);
+    int ok = !atomic_load(&rt->failed);
     for (int i = 0; i < rt->nsinks; i++) {
         rt_sink *s = rt->sinks[i];
         if (!s->ops->flush)
@@ -501,11 +515,84 @@ static void flush_sinks(rt_thread *th)
         pthread_mutex_unlock(&s->mu);
         if (rc < 0) {
             eddy_log(EDDY_LOG_ERROR, (const char *[]){"sink", s->name, NULL},
-                     "sink flush failed, stopping the worker: %s", eddy_strerror(rc));
+                     "sink flush failed, stopping the worker without committing: %s",
+                     eddy_strerror(rc));
             atomic_store(&rt->failed, 1);
             atomic_store(&rt->stopping, 1);
+            ok = 0;
         }
     }
+    if (!ok)
+        return -1;
+    for (int i = 0; i < th->ntasks; i++)
+        commit_task(th, th->tasks[i]);
+    return 0;
+}
+
+void eddy_exec_assigned(void *arg, int32_t partition)
+{
+    rt_source *src = arg;
+    char part[16];
+    snprintf(part, sizeof part, "%d", (int)partition);
+    eddy_log(EDDY_LOG_INFO, (const char *[]){"source", src->name, "partition", part, NULL},
+             "partition assigned");
+}
+
+/* Called from inside the source's poll on its own thread: everything of
+ * the partition is flushed and committed before the group moves it. */
+void eddy_exec_revoked(void *arg, int32_t partition)
+{
+    rt_source *src = arg;
+    eddy_runtime *rt = src->rt;
+    rt_thread *th = &rt->threads[src->thread];
+    int si = (int)(src - rt->sources);
+    char part[16];
+    snprintf(part, sizeof part, "%d", (int)partition);
+    flush_sinks(th);
+    for (int i = 0; i < th->ntasks; i++) {
+        rt_task *t = th->tasks[i];
+        if (t->source != si || t->partition != partition)
+            continue;
+        eddy_exec_task_free(rt, t);
+        th->tasks[i] = th->tasks[--th->ntasks];
+        break;
+    }
+    eddy_log(EDDY_LOG_INFO, (const char *[]){"source", src->name, "partition", part, NULL},
+             "partition revoked: flushed and committed");
+}
+
+/* Backpressure: a sink with more unacknowledged output than its high water
+ * pauses this thread's sources; they resume below half of it. */
+static void backpressure(rt_thread *th)
+{
+    eddy_runtime *rt = th->rt;
+    int behind = 0, drained = 1;
+    for (int i = 0; i < rt->nsinks; i++) {
+        rt_sink *s = rt->sinks[i];
+        if (!s->ops->pending || !s->self)
+            continue;
+        int64_t high = 0;
+        pthread_mutex_lock(&s->mu);
+        int64_t n = s->ops->pending(s->self, &high);
+        pthread_mutex_unlock(&s->mu);
+        if (high > 0 && n > high)
+            behind = 1;
+        if (high > 0 && n > high / 2)
+            drained = 0;
+    }
+    int want = th->paused ? !drained : behind;
+    if (want == th->paused)
+        return;
+    th->paused = want;
+    for (int k = 0; k < th->nsources; k++) {
+        rt_source *src = &rt->sources[th->sources[k]];
+        if (src->ops->pause)
+            src->ops->pause(src->self, th->paused);
+        if (th->paused)
+            eddy_metric_add(src->m_paused, 1);
+    }
+    eddy_log(EDDY_LOG_INFO, NULL, th->paused ? "sinks behind: sources paused"
+                                             : "sinks drained: sources resumed");
 }
 
 static void end_of_input(rt_thread *th, int si)
@@ -574,6 +661,7 @@ void *eddy_exec_thread_main(void *arg)
             }
         }
         int64_t now = eddy_now_ms();
+        backpressure(th);
         wall_timers(th, now);
         if (now - th->last_flush_ms >= flush_every) {
             flush_sinks(th);

@@ -35,6 +35,7 @@ struct rt_task {
     int64_t max_ts;
     int64_t watermark;
     int64_t last_offset;
+    int64_t committed; /* last offset handed to the source's commit */
 };
 
 struct rt_thread {
@@ -50,6 +51,7 @@ struct rt_thread {
     int pool_size;
     eddy_batch **dl;     /* pending dead letters, one batch per sink in rt->sinks */
     int64_t last_flush_ms;
+    int paused;          /* sources paused because a sink fell behind */
     char err[512];
 };
 
@@ -67,6 +69,9 @@ void eddy_exec_after(rt_thread *th, rt_task *t, rt_pipeline *p, int step, eddy_b
 void eddy_exec_dead_letter(rt_thread *th, rt_pipeline *p, rt_source *src, const eddy_batch *b,
                            uint32_t i, const char *step, const char *reason);
 void eddy_exec_task_free(eddy_runtime *rt, rt_task *t);
+/* Rebalance callbacks of eddy_connector_env (arg: the rt_source). */
+void eddy_exec_assigned(void *arg, int32_t partition);
+void eddy_exec_revoked(void *arg, int32_t partition);
 /* The processing thread's main function. */
 void *eddy_exec_thread_main(void *arg);
 int64_t eddy_now_ms(void);

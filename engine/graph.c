@@ -9,7 +9,7 @@
 #include "runtime.h"
 #include "sym.h"
 
-static const char *const top_keys[] = {"worker", "sources", "pipelines", NULL};
+static const char *const top_keys[] = {"worker", "kafka", "sources", "pipelines", NULL};
 
 static char *xstrdup(const char *s)
 {
@@ -226,6 +226,9 @@ static void build_source(eddy_runtime *rt, const eddy_cnode *n, int idx)
     s->m_err = eddy_metrics_get(rt->metrics, "eddy_source_errors_total",
                                 "Records a source could not decode or stamp", EDDY_METRIC_COUNTER,
                                 (char *)lb.data);
+    s->m_paused = eddy_metrics_get(rt->metrics, "eddy_source_pauses_total",
+                                   "Times a source was paused because a sink fell behind",
+                                   EDDY_METRIC_COUNTER, (char *)lb.data);
     s->m_dead = eddy_metrics_get(rt->metrics, "eddy_dead_letters_total",
                                  "Records sent to a dead-letter output (or logged when none)",
                                  EDDY_METRIC_COUNTER, (char *)lb.data);
@@ -553,7 +556,7 @@ eddy_runtime *eddy_runtime_build(eddy_cfg *cfg, bool validate)
             if (bd <= 2)
                 eddy_cfg_fail(cfg, kn, k, "unknown key '%s'; did you mean '%s'?", k, best);
             else
-                eddy_cfg_fail(cfg, kn, k, "unknown key '%s' (known: worker, sources, pipelines)", k);
+                eddy_cfg_fail(cfg, kn, k, "unknown key '%s' (known: worker, kafka, sources, pipelines)", k);
         }
     }
     const eddy_cnode *wn = eddy_cnode_get(root, "worker");
@@ -570,6 +573,12 @@ eddy_runtime *eddy_runtime_build(eddy_cfg *cfg, bool validate)
     if (ln && !check_map(cfg, ln, "worker.log", "log settings"))
         ln = NULL;
     rt->admin = eddy_opts_parse(cfg, eddy_admin_options, an, "worker.admin", NULL);
+    const eddy_cnode *kn = eddy_cnode_get(root, "kafka");
+    if (kn && eddy_cnode_kind_of(kn) == EDDY_CNODE_NULL)
+        kn = NULL;
+    if (kn && !check_map(cfg, kn, "kafka", "Kafka settings like { brokers: \"localhost:9092\" }"))
+        kn = NULL;
+    rt->kafka = eddy_opts_parse(cfg, eddy_kafka_options, kn, "kafka", NULL);
     rt->log = eddy_opts_parse(cfg, eddy_log_options, ln, "worker.log", NULL);
     if (rt->worker) {
         rt->batch_size = (uint32_t)eddy_opts_int(rt->worker, "batch_size");

@@ -8,6 +8,9 @@
 
 int eddy_runtime_start(eddy_runtime *rt, char *err, size_t errlen)
 {
+    rt->sink_env.worker = eddy_opts_str(rt->worker, "name");
+    rt->sink_env.kafka = rt->kafka;
+    rt->sink_env.metrics = rt->metrics;
     rt->ninst = 0;
     for (int i = 0; i < rt->npipelines; i++) {
         rt->pipelines[i].base = rt->ninst;
@@ -16,7 +19,7 @@ int eddy_runtime_start(eddy_runtime *rt, char *err, size_t errlen)
     for (int i = 0; i < rt->nsinks; i++) {
         rt_sink *s = rt->sinks[i];
         char e[512] = "";
-        if (s->ops->open(s->opts, s->name, &s->self, e, sizeof e) != 0) {
+        if (s->ops->open(s->opts, s->name, &rt->sink_env, &s->self, e, sizeof e) != 0) {
             snprintf(err, errlen, "sink %s (%s): %s", s->name, s->where, e[0] ? e : "cannot open");
             return EDDY_EIO;
         }
@@ -24,7 +27,12 @@ int eddy_runtime_start(eddy_runtime *rt, char *err, size_t errlen)
     for (int i = 0; i < rt->nsources; i++) {
         rt_source *s = &rt->sources[i];
         char e[512] = "";
-        if (s->ops->open(s->opts, s->name, &s->self, e, sizeof e) != 0) {
+        s->rt = rt;
+        s->env = rt->sink_env;
+        s->env.assigned = eddy_exec_assigned;
+        s->env.revoked = eddy_exec_revoked;
+        s->env.arg = s;
+        if (s->ops->open(s->opts, s->name, &s->env, &s->self, e, sizeof e) != 0) {
             snprintf(err, errlen, "source %s (%s): %s", s->name, s->where, e[0] ? e : "cannot open");
             return EDDY_EIO;
         }
@@ -160,6 +168,7 @@ void eddy_runtime_free(eddy_runtime *rt)
     eddy_opts_free(rt->worker);
     eddy_opts_free(rt->admin);
     eddy_opts_free(rt->log);
+    eddy_opts_free(rt->kafka);
     eddy_metrics_free(rt->metrics);
     free(rt);
 }

@@ -91,16 +91,19 @@ typedef struct rt_source {
     int npipelines;
     int thread;
     _Atomic int ended;
+    struct eddy_runtime *rt;
+    eddy_connector_env env;
     char where[96];
     const eddy_cnode *node;
-    eddy_metric *m_in, *m_err, *m_dead;
+    eddy_metric *m_in, *m_err, *m_dead, *m_paused;
 } rt_source;
 
 enum { TS_MS = 0, TS_S, TS_US, TS_NS, TS_ISO8601 };
 
 typedef struct eddy_runtime {
     eddy_cfg *cfg;
-    eddy_opts *worker, *admin, *log;
+    eddy_opts *worker, *admin, *log, *kafka;
+    eddy_connector_env sink_env; /* what sinks get at open */
     rt_source *sources;
     int nsources;
     rt_pipeline *pipelines;
@@ -148,5 +151,6 @@ extern const eddy_option eddy_source_common_options[];
 extern const eddy_option eddy_timestamp_options[];
 extern const eddy_option eddy_watermark_options[];
 extern const eddy_option eddy_pipeline_options[];
+extern const eddy_option eddy_kafka_options[];
 
 #endif

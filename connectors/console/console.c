@@ -358,7 +358,7 @@ static int summary_tick(console *c, bool force, char *err, size_t errlen)
 
 /* ---- sink ops ----------------------------------------------------------- */
 
-static int con_open(const eddy_opts *o, const char *name, void **self, char *err, size_t errlen)
+static int con_open(const eddy_opts *o, const char *name, const eddy_connector_env *env, void **self, char *err, size_t errlen)
 {
     (void)name;
     console *c = calloc(1, sizeof *c);

@@ -207,7 +207,7 @@ static int open_avro(fsink *s, const char *schema_path, bool append, char *err, 
     return 0;
 }
 
-static int fsink_open(const eddy_opts *o, const char *name, void **self, char *err,
+static int fsink_open(const eddy_opts *o, const char *name, const eddy_connector_env *env, void **self, char *err,
                       size_t errlen)
 {
     (void)name;

@@ -59,7 +59,7 @@ static void fsrc_close(void *self)
     free(s);
 }
 
-static int fsrc_open(const eddy_opts *o, const char *name, void **self, char *err,
+static int fsrc_open(const eddy_opts *o, const char *name, const eddy_connector_env *env, void **self, char *err,
                      size_t errlen)
 {
     const char *path = eddy_opts_str(o, "path"), *fmt = eddy_opts_str(o, "format");

@@ -255,7 +255,7 @@ static int parse_fields(gen *g, const eddy_opts *o, char *err, size_t errlen)
     return 0;
 }
 
-static int gen_open(const eddy_opts *o, const char *name, void **self, char *err, size_t errlen)
+static int gen_open(const eddy_opts *o, const char *name, const eddy_connector_env *env, void **self, char *err, size_t errlen)
 {
     gen *g = calloc(1, sizeof *g);
     if (!g || !(g->topic = strdup(name ? name : "generator"))) {

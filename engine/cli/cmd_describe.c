@@ -94,6 +94,8 @@ static const struct {
     {"worker", "worker", "Top-level `worker:` mapping: the process.", eddy_worker_options},
     {"worker.admin", "worker.admin", "The admin HTTP server.", eddy_admin_options},
     {"worker.log", "worker.log", "Structured logs on stderr.", eddy_log_options},
+    {"kafka", "kafka", "Top-level `kafka:` mapping: brokers and client settings shared by every "
+     "Kafka source, sink and dead-letter output.", eddy_kafka_options},
     {"source", "sources[]: common keys",
      "Keys every source has, besides its connector's own (below), `timestamp`, `watermark` and "
      "`dead_letter` (a sink mapping: rejected records go there, with the reason).",
@@ -185,7 +187,7 @@ static const char describe_usage[] =
     "       eddy describe --all [--markdown]\n"
     "\n"
     "Shows the options of NAME: an operator (filter), a connector (source:file,\n"
-    "sink:console) or an engine section (worker, worker.admin, worker.log, source,\n"
+    "sink:console) or an engine section (worker, worker.admin, worker.log, kafka, source,\n"
     "source.timestamp, source.watermark, pipeline): name, type, default, range and\n"
     "description, from the same table that parses the config. --all shows everything;\n"
     "--all --markdown is docs/CONFIG.md. Exit codes: 0 ok, 2 unknown NAME, 4 plugin error.\n";

@@ -12,6 +12,7 @@
  * keeps the position of the first. Strings must be valid UTF-8. */
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,10 +38,10 @@ typedef struct jp {
 enum { C_WS = 1, C_STR_SPECIAL = 2, C_DIGIT = 4 };
 static uint8_t g_cls[256];
 
-static void cls_init(void)
+static pthread_once_t g_cls_once = PTHREAD_ONCE_INIT;
+
+static void cls_fill(void)
 {
-    if (g_cls[' '])
-        return;
     for (int i = 0; i < 0x20; i++)
         g_cls[i] |= C_STR_SPECIAL;
     for (int i = 0x80; i < 0x100; i++)
@@ -59,7 +60,7 @@ void eddy_json_dec_init(eddy_json_dec *d, uint32_t max_depth)
 {
     memset(d, 0, sizeof *d);
     d->max_depth = max_depth ? max_depth : EDDY_FMT_DEFAULT_DEPTH;
-    cls_init();
+    pthread_once(&g_cls_once, cls_fill);
 }
 
 void eddy_json_dec_free(eddy_json_dec *d)

@@ -1,14 +1,15 @@
 /* msgpack through msgpack-c.
  *
- * Decoding: a measuring pass (msgpack_locate.c) runs first. It rejects
- * truncated input, invalid type bytes, trailing bytes and over-deep nesting
- * with an exact offset, and it guarantees msgpack-c never sees a container
- * count larger than the payload could hold (msgpack-c allocates count *
- * sizeof(msgpack_object) up front, so 5 garbage bytes could ask for 100 GB).
- * msgpack_unpack then builds its objects in one reused zone, cleared per call:
- * records smaller than the zone's first chunk allocate nothing. Objects are
- * converted into eddy values; str/bin/ext bytes are copied into one arena
- * block per record (their total cannot exceed the payload).
+ * Decoding: msgpack_unpack builds its objects in one reused zone, cleared per
+ * call (records smaller than the zone's first chunk allocate nothing), and
+ * the objects are converted into eddy values; str/bin/ext bytes are copied
+ * into one arena block per record (their total cannot exceed the payload).
+ * msgpack-c allocates count * sizeof(msgpack_object) as soon as it reads an
+ * array or map header, so 5 garbage bytes could ask for 100 GB: a payload
+ * holding any byte that may start an array16/32 or map16/32 header
+ * (0xdc-0xdf) is first checked by the measuring walk of msgpack_locate.c,
+ * which rejects counts the payload cannot hold. The same walk explains any
+ * failure of msgpack-c with an exact offset.
  *
  * Rules: the top level must be a map with string keys (record fields); nested
  * maps need string keys too (EDDY_MAP keys are strings); strings must be valid

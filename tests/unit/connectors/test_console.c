@@ -36,7 +36,7 @@ static void *open_console(const char *const *pairs, size_t n)
     char err[512] = "";
     eddy_opts *o = opts_pairs(C->options, pairs, n);
     void *s = NULL;
-    if (!o || C->open(o, "console", &s, err, sizeof err) != 0)
+    if (!o || C->open(o, "console", NULL, &s, err, sizeof err) != 0)
         fprintf(stderr, "console open: %s\n", err);
     eddy_opts_free(o);
     return s;

@@ -21,7 +21,7 @@ static void *open_sink(const char *path, const char *format, const char *e1, con
     if (!o)
         return NULL;
     void *s = NULL;
-    int rc = SNK->open(o, "out", &s, err, errlen);
+    int rc = SNK->open(o, "out", NULL, &s, err, errlen);
     eddy_opts_free(o);
     return rc == 0 ? s : NULL;
 }
@@ -34,7 +34,7 @@ static eddy_batch *read_back(const char *path, const char *format)
     const char *pairs[] = {p1, p2};
     eddy_opts *o = opts_pairs(SRC->options, pairs, 2);
     void *s = NULL;
-    if (!o || SRC->open(o, "in", &s, err, sizeof err) != 0) {
+    if (!o || SRC->open(o, "in", NULL, &s, err, sizeof err) != 0) {
         fprintf(stderr, "read_back %s: %s\n", path, err);
         eddy_opts_free(o);
         return NULL;

@@ -17,7 +17,7 @@ static void *open_src(const char *path, const char *format, const char *extra, c
     if (!o)
         return NULL;
     void *s = NULL;
-    int rc = F->open(o, "in", &s, err, errlen);
+    int rc = F->open(o, "in", NULL, &s, err, errlen);
     eddy_opts_free(o);
     return rc == 0 ? s : NULL;
 }
@@ -261,7 +261,7 @@ static void test_avro(void)
     const char *pairs[] = {p1, "format=avro", p2};
     eddy_opts *o = opts_pairs(sink->options, pairs, 3);
     void *w = NULL;
-    CHECK_MSG(o && sink->open(o, "out", &w, err, sizeof err) == 0, "%s", err);
+    CHECK_MSG(o && sink->open(o, "out", NULL, &w, err, sizeof err) == 0, "%s", err);
     eddy_opts_free(o);
     if (!w)
         return;

@@ -12,7 +12,7 @@ static void *open_gen(const char *yaml, char *err, size_t errlen)
     if (!o)
         return NULL;
     void *s = NULL;
-    int rc = G->open(o, "gen", &s, err, errlen);
+    int rc = G->open(o, "gen", NULL, &s, err, errlen);
     eddy_opts_free(o);
     return rc == 0 ? s : NULL;
 }
