@@ -58,7 +58,7 @@ int eddy_json_parse(eddy_json_dec *d, eddy_batch *b, eddy_record *r, const uint8
 int eddy_json_decode(eddy_codec *c, eddy_batch *b, eddy_record *r, const void *buf, size_t len);
 int eddy_json_encode(eddy_codec *c, const eddy_record *r, eddy_buf *out, char *err, size_t errlen);
 
-/* msgpack (msgpack_codec.c). */
+/* msgpack (decoder: msgpack_decode.c; encoder: msgpack_codec.c). */
 typedef struct eddy_msgpack_state eddy_msgpack_state;
 int eddy_msgpack_new(eddy_msgpack_state **out, uint32_t max_depth, char *err, size_t errlen);
 void eddy_msgpack_free(eddy_msgpack_state *s);
@@ -66,10 +66,6 @@ int eddy_msgpack_decode(eddy_msgpack_state *s, eddy_batch *b, eddy_record *r, co
                         size_t len);
 int eddy_msgpack_encode(eddy_msgpack_state *s, const eddy_record *r, eddy_buf *out, char *err,
                         size_t errlen);
-/* Where a msgpack payload goes wrong, for error messages (msgpack_locate.c). */
-typedef enum { EDDY_MP_OK, EDDY_MP_TRUNCATED, EDDY_MP_BADBYTE, EDDY_MP_DEEP } eddy_mp_status;
-eddy_mp_status eddy_mp_skip(const uint8_t *p, size_t len, size_t *pos, uint32_t depth,
-                            uint32_t max_depth, size_t *where);
 
 /* Avro (avro_codec.c). */
 typedef struct eddy_avro_state eddy_avro_state;
