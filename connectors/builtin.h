@@ -5,7 +5,9 @@
 
 extern const eddy_source_ops eddy_file_source;
 extern const eddy_source_ops eddy_generator_source;
+extern const eddy_source_ops eddy_kafka_source;
 extern const eddy_sink_ops eddy_file_sink;
 extern const eddy_sink_ops eddy_console_sink;
+extern const eddy_sink_ops eddy_kafka_sink;
 
 #endif

@@ -8,12 +8,14 @@
 static const eddy_source_ops *const sources[] = {
     &eddy_file_source,
     &eddy_generator_source,
+    &eddy_kafka_source,
     NULL,
 };
 
 static const eddy_sink_ops *const sinks[] = {
     &eddy_file_sink,
     &eddy_console_sink,
+    &eddy_kafka_sink,
     NULL,
 };
 

@@ -8,8 +8,9 @@
 #include "exec.h"
 #include "runtime.h"
 #include "sym.h"
+#include "connectors/kafka/topics.h"
 
-static const char *const top_keys[] = {"worker", "kafka", "sources", "pipelines", NULL};
+static const char *const top_keys[] = {"worker", "kafka", "topics", "sources", "pipelines", NULL};
 
 static char *xstrdup(const char *s)
 {
@@ -556,7 +557,7 @@ eddy_runtime *eddy_runtime_build(eddy_cfg *cfg, bool validate)
             if (bd <= 2)
                 eddy_cfg_fail(cfg, kn, k, "unknown key '%s'; did you mean '%s'?", k, best);
             else
-                eddy_cfg_fail(cfg, kn, k, "unknown key '%s' (known: worker, kafka, sources, pipelines)", k);
+                eddy_cfg_fail(cfg, kn, k, "unknown key '%s' (known: worker, kafka, topics, sources, pipelines)", k);
         }
     }
     const eddy_cnode *wn = eddy_cnode_get(root, "worker");
@@ -579,6 +580,7 @@ eddy_runtime *eddy_runtime_build(eddy_cfg *cfg, bool validate)
     if (kn && !check_map(cfg, kn, "kafka", "Kafka settings like { brokers: \"localhost:9092\" }"))
         kn = NULL;
     rt->kafka = eddy_opts_parse(cfg, eddy_kafka_options, kn, "kafka", NULL);
+    eddy_topics_parse(cfg, eddy_cnode_get(root, "topics"), &rt->topics);
     rt->log = eddy_opts_parse(cfg, eddy_log_options, ln, "worker.log", NULL);
     if (rt->worker) {
         rt->batch_size = (uint32_t)eddy_opts_int(rt->worker, "batch_size");

@@ -5,9 +5,45 @@
 
 #include "exec.h"
 #include "log.h"
+#include "connectors/kafka/kafka_conf.h"
+#include "connectors/kafka/topics.h"
+
+/* Declared topics must exist before any Kafka client starts: a missing
+ * topic is a start-up error naming the command that creates it. */
+static int check_topics(eddy_runtime *rt, char *err, size_t errlen)
+{
+    if (!rt->topics || rt->topics->n == 0)
+        return 0;
+    const char *brokers = eddy_opts_str(rt->kafka, "brokers");
+    eddy_buf report = {0};
+    int rc;
+    if (brokers && strcmp(brokers, "embedded") == 0) {
+        rc = 0; /* the embedded cluster creates topics on first use */
+    } else {
+        rd_kafka_t *admin = eddy_topics_client(rt->kafka, err, errlen);
+        if (!admin)
+            return EDDY_EIO;
+        rc = eddy_topics_check(rt->topics, admin, 10000, eddy_cfg_path(rt->cfg), &report, err,
+                               errlen);
+        rd_kafka_destroy(admin);
+    }
+    eddy_buf_putc(&report, '\0');
+    /* One log line per finding (created topics, differences). */
+    for (char *line = (char *)report.data, *end; report.len && line && *line; line = end) {
+        end = strchr(line, '\n');
+        if (end)
+            *end++ = '\0';
+        if (*line)
+            eddy_log(rc ? EDDY_LOG_ERROR : EDDY_LOG_INFO, NULL, "topics: %s", line);
+    }
+    eddy_buf_free(&report);
+    return rc ? EDDY_ECONFIG : 0;
+}
 
 int eddy_runtime_start(eddy_runtime *rt, char *err, size_t errlen)
 {
+    if (check_topics(rt, err, errlen) != 0)
+        return EDDY_ECONFIG;
     rt->sink_env.worker = eddy_opts_str(rt->worker, "name");
     rt->sink_env.kafka = rt->kafka;
     rt->sink_env.metrics = rt->metrics;
@@ -169,6 +205,7 @@ void eddy_runtime_free(eddy_runtime *rt)
     eddy_opts_free(rt->admin);
     eddy_opts_free(rt->log);
     eddy_opts_free(rt->kafka);
+    eddy_topics_free(rt->topics);
     eddy_metrics_free(rt->metrics);
     free(rt);
 }

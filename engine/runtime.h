@@ -104,6 +104,7 @@ typedef struct eddy_runtime {
     eddy_cfg *cfg;
     eddy_opts *worker, *admin, *log, *kafka;
     eddy_connector_env sink_env; /* what sinks get at open */
+    struct eddy_topics *topics;  /* declared Kafka topics (may be empty) */
     rt_source *sources;
     int nsources;
     rt_pipeline *pipelines;

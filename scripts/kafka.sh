@@ -14,13 +14,15 @@
 # no other download source is available; the jars are cached outside the
 # repository in ${EDDY_CACHE:-~/.cache/eddy}/kafka-VERSION/libs.
 #
-# Version: Kafka 4.1.1. Kafka 4.0 dropped old protocol versions (KIP-896)
-# and the classic ZooKeeper mode; Debian 12's librdkafka 2.0.2 only uses
-# request versions that 4.x still serves, which was checked with kcat and a
-# small C client: produce, consume, consumer-group offset commits, the
-# idempotent producer, transactions (commit and abort, read_committed) and
-# SCRAM-SHA-256 all work against 4.1.1. EDDY_KAFKA_VERSION overrides it
-# (3.9.x works with the same settings).
+# Version: Kafka 3.9.2, the last 3.x release, and not 4.x. Debian 12's
+# librdkafka 2.0.2 works with a 4.1.1 broker for plain produce/consume,
+# consumer-group commits, the idempotent producer and transactions, but its
+# SASL/SCRAM fails against every 4.x broker with "invalid credentials":
+# librdkafka before 2.6.1 repeats the client nonce in the SCRAM
+# client-final-message and Kafka 4.x checks the nonce strictly (RFC 5802),
+# see librdkafka PR #4895. 3.9.2 passes all of it, SCRAM included.
+# EDDY_KAFKA_VERSION=4.x.y selects a 4.x broker (e.g. once librdkafka is
+# 2.6.1 or newer); both lines work with this script.
 #
 # One node is both broker and controller (KRaft), bound to 127.0.0.1 only:
 #   PLAINTEXT       ${EDDY_KAFKA_PORT:-19092}
@@ -34,16 +36,29 @@
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-KAFKA_VERSION=${EDDY_KAFKA_VERSION:-4.1.1}
-# Same log4j as the one Kafka 4.1 itself depends on, so the slf4j binding
-# matches the log4j-core jar Maven brings in.
-LOG4J_VERSION=${EDDY_KAFKA_LOG4J_VERSION:-2.24.3}
+KAFKA_VERSION=${EDDY_KAFKA_VERSION:-3.9.2}
+case $KAFKA_VERSION in
+[0-9].* | [1-9][0-9].*) ;;
+*) echo "kafka: error: EDDY_KAFKA_VERSION '$KAFKA_VERSION' is not a version" >&2 && exit 1 ;;
+esac
+KAFKA_MAJOR=${KAFKA_VERSION%%.*}
+# Kafka 3.x logs through reload4j (log4j 1), 4.x through log4j2; both get a
+# file config here. The log4j2 binding matches the log4j-core that Kafka 4.x
+# itself depends on; reload4j is the release Kafka 3.9 ships, not the older
+# one slf4j-reload4j would pull in.
+dep() { printf '<dependency><groupId>%s</groupId><artifactId>%s</artifactId><version>%s</version></dependency>' "$@"; }
+if [ "$KAFKA_MAJOR" -ge 4 ]; then
+    LOGGING_DEPENDENCIES=$(dep org.apache.logging.log4j log4j-slf4j-impl "${EDDY_KAFKA_LOG4J_VERSION:-2.24.3}")
+else
+    LOGGING_DEPENDENCIES=$(dep org.slf4j slf4j-reload4j 1.7.36)$(dep ch.qos.reload4j reload4j 1.2.25)
+fi
 CACHE_ROOT=${EDDY_CACHE:-$HOME/.cache/eddy}
 CACHE=$CACHE_ROOT/kafka-$KAFKA_VERSION
 LIBS=$CACHE/libs
 START_TIMEOUT=${EDDY_KAFKA_START_TIMEOUT:-90}
 STOP_TIMEOUT=${EDDY_KAFKA_STOP_TIMEOUT:-30}
 FETCH_TIMEOUT=${EDDY_KAFKA_FETCH_TIMEOUT:-900}
+TOOL_TIMEOUT=${EDDY_KAFKA_TOOL_TIMEOUT:-60}
 HEAP=${EDDY_KAFKA_HEAP:-"-Xms512m -Xmx1g"}
 SASL_USER=eddy
 SASL_PASSWORD=eddy-secret
@@ -90,7 +105,7 @@ cmd_fetch() {
     say "fetching org.apache.kafka:kafka_2.13:$KAFKA_VERSION from Maven into $LIBS"
     local work
     work=$(mktemp -d "$CACHE/fetch.XXXXXX")
-    sed -e "s/@KAFKA_VERSION@/$KAFKA_VERSION/g" -e "s/@LOG4J_VERSION@/$LOG4J_VERSION/g" \
+    sed -e "s|@KAFKA_VERSION@|$KAFKA_VERSION|g" -e "s|@LOGGING_DEPENDENCIES@|$LOGGING_DEPENDENCIES|g" \
         "$HERE/kafka/pom.xml.in" >"$work/pom.xml"
     if ! timeout "$FETCH_TIMEOUT" mvn -B -q -f "$work/pom.xml" \
         dependency:copy-dependencies -DincludeScope=runtime \
@@ -106,7 +121,7 @@ cmd_fetch() {
     rm -rf "$work"
     touch "$CACHE/complete"
     exec 9>&-
-    say "cached $(ls "$LIBS" | wc -l) jars in $LIBS"
+    say "cached $(find "$LIBS" -name '*.jar' | wc -l) jars in $LIBS"
 }
 
 # --- helpers -----------------------------------------------------------------
@@ -116,9 +131,17 @@ java_tool() {
     cmd_fetch
     local cls=$1
     shift
-    java -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
+    # The admin client retries a dead broker for minutes; the bound keeps a
+    # test from hanging on it.
+    local rc=0
+    timeout -k 5 "$TOOL_TIMEOUT" java -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
+        -Dlog4j.configuration="file:$HERE/kafka/log4j-tools.properties" \
         -Dlog4j2.configurationFile="$HERE/kafka/log4j2-tools.xml" \
-        -cp "$LIBS/*" "$cls" "$@"
+        -cp "$LIBS/*" "$cls" "$@" || rc=$?
+    if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+        say "$cls gave no answer within ${TOOL_TIMEOUT}s (is the broker at $(bootstrap) running?)"
+    fi
+    return "$rc"
 }
 
 free_port() {
@@ -225,14 +248,18 @@ offsets.topic.num.partitions=1
 transaction.state.log.replication.factor=1
 transaction.state.log.min.isr=1
 transaction.state.log.num.partitions=1
-share.coordinator.state.topic.replication.factor=1
-share.coordinator.state.topic.min.isr=1
 group.initial.rebalance.delay.ms=0
 num.network.threads=2
 num.io.threads=4
 num.recovery.threads.per.data.dir=1
 log.retention.check.interval.ms=60000
 EOF
+    if [ "$KAFKA_MAJOR" -ge 4 ]; then
+        # Share groups (KIP-932) exist only in 4.x; 3.x would warn about
+        # unknown settings.
+        printf '%s\n' share.coordinator.state.topic.replication.factor=1 \
+            share.coordinator.state.topic.min.isr=1 >>"$dir/server.properties"
+    fi
 }
 
 cmd_start() {
@@ -241,10 +268,29 @@ cmd_start() {
     need openssl "it makes the SSL listener's certificates"
     cmd_fetch
 
+    if [ -n "$dir" ]; then
+        mkdir -p "$dir"
+        dir=$(cd "$dir" && pwd)
+        if broker_pid "$dir" >/dev/null; then
+            die "a broker is already running in $dir (pid $(cat "$dir/kafka.pid"))"
+        fi
+    fi
+
     local p=${EDDY_KAFKA_PORT:-19092} sp=${EDDY_KAFKA_SASL_PORT:-19093}
     local tp=${EDDY_KAFKA_SSL_PORT:-19094} cp=${EDDY_KAFKA_CONTROLLER_PORT:-19095}
     if [ "${EDDY_KAFKA_PORTS:-}" = auto ]; then
-        p=$(free_port) sp=$(free_port) tp=$(free_port) cp=$(free_port)
+        local old=()
+        # A restarted dir keeps its ports, so clients of a restart test
+        # reconnect to the same addresses.
+        if [ -n "$dir" ] && [ -f "$dir/server.properties" ]; then
+            read -r -a old < <(sed -n 's/^listeners=//p' "$dir/server.properties" |
+                grep -oE ':[0-9]+' | tr -d : | tr '\n' ' ') || true
+        fi
+        if [ ${#old[@]} = 4 ]; then
+            p=${old[0]} sp=${old[1]} tp=${old[2]} cp=${old[3]}
+        else
+            p=$(free_port) sp=$(free_port) tp=$(free_port) cp=$(free_port)
+        fi
     fi
     local port
     for port in "$p" "$sp" "$tp" "$cp"; do
@@ -257,12 +303,6 @@ cmd_start() {
     if [ -z "$dir" ]; then
         dir=$(mktemp -d "${TMPDIR:-/tmp}/eddy-kafka.XXXXXX")
         temp=1
-    else
-        mkdir -p "$dir"
-        dir=$(cd "$dir" && pwd)
-        if broker_pid "$dir" >/dev/null; then
-            die "a broker is already running in $dir (pid $(cat "$dir/kafka.pid"))"
-        fi
     fi
     [ "$temp" = 1 ] && touch "$dir/.eddy-temp"
     say "data dir $dir"
@@ -289,15 +329,26 @@ cmd_start() {
 
     # setsid: the broker outlives this script (start/stop are separate
     # commands) and a Ctrl-C meant for a test does not reach it directly;
-    # `run` stops it explicitly.
-    # shellcheck disable=SC2086
-    setsid java $HEAP -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true \
+    # `run` stops it explicitly. setsid forks when it leads a process
+    # group, so the JVM's own shell writes the pid before exec'ing it.
+    rm -f "$dir/kafka.pid"
+    local heap
+    read -r -a heap <<<"$HEAP"
+    # shellcheck disable=SC2016 # expanded by the inner bash
+    setsid bash -c 'echo $$ >"$1/kafka.pid"; shift; exec "$@"' bash "$dir" \
+        java "${heap[@]}" -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true \
         -Dkafka.logs.dir="$dir/logs" \
+        -Dlog4j.configuration="file:$HERE/kafka/log4j-server.properties" \
         -Dlog4j2.configurationFile="$HERE/kafka/log4j2-server.xml" \
         -cp "$LIBS/*" kafka.Kafka "$dir/server.properties" \
         </dev/null >"$dir/logs/stdout.log" 2>&1 &
-    local pid=$!
-    echo "$pid" >"$dir/kafka.pid"
+    local pid="" _
+    for _ in $(seq 1 50); do
+        pid=$(cat "$dir/kafka.pid" 2>/dev/null || true)
+        [ -n "$pid" ] && break
+        sleep 0.1
+    done
+    [ -n "$pid" ] || die "the broker did not start (no pid in $dir/kafka.pid; see $dir/logs/stdout.log)"
     mkdir -p "$CACHE_ROOT"
     echo "$dir" >"$CACHE_ROOT/kafka-last-dir"
 
@@ -305,6 +356,10 @@ cmd_start() {
         say "last lines of $dir/logs/server.log:"
         tail -n 40 "$dir/logs/server.log" >&2 2>/dev/null || true
         tail -n 20 "$dir/logs/stdout.log" >&2 2>/dev/null || true
+        if [ "$temp" = 1 ] && [ -z "${EDDY_KAFKA_KEEP:-}" ]; then
+            stop_dir "$dir"
+            die "broker did not become ready (EDDY_KAFKA_KEEP=1 keeps the data dir for a look)"
+        fi
         stop_dir "$dir" keep
         die "broker did not become ready (data dir kept: $dir)"
     fi
@@ -363,8 +418,8 @@ stop_dir() {
         if kill -0 "$pid" 2>/dev/null; then
             say "broker $pid ignored SIGTERM for ${STOP_TIMEOUT}s; killing it"
             kill -KILL "$pid" 2>/dev/null || true
-            local i
-            for i in $(seq 1 50); do
+            local _
+            for _ in $(seq 1 50); do
                 kill -0 "$pid" 2>/dev/null || break
                 sleep 0.1
             done
@@ -384,7 +439,11 @@ cmd_stop() {
     if [ -z "$dir" ]; then
         dir=$(default_dir) || die "no broker to stop: give its DIR or set KAFKA_DIR"
     fi
-    [ -d "$dir" ] || die "$dir does not exist"
+    # Stopping twice is fine: cleanup traps may run after an explicit stop.
+    if [ ! -d "$dir" ]; then
+        say "nothing to stop: $dir does not exist"
+        return 0
+    fi
     dir=$(cd "$dir" && pwd)
     stop_dir "$dir"
     say "stopped ($dir)"
@@ -443,6 +502,19 @@ cmd_topic() {
 
 # --- run ---------------------------------------------------------------------
 
+RUN_CHILD=""
+
+# run's INT/TERM handler: end CMD, then exit so the EXIT trap stops the
+# broker.
+run_on_signal() {
+    trap - INT TERM
+    if [ -n "$RUN_CHILD" ]; then
+        kill -TERM "$RUN_CHILD" 2>/dev/null || true
+        wait "$RUN_CHILD" 2>/dev/null || true
+    fi
+    exit $((128 + $1))
+}
+
 cmd_run() {
     [ "${1:-}" = -- ] && shift
     [ $# -ge 1 ] || die "usage: run -- CMD ARGS..."
@@ -451,26 +523,18 @@ cmd_run() {
     while IFS= read -r line; do
         export "${line?}"
     done <<<"$envs"
-    local child=""
     # Always stop the broker, however CMD or this script ends.
-    on_signal() {
-        local sig=$1
-        trap - INT TERM
-        [ -n "$child" ] && kill -TERM "$child" 2>/dev/null
-        [ -n "$child" ] && wait "$child" 2>/dev/null
-        exit $((128 + sig))
-    }
     trap 'stop_dir "$KAFKA_DIR" >/dev/null 2>&1 || true' EXIT
-    trap 'on_signal 2' INT
-    trap 'on_signal 15' TERM
+    trap 'run_on_signal 2' INT
+    trap 'run_on_signal 15' TERM
     # In the background so a signal to this script is handled at once
     # instead of after CMD finishes; stdin passed on explicitly because
     # background jobs otherwise read /dev/null.
     "$@" <&0 &
-    child=$!
+    RUN_CHILD=$!
     local rc=0
-    wait "$child" || rc=$?
-    child=""
+    wait "$RUN_CHILD" || rc=$?
+    RUN_CHILD=""
     exit "$rc"
 }
 

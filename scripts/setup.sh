@@ -5,7 +5,7 @@ set -euo pipefail
 pkgs=(
   gcc make pkg-config meson ninja-build
   librdkafka-dev libevent-dev libmsgpack-dev libzstd-dev libavro-dev libfyaml-dev
-  libjansson-dev curl python3 binutils kcat
+  libjansson-dev curl python3 binutils kcat openssl
 )
 # The real Kafka broker for integration tests comes from Maven (scripts/kafka.sh):
 # it needs a JRE 17 and Maven, which the machine may already have outside apt.

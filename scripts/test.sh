@@ -6,6 +6,9 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh || exit 1
+# The real Kafka broker for integration tests comes from Maven; fetch it
+# before any test runs so no test timeout includes the download.
+scripts/kafka.sh fetch >&2 || exit 1
 total_pass=0
 total_fail=0
 run_suite() { # NAME BUILD-DIR MESON-OPTIONS...

@@ -11,6 +11,8 @@ static const char usage[] =
     "  validate -c FILE   check a config without connecting to anything\n"
     "  operators          list the operators (built-in and plugins)\n"
     "  describe NAME      show the options of an operator, source:TYPE, sink:TYPE or a section\n"
+    "  topics plan|apply -c FILE  compare / bring the cluster to the `topics:` section\n"
+    "  tail TOPIC         print the records of a Kafka topic, decoded\n"
     "  version            show versions of eddy, its ABI and its libraries\n"
     "\n"
     "`eddy <command> --help` explains a command. Exit codes: 0 ok, 1 runtime failure,\n"
@@ -40,6 +42,7 @@ int main(int argc, char **argv)
     } cmds[] = {
         {"run", cmd_run},           {"validate", cmd_validate}, {"operators", cmd_operators},
         {"describe", cmd_describe}, {"version", cmd_version},
+        {"topics", cmd_topics},     {"tail", cmd_tail},
     };
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         if (strcmp(cmd, cmds[i].name) == 0)

@@ -1,0 +1,66 @@
+/* Internals shared by the Kafka connectors (not part of kafka_conf.h, the
+ * interface other commands use): property helpers that keep secrets out of
+ * messages, the embedded cluster's topics, rate-limited logging, and the
+ * dead-letter headers. */
+#ifndef EDDY_KAFKA_INT_H
+#define EDDY_KAFKA_INT_H
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "batch.h"
+#include "kafka_conf.h"
+#include "log.h"
+
+/* Partitions of a topic the embedded cluster creates on its own (a source
+ * or sink naming a topic nobody declared): enough to show partition
+ * parallelism and a rebalance between two workers on a laptop. */
+#define EDDY_KAFKA_EMBEDDED_PARTITIONS 4
+
+/* True for properties whose values are never shown: the name contains
+ * "password", "secret" or "key" (sasl.password, ssl.key.pem, ...). */
+bool eddy_kafka_secret_name(const char *name);
+
+/* kafka.brokers is `embedded`. */
+bool eddy_kafka_is_embedded(const eddy_opts *kafka);
+
+/* The value the user gave for a librdkafka property, in the connector's
+ * map (extra[extra_key]) first, then kafka.properties; NULL if neither. */
+const char *eddy_kafka_user_prop(const eddy_opts *kafka, const eddy_opts *extra,
+                                 const char *extra_key, const char *name);
+
+/* rd_kafka_conf_set with an error naming the property and `what` (where
+ * the value came from), never a secret's value. 0 or -1. */
+int eddy_kafka_conf_set(rd_kafka_conf_t *c, const char *what, const char *name,
+                        const char *value, char *err, size_t errlen);
+
+/* Creates `topic` in the embedded cluster unless it exists (started on
+ * first use). 0, or -1 with a reason. */
+int eddy_kafka_embedded_topic(const char *topic, int partitions, char *err, size_t errlen);
+/* The embedded cluster, or NULL when it is not running (tests inject
+ * broker errors through it). */
+rd_kafka_mock_cluster_t *eddy_kafka_embedded_cluster(void);
+
+/* "host:port" of the broker a librdkafka error reason names
+ * ("sasl_ssl://10.0.0.1:9093/1: ..."), or "" when it names none. */
+void eddy_kafka_reason_broker(const char *reason, char *out, size_t outlen);
+
+/* At most one line per interval for a recurring error; the next line that
+ * gets through says how many were suppressed. */
+typedef struct eddy_kafka_ratelog {
+    int64_t last_ms;
+    uint64_t suppressed;
+} eddy_kafka_ratelog;
+void eddy_kafka_log_limited(eddy_kafka_ratelog *rl, eddy_log_level level,
+                            const char *const *kv, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Dead letters (kafka_dlq.c): the headers that travel with the original
+ * payload: eddy.error.reason, eddy.error.step, eddy.error.offset,
+ * eddy.source.topic, eddy.source.partition, eddy.source.offset, then the
+ * record's own headers. NULL on out of memory. The caller hands them to
+ * rd_kafka_producev (which takes them on success) or destroys them. */
+rd_kafka_headers_t *eddy_kafka_dlq_headers(const eddy_record *r);
+
+#endif

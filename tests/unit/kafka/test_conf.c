@@ -1,0 +1,2 @@
+#include "kafka_util.h"
+int main(void) { return test_report(); }
