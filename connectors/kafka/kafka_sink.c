@@ -79,6 +79,7 @@ typedef struct ksink {
     int64_t max_pending, timeout_ms;
     uint64_t delivered, undelivered, dead_letters;
     int failed; /* sticky: an output was lost */
+    int closing;
     char fail_msg[512];
     char last_error[512]; /* latest client error, for open's message */
     char user[128];
@@ -117,6 +118,9 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
     }
     s->undelivered++;
     eddy_metric_add(s->m_failed, 1);
+    if (s->closing && (m->err == RD_KAFKA_RESP_ERR__PURGE_QUEUE ||
+                       m->err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT))
+        return; /* dropped at close on purpose: their inputs were not committed */
     fail(s, "delivery to %s [%d] failed after librdkafka's retries: %s",
          rd_kafka_topic_name(m->rkt), (int)m->partition, rd_kafka_err2str(m->err));
 }
@@ -150,6 +154,7 @@ static void ksink_close(void *self)
         return;
     if (s->rkt)
         rd_kafka_topic_destroy(s->rkt);
+    s->closing = 1;
     if (s->rk) {
         /* Anything still queued was never acknowledged, so its input was
          * not committed either: purge rather than wait for a dead broker. */
@@ -157,6 +162,14 @@ static void ksink_close(void *self)
         rd_kafka_purge(s->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
         rd_kafka_poll(s->rk, 0);
         rd_kafka_destroy(s->rk);
+        char n[3][24];
+        snprintf(n[0], sizeof n[0], "%llu", (unsigned long long)s->delivered);
+        snprintf(n[1], sizeof n[1], "%llu", (unsigned long long)s->undelivered);
+        snprintf(n[2], sizeof n[2], "%llu", (unsigned long long)s->dead_letters);
+        eddy_log(EDDY_LOG_INFO,
+                 (const char *[]){"sink", s->name, "delivered", n[0], "undelivered", n[1],
+                                  "dead_letters", n[2], NULL},
+                 "kafka sink closed");
     }
     if (s->codec)
         eddy_codec_destroy(s->codec);

@@ -250,6 +250,59 @@ static void foreign_messages(void)
     kt_env_free(&e);
 }
 
+/* `key: count` sends the field's value as the message key (numbers as
+ * text), and `timestamp: now` the time of writing instead of event time. */
+static void key_field(void)
+{
+    kt_env e;
+    kt_env_init(&e, (const char *[]){"brokers=embedded"}, 1);
+    char err[1024] = "";
+    const eddy_sink_ops *so = &eddy_kafka_sink;
+    eddy_opts *o = kt_opts(so->options, (const char *[]){"topic=rt.key", "key=count", "timestamp=now"}, 3);
+    void *sink = NULL;
+    CHECK_MSG(so->open(o, "out", &e.env, &sink, err, sizeof err) == 0, "%s", err);
+    eddy_opts_free(o);
+    if (!sink) {
+        kt_env_free(&e);
+        return;
+    }
+    eddy_batch *b = eddy_batch_new(4, 0);
+    eddy_record *r = eddy_batch_append(b);
+    kt_push(b, r, "count", eddy_v_int(42));
+    r->key = eddy_batch_string(b, "ignored", 7);
+    r->ts = 1000; /* 1970: would be the message time with timestamp: event */
+    r = eddy_batch_append(b);
+    kt_push(b, r, "other", eddy_v_int(1)); /* no key field: no key */
+    r->key = eddy_batch_string(b, "ignored", 7);
+    r->ts = EDDY_TS_NONE;
+    CHECK_MSG(so->write(sink, b, err, sizeof err) == 0, "%s", err);
+    CHECK(so->flush(sink) == 0);
+    so->close(sink);
+    eddy_batch_destroy(b);
+    const eddy_source_ops *ops = &eddy_kafka_source;
+    o = kt_opts(ops->options, (const char *[]){"topics=rt.key", "group=g.key"}, 2);
+    void *src = NULL;
+    CHECK_MSG(ops->open(o, "k", &e.env, &src, err, sizeof err) == 0, "%s", err);
+    if (src) {
+        eddy_batch *all = eddy_batch_new(4, 0);
+        kt_seen seen = {0};
+        CHECK(kt_consume(ops, src, all, 2, &seen, 0, err, sizeof err) == 2);
+        for (uint32_t i = 0; i < all->n; i++) {
+            const eddy_record *x = &all->recs[i];
+            if (kt_field(x, "count")) {
+                CHECK(kt_is(&x->key, "42") && x->key.type == EDDY_STRING);
+                CHECK(x->ts > 1000000);
+            } else {
+                CHECK(x->key.type == EDDY_NULL);
+            }
+        }
+        eddy_batch_destroy(all);
+        ops->close(src);
+    }
+    eddy_opts_free(o);
+    kt_env_free(&e);
+}
+
 int main(void)
 {
     eddy_log_setup(EDDY_LOG_WARN, EDDY_LOGFMT_LOGFMT, 2);
@@ -258,6 +311,7 @@ int main(void)
     roundtrip("avro", 0);
     roundtrip("avro", 1);
     foreign_messages();
+    key_field();
     eddy_kafka_embedded_stop();
     return test_report();
 }
