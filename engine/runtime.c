@@ -6,6 +6,7 @@
 #include "exec.h"
 #include "log.h"
 #include "connectors/kafka/kafka_conf.h"
+#include "connectors/kafka/kafka_int.h"
 #include "connectors/kafka/topics.h"
 
 /* Declared topics must exist before any Kafka client starts: a missing
@@ -18,7 +19,16 @@ static int check_topics(eddy_runtime *rt, char *err, size_t errlen)
     eddy_buf report = {0};
     int rc;
     if (brokers && strcmp(brokers, "embedded") == 0) {
-        rc = 0; /* the embedded cluster creates topics on first use */
+        /* The embedded broker answers no Admin API: create what is declared
+         * directly in the mock cluster. */
+        char e[256] = "";
+        if (!eddy_kafka_embedded(e, sizeof e)) {
+            snprintf(err, errlen, "embedded broker: %s", e);
+            eddy_buf_free(&report);
+            return EDDY_EIO;
+        }
+        rc = eddy_topics_apply_mock(rt->topics, eddy_kafka_embedded_cluster(), &report, err,
+                                    errlen);
     } else {
         rd_kafka_t *admin = eddy_topics_client(rt->kafka, err, errlen);
         if (!admin)

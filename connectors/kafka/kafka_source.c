@@ -55,6 +55,9 @@ static const eddy_option kafka_source_options[] = {
     {"batch_size", EDDY_OPT_INT, "1024", 1, 1000000, NULL, 0,
      "Most messages per batch (bounded by the worker's batch size), and most messages held "
      "consumed but not yet handed out."},
+    {"stop_at_end", EDDY_OPT_BOOL, "false", EDDY_NO_RANGE, NULL, 0,
+     "Bounded replay: the source ends, like a file, once every partition assigned to it has "
+     "been read to its end (then windows close and the worker exits with worker.exit_on_eof)."},
     {"properties", EDDY_OPT_MAP, NULL, EDDY_NO_RANGE, NULL, 0,
      "librdkafka consumer properties for this source, on top of kafka.properties (e.g. "
      "fetch.max.bytes, session.timeout.ms, partition.assignment.strategy)."},
@@ -253,7 +256,9 @@ static rd_kafka_conf_t *make_conf(ksrc *s, const eddy_opts *o, const eddy_connec
         set_default(c, kafka, o, "partition.assignment.strategy", "cooperative-sticky", why,
                     sizeof why) != 0 ||
         set_default(c, kafka, o, "auto.offset.reset", start ? start : "earliest", why,
-                    sizeof why) != 0) {
+                    sizeof why) != 0 ||
+        (s->stop_at_end &&
+         set_forced(s, c, kafka, o, "enable.partition.eof", "true", why, sizeof why) != 0)) {
         say(err, errlen, "kafka source %s: %s", s->name, why);
         rd_kafka_conf_destroy(c);
         return NULL;
@@ -333,6 +338,7 @@ static int ksrc_open(const eddy_opts *o, const char *name, const eddy_connector_
     s->env = env;
     int64_t bs = eddy_opts_int(o, "batch_size");
     s->batch_size = bs >= 1 && bs <= 1000000 ? (uint32_t)bs : 1024;
+    s->stop_at_end = eddy_opts_bool(o, "stop_at_end");
     int rc = codec_open(s, o, err, errlen);
     if (rc == 0 && !(s->pend = calloc(s->batch_size, sizeof *s->pend))) {
         say(err, errlen, "kafka source %s: out of memory", s->name);
@@ -399,6 +405,28 @@ static void seek_back(ksrc *s, rd_kafka_message_t *m)
     rd_kafka_message_destroy(m);
 }
 
+/* stop_at_end: a partition is at its end between librdkafka's EOF event
+ * and the next message that arrives for it. */
+static void mark_eof(ksrc *s, const rd_kafka_message_t *m, int eof)
+{
+    uint32_t ti;
+    if (!m->rkt || topic_of(s, m, &ti) != 0)
+        return;
+    ksrc_part *p = eddy_ksrc_part(s, (int32_t)(ti << KSRC_PART_BITS) | m->partition);
+    if (p)
+        p->eof = eof;
+}
+
+static int all_at_end(const ksrc *s)
+{
+    if (!s->ever_assigned || s->nparts == 0 || s->npend)
+        return 0;
+    for (uint32_t i = 0; i < s->nparts; i++)
+        if (!s->parts[i].eof)
+            return 0;
+    return 1;
+}
+
 static void consume(ksrc *s, int timeout_ms)
 {
     /* Wait only when there is nothing to hand out; otherwise just top up
@@ -410,11 +438,16 @@ static void consume(ksrc *s, int timeout_ms)
         if (!m)
             break;
         if (m->err) {
-            classify(s, m->err, m->rkt ? rd_kafka_topic_name(m->rkt) : NULL,
-                     rd_kafka_message_errstr(m));
+            if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF)
+                mark_eof(s, m, 1);
+            else
+                classify(s, m->err, m->rkt ? rd_kafka_topic_name(m->rkt) : NULL,
+                         rd_kafka_message_errstr(m));
             rd_kafka_message_destroy(m);
             continue;
         }
+        if (s->stop_at_end)
+            mark_eof(s, m, 0);
         if (s->npend >= s->batch_size) {
             seek_back(s, m);
             continue;
@@ -566,6 +599,8 @@ static int ksrc_poll(void *self, eddy_batch *b, uint32_t max, int timeout_ms, ch
         return EDDY_EIO;
     }
     eddy_ksrc_lag(s);
+    if (s->stop_at_end && !s->paused && all_at_end(s))
+        return EDDY_EEOF;
     if (s->paused || !s->npend)
         return 0;
     return emit(s, b, max, err, errlen);

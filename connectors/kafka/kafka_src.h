@@ -23,6 +23,7 @@ typedef struct ksrc_part {
     int32_t partition;
     int64_t next;      /* offset after the last one delivered; -1 = none yet */
     int64_t committed; /* last offset committed (next to read); -1 = none */
+    int eof;           /* stop_at_end: read to the end, nothing newer yet */
     eddy_metric *lag;
 } ksrc_part;
 
@@ -43,6 +44,7 @@ typedef struct ksrc {
     uint32_t npend, batch_size;
     int paused, in_rebalance, closing, ever_assigned;
     int fatal;
+    int stop_at_end;
     char fatal_msg[768];
     char user[128]; /* sasl.username, for error messages */
     eddy_metric *m_consumed, *m_errors;

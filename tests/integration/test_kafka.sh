@@ -26,7 +26,9 @@ kafka_dir=$KAFKA_DIR
 B=$KAFKA_BROKERS
 export B
 
-topic() { "$KAFKA" topic create "$1" "$2" >/dev/null 2>&1 || bad "create topic $1"; }
+# Records carry their event time (2026-01-01 from the generator); retention
+# must not delete them as too old while a test runs.
+topic() { "$KAFKA" topic create "$1" "$2" retention.ms=-1 >/dev/null 2>&1 || bad "create topic $1"; }
 
 # run_eddy NAME CONFIG [TIMEOUT]: a bounded eddy run; output in $TMP/NAME.log
 run_eddy() {
@@ -35,15 +37,21 @@ run_eddy() {
     if [ "$code" = 0 ]; then ok; else bad "$1: eddy exited $code"; tail -20 "$TMP/$1.log" >&2; fi
 }
 
-# tail_json TOPIC FORMAT [extra]: every record of TOPIC as JSON lines in $TMP/TOPIC.jsonl
+# tail_json TOPIC FORMAT [extra]: the value of every record of TOPIC, as
+# JSON lines in $TMP/TOPIC.jsonl (eddy tail --json wraps each in an envelope)
 tail_json() {
-    timeout 60 "$EDDY" tail "$1" --brokers "$B" --format "$2" --json "${@:3}" >"$TMP/$1.jsonl" 2>"$TMP/$1.tail.err"
+    timeout 60 "$EDDY" tail "$1" --brokers "$B" --format "$2" --json "${@:3}" >"$TMP/$1.tail" 2>"$TMP/$1.tail.err"
+    python3 -c '
+import json, sys
+for l in open(sys.argv[1]):
+    if l.strip():
+        print(json.dumps(json.loads(l)["value"]))' "$TMP/$1.tail" >"$TMP/$1.jsonl"
 }
 
 # load TOPIC FORMAT COUNT [SCHEMA]: COUNT generated records into TOPIC through eddy's Kafka sink
 load() {
     local schema=""
-    [ -n "${4:-}" ] && schema=", schema: \"$4\""
+    [ -n "${4:-}" ] && schema="schema: \"$4\","
     cat >"$TMP/load-$1.yaml" <<Y
 worker: { name: load-$1, admin: { enabled: false } }
 kafka: { brokers: "$B" }
@@ -59,15 +67,15 @@ pipelines:
   - name: load
     from: gen
     to:
-      - { type: kafka, topic: "$1", format: $2 $schema }
+      - { type: kafka, topic: "$1", $schema format: $2 }
 Y
     run_eddy "load-$1" "$TMP/load-$1.yaml"
 }
 
 # passthrough NAME IN OUT FORMAT [GROUP] [SCHEMA] [EXTRA-SOURCE-YAML]: a bounded run IN -> OUT
 passthrough_cfg() {
-    local schema=""
-    [ -n "${6:-}" ] && schema=", schema: \"$6\""
+    local schema="" schema_line=""
+    [ -n "${6:-}" ] && schema="schema: \"$6\"," && schema_line="schema: \"$6\""
     cat >"$TMP/$1.yaml" <<Y
 worker: { name: $1, admin: { enabled: false }, flush_interval: 100ms }
 kafka: { brokers: "$B", group: "${5:-g-$1}" }
@@ -75,7 +83,8 @@ sources:
   - name: in
     type: kafka
     topics: [ "$2" ]
-    format: $4 $schema
+    format: $4
+    $schema_line
     stop_at_end: true
     ${7:-}
     dead_letter: { type: kafka, topic: "$2.dlq" }
@@ -85,7 +94,7 @@ pipelines:
     steps:
       - project: { derive: { doubled: "amount * 2" } }
     to:
-      - { type: kafka, topic: "$3", format: $4 $schema }
+      - { type: kafka, topic: "$3", $schema format: $4 }
 Y
 }
 
@@ -160,18 +169,24 @@ check "dlq avro: bad records in the DLQ" test "$(kcat -C -b "$B" -t in-mixed-avr
 
 # 3. SIGKILL mid-run and restart: nothing lost (duplicates allowed, counted).
 topic in-kill 3; topic out-kill 3; topic in-kill.dlq 1
-load in-kill msgpack 200000
+load in-kill msgpack 500000
 passthrough_cfg kill in-kill out-kill msgpack g-kill
 "$EDDY" run -c "$TMP/kill.yaml" >/dev/null 2>"$TMP/kill1.log" &
 pid=$!; pids+=("$pid")
-sleep 1.5
+# Kill it mid-stream: once some output exists, long before the end.
+for i in $(seq 1 100); do
+    n=$(kcat -C -b "$B" -t out-kill -e -q -f '.\n' 2>/dev/null | wc -l)
+    [ "$n" -ge 5000 ] && break
+    sleep 0.1
+done
 kill -KILL "$pid"; wait "$pid" 2>/dev/null
+check "kill -9 happened mid-stream ($n of 500000 out)" [ "$n" -ge 5000 ] && [ "$n" -lt 500000 ]
 run_eddy kill "$TMP/kill.yaml" 180
 tail_json out-kill msgpack
 check "kill -9: every record delivered at least once" python3 - "$TMP/out-kill.jsonl" <<'PY'
 import json, sys, collections
 c = collections.Counter(json.loads(l)["id"] for l in open(sys.argv[1]) if l.strip())
-missing = [i for i in range(200000) if i not in c]
+missing = [i for i in range(500000) if i not in c]
 dups = sum(v - 1 for v in c.values())
 print(f"kill -9 test: {len(c)} distinct, {dups} duplicates", file=sys.stderr)
 assert not missing, missing[:10]
