@@ -419,14 +419,16 @@ static void test_registry(void)
         for (const eddy_option *o = (*p)->options; o->name; o++)
             CHECK_MSG(o->description && *o->description, "%s.%s", (*p)->type, o->name);
     }
-    CHECK(n == 2);
+    CHECK(n == 3); /* file, generator, kafka */
+    CHECK(eddy_source_find("kafka") != NULL);
     n = 0;
     for (const eddy_sink_ops *const *p = eddy_sinks_all(); *p; p++, n++) {
         CHECK((*p)->open && (*p)->write && (*p)->flush && (*p)->close && (*p)->summary);
         for (const eddy_option *o = (*p)->options; o->name; o++)
             CHECK_MSG(o->description && *o->description, "%s.%s", (*p)->type, o->name);
     }
-    CHECK(n == 2);
+    CHECK(n == 3); /* file, console, kafka */
+    CHECK(eddy_sink_find("kafka") != NULL);
 }
 
 int main(void)
