@@ -1,6 +1,8 @@
-/* Decode + passthrough throughput of each codec on one thread.
+/* Decode + passthrough throughput of each codec on one thread, and (encode
+ * mode) encode throughput.
  *
  * usage: bench_decode [records (default 2000000)] [json|msgpack|avro]
+ *        bench_decode encode [records] [json|msgpack|avro]
  *
  * A pool of distinct 10-field records is generated and encoded in each
  * format in process (cycled through, so memory stays flat whatever the
@@ -10,6 +12,13 @@
  *   json:    jansson json_loadb + json_decref (tree, no copy into a batch)
  *   msgpack: msgpack-c msgpack_unpack into a reused zone, no conversion
  *   avro:    avro-c avro_value_read into a reused generic value, no conversion
+ *
+ * Encode mode encodes the same pool of records (built once, cycled through)
+ * into one output buffer, reset every 1024 records as a sink resets its
+ * batch buffer. Baselines:
+ *   json:    jansson json_dumpb (JSON_COMPACT) of trees built before timing
+ *   msgpack: msgpack-c's packer writing the same values into a msgpack_sbuffer
+ *   avro:    none
  */
 #include <avro.h>
 #include <msgpack.h>
@@ -242,21 +251,201 @@ static result run(eddy_format f, uint64_t count)
     return res;
 }
 
+/* ---- encode mode ------------------------------------------------------- */
+
+static int mp_pack(msgpack_packer *pk, const eddy_value *v)
+{
+    switch (v->type) {
+    case EDDY_NULL: return msgpack_pack_nil(pk);
+    case EDDY_BOOL: return v->u.b ? msgpack_pack_true(pk) : msgpack_pack_false(pk);
+    case EDDY_INT: return msgpack_pack_int64(pk, v->u.i);
+    case EDDY_DOUBLE: return msgpack_pack_double(pk, v->u.d);
+    case EDDY_STRING:
+        return msgpack_pack_str(pk, v->len) || msgpack_pack_str_body(pk, v->u.s, v->len);
+    case EDDY_BYTES:
+        return msgpack_pack_bin(pk, v->len) || msgpack_pack_bin_body(pk, v->u.bytes, v->len);
+    case EDDY_ARRAY:
+        if (msgpack_pack_array(pk, v->len) != 0)
+            return -1;
+        for (uint32_t i = 0; i < v->len; i++)
+            if (mp_pack(pk, &v->u.items[i]) != 0)
+                return -1;
+        return 0;
+    case EDDY_MAP:
+        if (msgpack_pack_map(pk, v->len) != 0)
+            return -1;
+        for (uint32_t i = 0; i < v->len; i++)
+            if (mp_pack(pk, &v->u.kvs[i].key) != 0 || mp_pack(pk, &v->u.kvs[i].val) != 0)
+                return -1;
+        return 0;
+    }
+    return -1;
+}
+
+static int mp_record(msgpack_packer *pk, const eddy_record *r)
+{
+    if (msgpack_pack_map(pk, r->nfields) != 0)
+        return -1;
+    for (uint32_t i = 0; i < r->nfields; i++) {
+        size_t n = eddy_sym_len(r->fields[i].name);
+        if (msgpack_pack_str(pk, n) || msgpack_pack_str_body(pk, eddy_sym_name(r->fields[i].name), n) ||
+            mp_pack(pk, &r->fields[i].v))
+            return -1;
+    }
+    return 0;
+}
+
+#ifdef HAVE_JANSSON
+/* The bench's records hold only scalars. */
+static json_t *jn_record(const eddy_record *r)
+{
+    json_t *o = json_object();
+    for (uint32_t i = 0; o && i < r->nfields; i++) {
+        const eddy_value *v = &r->fields[i].v;
+        json_t *j = NULL;
+        switch (v->type) {
+        case EDDY_NULL: j = json_null(); break;
+        case EDDY_BOOL: j = json_boolean(v->u.b); break;
+        case EDDY_INT: j = json_integer(v->u.i); break;
+        case EDDY_DOUBLE: j = json_real(v->u.d); break;
+        case EDDY_STRING: j = json_stringn(v->u.s, v->len); break;
+        default: break;
+        }
+        if (!j || json_object_set_new(o, eddy_sym_name(r->fields[i].name), j) != 0) {
+            json_decref(o);
+            return NULL;
+        }
+    }
+    return o;
+}
+#endif
+
+static void run_encode(eddy_format f, uint64_t count)
+{
+    eddy_codec_conf conf = {.format = f, .avro_schema = BENCH_AVSC};
+    eddy_codec *c;
+    char err[256];
+    if (eddy_codec_new(&conf, &c, err, sizeof err) != 0) {
+        fprintf(stderr, "%s: %s\n", eddy_format_name(f), err);
+        exit(1);
+    }
+    eddy_batch *b = eddy_batch_new(POOL, 0);
+    if (!b) {
+        fprintf(stderr, "out of memory\n");
+        exit(1);
+    }
+    g_rng = 88172645463325252ull;
+    for (size_t i = 0; i < POOL; i++)
+        make_record(b, eddy_batch_append(b));
+    eddy_buf out = {0};
+    uint64_t errors = 0, bytes = 0;
+    for (uint64_t i = 0; i < 2 * POOL; i++) {
+        if (i % BATCH == 0)
+            eddy_buf_reset(&out);
+        if (eddy_codec_encode(c, &b->recs[i % POOL], &out, err, sizeof err) != 0)
+            errors++;
+    }
+    double t0 = now();
+    for (uint64_t i = 0; i < count; i++) {
+        if (i % BATCH == 0) {
+            bytes += out.len;
+            eddy_buf_reset(&out);
+        }
+        if (eddy_codec_encode(c, &b->recs[i % POOL], &out, err, sizeof err) != 0)
+            errors++;
+    }
+    double ours = now() - t0;
+    bytes += out.len;
+
+    double base = 0;
+    if (f == EDDY_FMT_MSGPACK) {
+        msgpack_sbuffer sb;
+        msgpack_packer pk;
+        msgpack_sbuffer_init(&sb);
+        msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+        for (uint64_t i = 0; i < 2 * POOL; i++) {
+            if (i % BATCH == 0)
+                msgpack_sbuffer_clear(&sb);
+            mp_record(&pk, &b->recs[i % POOL]);
+        }
+        t0 = now();
+        for (uint64_t i = 0; i < count; i++) {
+            if (i % BATCH == 0)
+                msgpack_sbuffer_clear(&sb);
+            if (mp_record(&pk, &b->recs[i % POOL]) != 0)
+                errors++;
+        }
+        base = now() - t0;
+        msgpack_sbuffer_destroy(&sb);
+    }
+#ifdef HAVE_JANSSON
+    if (f == EDDY_FMT_JSON) {
+        json_t **trees = calloc(POOL, sizeof *trees);
+        static char jbuf[4096];
+        for (size_t i = 0; trees && i < POOL; i++)
+            if (!(trees[i] = jn_record(&b->recs[i])))
+                errors++;
+        if (!trees || errors) {
+            fprintf(stderr, "jansson: cannot build trees\n");
+            exit(1);
+        }
+        for (uint64_t i = 0; i < 2 * POOL; i++)
+            json_dumpb(trees[i % POOL], jbuf, sizeof jbuf, JSON_COMPACT);
+        t0 = now();
+        for (uint64_t i = 0; i < count; i++)
+            if (json_dumpb(trees[i % POOL], jbuf, sizeof jbuf, JSON_COMPACT) == 0)
+                errors++;
+        base = now() - t0;
+        for (size_t i = 0; i < POOL; i++)
+            json_decref(trees[i]);
+        free(trees);
+    }
+#endif
+    printf("%-8s  %5.0f B  %10.0f  %7.1f   %10.0f  %7.1f   %5.2fx\n", eddy_format_name(f),
+           (double)bytes / (double)count, (double)count / ours, ours * 1e9 / (double)count,
+           base > 0 ? (double)count / base : 0.0, base > 0 ? base * 1e9 / (double)count : 0.0,
+           base > 0 ? base / ours : 0.0);
+    fflush(stdout);
+    if (errors) {
+        fprintf(stderr, "%s: %llu encode errors\n", eddy_format_name(f), (unsigned long long)errors);
+        exit(1);
+    }
+    eddy_buf_free(&out);
+    eddy_batch_destroy(b);
+    eddy_codec_destroy(c);
+}
+
 int main(int argc, char **argv)
 {
     uint64_t count = 2000000;
     int only = -1;
+    int encode = argc > 1 && strcmp(argv[1], "encode") == 0;
+    if (encode) {
+        argc--;
+        argv++;
+    }
     if (argc > 1) {
         char *end;
         count = strtoull(argv[1], &end, 10);
         if (*end || !count) {
-            fprintf(stderr, "usage: %s [records] [json|msgpack|avro]\n", argv[0]);
+            fprintf(stderr, "usage: bench_decode [encode] [records] [json|msgpack|avro]\n");
             return 2;
         }
     }
     if (argc > 2 && (only = eddy_format_parse(argv[2])) < 0) {
         fprintf(stderr, "unknown format %s (json, msgpack or avro)\n", argv[2]);
         return 2;
+    }
+    if (encode) {
+        printf("encode, 1 thread, %llu records (pool of %d distinct), buffer reset every %d\n",
+               (unsigned long long)count, POOL, BATCH);
+        printf("format    avg size    events/s  ns/event   baseline/s  ns/event   eddy vs baseline\n");
+        for (int f = EDDY_FMT_JSON; f <= EDDY_FMT_AVRO; f++)
+            if (only < 0 || only == f)
+                run_encode((eddy_format)f, count);
+        printf("baselines: json = jansson json_dumpb (JSON_COMPACT) of prebuilt trees; msgpack = "
+               "msgpack-c packer into a msgpack_sbuffer; avro = none\n");
+        return 0;
     }
     printf("decode + passthrough, 1 thread, %llu records (pool of %d distinct), batch %d\n",
            (unsigned long long)count, POOL, BATCH);

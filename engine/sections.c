@@ -18,6 +18,9 @@ const eddy_option eddy_worker_options[] = {
      "Exit once every source has ended (files, bounded generators)."},
     {"flush_interval", EDDY_OPT_DURATION, "200ms", 1, 3600000, NULL, 0,
      "How often sinks are flushed while input is idle."},
+    {"run_for", EDDY_OPT_DURATION, "0ms", 0, 31536000000.0, NULL, 0,
+     "Drain and exit after this long, as on SIGTERM (demos, benchmarks); 0: run until the input "
+     "ends or a signal."},
     {"shutdown_timeout", EDDY_OPT_DURATION, "30s", 0, 86400000, NULL, 0,
      "On SIGTERM, how long draining may take before eddy exits anyway (exit code 1)."},
     {NULL, 0, NULL, 0, 0, NULL, 0, NULL},

@@ -16,6 +16,7 @@ typedef struct worker {
     struct event_base *base;
     int signals;
     int64_t drain_deadline;
+    int64_t run_until; /* worker.run_for: 0 = no limit */
     int exit_code;
 } worker;
 
@@ -38,6 +39,11 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     if (eddy_runtime_done(w->rt)) {
         event_base_loopbreak(w->base);
         return;
+    }
+    if (w->run_until && !w->drain_deadline && eddy_now_ms() >= w->run_until) {
+        eddy_log(EDDY_LOG_INFO, NULL, "worker.run_for elapsed: draining");
+        w->drain_deadline = eddy_now_ms() + eddy_opts_int(w->rt->worker, "shutdown_timeout");
+        eddy_runtime_stop(w->rt);
     }
     if (w->drain_deadline && eddy_now_ms() > w->drain_deadline) {
         eddy_log(EDDY_LOG_ERROR, NULL, "drain did not finish within shutdown_timeout; exiting");
@@ -92,6 +98,9 @@ int eddy_worker_run(eddy_runtime *rt, const char *admin_listen)
     } else {
         eddy_log(EDDY_LOG_INFO, NULL, "running %d pipeline(s) from %d source(s) on %d thread(s)",
                  rt->npipelines, rt->nsources, rt->nthreads);
+        int64_t run_for = eddy_opts_int(rt->worker, "run_for");
+        if (run_for > 0)
+            w.run_until = eddy_now_ms() + run_for;
         event_base_dispatch(w.base);
         w.exit_code = atomic_load(&rt->failed) ? 1 : 0;
     }
