@@ -77,6 +77,47 @@ int eddy_avro_decode(eddy_avro_state *s, eddy_batch *b, eddy_record *r, const vo
 int eddy_avro_encode(eddy_avro_state *s, const eddy_record *r, eddy_buf *out, char *err,
                      size_t errlen);
 
+/* Encoders' output cursor (out_encode.c). Encoders write through o and
+ * check the room left with one compare against end; the eddy_buf itself is
+ * touched only when it must grow and once at the end (eddy_fmt_out_end), so
+ * a reused buffer costs no call per element. */
+typedef struct eddy_fmt_out {
+    uint8_t *o, *end;
+    eddy_buf *buf;
+} eddy_fmt_out;
+
+/* Starts appending to b (giving an empty b its first block). 0 or -1. */
+int eddy_fmt_out_begin(eddy_fmt_out *w, eddy_buf *b);
+/* Makes room for n more bytes at w->o. 0 or -1 (no memory). */
+int eddy_fmt_out_grow(eddy_fmt_out *w, size_t n);
+static inline int eddy_fmt_room(eddy_fmt_out *w, size_t n)
+{
+    return (size_t)(w->end - w->o) >= n ? 0 : eddy_fmt_out_grow(w, n);
+}
+static inline void eddy_fmt_out_end(eddy_fmt_out *w)
+{
+    w->buf->len = (size_t)(w->o - w->buf->data);
+}
+
+/* Name of an interned symbol, as eddy_sym_name/eddy_sym_len give, from a
+ * per-thread cache: symbols never change once interned, and the two calls
+ * (each taking pthread_once) cost as much as encoding the field itself. */
+#define EDDY_FMT_NAME_CACHE 512u
+typedef struct eddy_fmt_name {
+    const char *p;
+    size_t len;
+} eddy_fmt_name;
+extern _Thread_local eddy_fmt_name eddy_fmt_names[EDDY_FMT_NAME_CACHE];
+const char *eddy_fmt_sym_slow(eddy_sym s, size_t *len);
+static inline const char *eddy_fmt_sym(eddy_sym s, size_t *len)
+{
+    if (s < EDDY_FMT_NAME_CACHE && eddy_fmt_names[s].p) {
+        *len = eddy_fmt_names[s].len;
+        return eddy_fmt_names[s].p;
+    }
+    return eddy_fmt_sym_slow(s, len);
+}
+
 /* Bytes and JSON text helpers (json_encode.c). */
 int eddy_json_put_double(eddy_buf *out, double d);
 int eddy_buf_base64(eddy_buf *out, const uint8_t *p, size_t len);

@@ -21,28 +21,6 @@
 #include "error.h"
 #include "format_int.h"
 
-typedef struct mp_writer {
-    uint8_t *o, *end;
-    eddy_buf *buf;
-} mp_writer;
-
-/* Cold path of room(): publish the length, grow, reload the pointers. */
-static int __attribute__((noinline)) mp_grow(mp_writer *w, size_t n)
-{
-    eddy_buf *b = w->buf;
-    b->len = (size_t)(w->o - b->data);
-    if (eddy_buf_grow(b, n) != 0)
-        return -1;
-    w->o = b->data + b->len;
-    w->end = b->data + b->cap;
-    return 0;
-}
-
-static inline int room(mp_writer *w, size_t n)
-{
-    return (size_t)(w->end - w->o) >= n ? 0 : mp_grow(w, n);
-}
-
 static inline uint8_t *be16(uint8_t *o, uint16_t v)
 {
     o[0] = (uint8_t)(v >> 8);
@@ -120,19 +98,37 @@ static inline uint8_t *put_int(uint8_t *o, int64_t d)
     return o;
 }
 
-/* A str (or bin) header and body. */
-static inline int put_raw(mp_writer *w, const void *p, size_t n, int bin)
+/* Field names and most values are short: copying them inline beats a call
+ * to memcpy with a length it must dispatch on. */
+static inline uint8_t *copy(uint8_t *o, const void *src, size_t n)
 {
-    if (room(w, n + 5) != 0)
+    const uint8_t *p = src;
+    if (n >= 8 && n <= 16) {
+        uint64_t a, b;
+        memcpy(&a, p, 8);
+        memcpy(&b, p + n - 8, 8);
+        memcpy(o, &a, 8);
+        memcpy(o + n - 8, &b, 8);
+    } else if (n < 8) {
+        for (size_t i = 0; i < n; i++)
+            o[i] = p[i];
+    } else {
+        memcpy(o, p, n);
+    }
+    return o + n;
+}
+
+/* A str (or bin) header and body. */
+static inline int put_raw(eddy_fmt_out *w, const void *p, size_t n, int bin)
+{
+    if (eddy_fmt_room(w, n + 5) != 0)
         return -1;
     w->o = bin ? head(w->o, n, 0, 0, 0xc4, 0xc5, 0xc6) : head(w->o, n, 0xa0, 32, 0xd9, 0xda, 0xdb);
-    if (n)
-        memcpy(w->o, p, n);
-    w->o += n;
+    w->o = copy(w->o, p, n);
     return 0;
 }
 
-static int pack(mp_writer *w, const eddy_value *v, unsigned depth)
+static int pack(eddy_fmt_out *w, const eddy_value *v, unsigned depth)
 {
     /* Values built by decoders are bounded; this guards hand-built cycles. */
     if (depth > EDDY_FMT_MAX_DEPTH)
@@ -141,7 +137,7 @@ static int pack(mp_writer *w, const eddy_value *v, unsigned depth)
     case EDDY_STRING: return put_raw(w, v->u.s, v->len, 0);
     case EDDY_BYTES: return put_raw(w, v->u.bytes, v->len, 1);
     case EDDY_ARRAY:
-        if (room(w, 5) != 0)
+        if (eddy_fmt_room(w, 5) != 0)
             return -1;
         w->o = head(w->o, v->len, 0x90, 16, 0, 0xdc, 0xdd);
         for (uint32_t i = 0; i < v->len; i++)
@@ -149,7 +145,7 @@ static int pack(mp_writer *w, const eddy_value *v, unsigned depth)
                 return -1;
         return 0;
     case EDDY_MAP:
-        if (room(w, 5) != 0)
+        if (eddy_fmt_room(w, 5) != 0)
             return -1;
         w->o = head(w->o, v->len, 0x80, 16, 0, 0xde, 0xdf);
         for (uint32_t i = 0; i < v->len; i++)
@@ -159,7 +155,7 @@ static int pack(mp_writer *w, const eddy_value *v, unsigned depth)
         return 0;
     default: break;
     }
-    if (room(w, 9) != 0)
+    if (eddy_fmt_room(w, 9) != 0)
         return -1;
     switch (v->type) {
     case EDDY_BOOL: *w->o++ = v->u.b ? 0xc3 : 0xc2; break;
@@ -181,18 +177,15 @@ int eddy_msgpack_encode(eddy_msgpack_state *s, const eddy_record *r, eddy_buf *o
 {
     (void)s;
     size_t mark = out->len;
-    /* Also gives an empty buffer its first block, so the pointers below are
-     * never computed from NULL. */
-    int rc = out->cap - out->len < 64 ? eddy_buf_grow(out, 64) : 0;
-    mp_writer w = {NULL, NULL, out};
-    if (rc == 0) {
-        w.o = out->data + out->len;
-        w.end = out->data + out->cap;
+    eddy_fmt_out w;
+    int rc = eddy_fmt_out_begin(&w, out);
+    if (rc == 0 && (rc = eddy_fmt_room(&w, 5)) == 0)
         w.o = head(w.o, r->nfields, 0x80, 16, 0, 0xde, 0xdf);
-    }
     for (uint32_t i = 0; rc == 0 && i < r->nfields; i++) {
         const eddy_field *f = &r->fields[i];
-        rc = put_raw(&w, eddy_sym_name(f->name), eddy_sym_len(f->name), 0);
+        size_t n;
+        const char *name = eddy_fmt_sym(f->name, &n);
+        rc = put_raw(&w, name, n, 0);
         if (rc == 0)
             rc = pack(&w, &f->v, 1);
     }
@@ -202,6 +195,6 @@ int eddy_msgpack_encode(eddy_msgpack_state *s, const eddy_record *r, eddy_buf *o
                  EDDY_FMT_MAX_DEPTH);
         return EDDY_ENOMEM;
     }
-    out->len = (size_t)(w.o - out->data);
+    eddy_fmt_out_end(&w);
     return 0;
 }

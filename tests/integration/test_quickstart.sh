@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# The README's quick start config, run for real: generator -> embedded Kafka
+# broker -> consumer group -> pipelines -> console, with /metrics served.
+# Also worker.run_for.
+. "$(dirname "$0")/lib.sh"
+PORT=$(free_port)
+"$EDDY" run -c "$SRC/configs/quickstart.yaml" --admin "127.0.0.1:$PORT" >"$TMP/qs.out" 2>"$TMP/qs.err" &
+pid=$!
+pids+=("$pid")
+check "quick start serves the admin API" wait_http "http://127.0.0.1:$PORT/healthz" 20
+sleep 5
+expect_code "quick start metrics" 0 curl -fsS "http://127.0.0.1:$PORT/metrics"
+expect_out "records flow through the embedded broker" 'eddy_kafka_consumed_total{source="payments"}'
+expect_out "consumer lag is exported" 'eddy_kafka_consumer_lag{source="payments",topic="payments",partition="0"}'
+check "records reached the pipeline" python3 -c '
+import re,sys
+t=open(sys.argv[1]).read()
+m=re.search(r"eddy_pipeline_records_in_total\{pipeline=\"payments_clean\"\} (\d+)", t)
+assert m and int(m.group(1)) > 1000, m' "$TMP/out"
+kill -TERM "$pid"
+wait "$pid"
+code=$?
+check "quick start drains on SIGTERM (exit $code)" [ "$code" = 0 ]
+check "summary printed" grep -q "records in" "$TMP/qs.out"
+check "summary shows users" grep -q "user-" "$TMP/qs.out"
+
+# worker.run_for drains and exits by itself.
+cat >"$TMP/run_for.yaml" <<Y
+worker: { name: rf, run_for: 1s, admin: { enabled: false } }
+sources:
+  - { name: gen, type: generator, rate: 100 }
+pipelines:
+  - { name: p, from: gen, to: [ { type: file, path: "$TMP/rf.ndjson", format: json } ] }
+Y
+start=$(date +%s)
+expect_code "run_for exits 0" 0 timeout -s KILL 30 "$EDDY" run -c "$TMP/run_for.yaml"
+expect_out "run_for is logged" "worker.run_for elapsed: draining"
+check "run_for stops soon" [ $(($(date +%s) - start)) -lt 10 ]
+check "run_for output" test -s "$TMP/rf.ndjson"
+finish
