@@ -113,6 +113,7 @@ static rt_task *task_get(rt_thread *th, int src, int32_t partition)
     t->watermark = EDDY_TS_NONE;
     t->last_offset = -1;
     t->committed = -1;
+    t->last_arrival = eddy_now_ms();
     t->inst = calloc((size_t)(rt->ninst ? rt->ninst : 1), sizeof *t->inst);
     if (!t->inst) {
         free(t);
@@ -168,6 +169,35 @@ static void sink_write(rt_thread *th, rt_sink *s, const eddy_batch *b)
         return;
     }
     eddy_metric_add(s->m_out, b->n - b->ndropped);
+}
+
+int eddy_exec_side(rt_thread *th, rt_pipeline *p, rt_step *st, const char *output,
+                   const eddy_batch *b)
+{
+    for (int k = 0; k < st->nouts; k++)
+        if (strcmp(st->out_names[k], output) == 0) {
+            if (st->out_sinks[k])
+                sink_write(th, st->out_sinks[k], b);
+            return 0;
+        }
+    /* No such output configured: count and log, never drop silently. */
+    eddy_buf lb = {0};
+    eddy_metrics_label(&lb, "pipeline", p->name);
+    eddy_metrics_label(&lb, "step", st->name);
+    eddy_metrics_label(&lb, "output", output);
+    eddy_buf_putc(&lb, '\0');
+    eddy_metric *m = eddy_metrics_get(th->rt->metrics, "eddy_step_unrouted_total",
+                                      "Records sent to a side output the step does not configure",
+                                      EDDY_METRIC_COUNTER, (char *)lb.data);
+    eddy_buf_free(&lb);
+    eddy_metric_add(m, b->n);
+    static _Thread_local uint64_t logged;
+    if (logged++ % 10000 == 0)
+        eddy_log(EDDY_LOG_WARN,
+                 (const char *[]){"pipeline", p->name, "step", st->name, "output", output, NULL},
+                 "%u record(s) for side output '%s', which this step does not configure "
+                 "(add `outputs: { %s: <sink> }` to the step)", b->n, output, output);
+    return 0;
 }
 
 static void flush_dead_letters(rt_thread *th)
@@ -459,6 +489,7 @@ static void process_source_batch(rt_thread *th, int si, eddy_batch *b)
         if (r->ts > t->max_ts)
             t->max_ts = r->ts;
         t->last_offset = r->offset;
+        t->last_arrival = now;
     }
     eddy_batch_compact(b);
     if (b->n) {
@@ -607,6 +638,27 @@ static void end_of_input(rt_thread *th, int si)
     flush_sinks(th);
 }
 
+/* A partition quiet for longer than its source's idle_timeout no longer
+ * holds its watermark back: it advances with the wall clock from the last
+ * event, so windows of a quiet stream close. */
+static void idle_watermarks(rt_thread *th, int64_t now)
+{
+    eddy_runtime *rt = th->rt;
+    for (int i = 0; i < th->ntasks; i++) {
+        rt_task *t = th->tasks[i];
+        rt_source *src = &rt->sources[t->source];
+        if (!src->idle_timeout || t->max_ts == EDDY_TS_NONE || t->watermark == EDDY_WATERMARK_END ||
+            now - t->last_arrival < src->idle_timeout)
+            continue;
+        int64_t wm = t->max_ts - src->max_out_of_order + (now - t->last_arrival);
+        if (wm > t->watermark) {
+            t->watermark = wm;
+            advance_watermark(th, t, wm);
+        }
+    }
+    flush_dead_letters(th);
+}
+
 static void wall_timers(rt_thread *th, int64_t now)
 {
     eddy_runtime *rt = th->rt;
@@ -662,6 +714,7 @@ void *eddy_exec_thread_main(void *arg)
         }
         int64_t now = eddy_now_ms();
         backpressure(th);
+        idle_watermarks(th, now);
         wall_timers(th, now);
         if (now - th->last_flush_ms >= flush_every) {
             flush_sinks(th);

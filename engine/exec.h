@@ -36,6 +36,7 @@ struct rt_task {
     int64_t watermark;
     int64_t last_offset;
     int64_t committed; /* last offset handed to the source's commit */
+    int64_t last_arrival; /* wall clock of the last record (idle_timeout) */
 };
 
 struct rt_thread {
@@ -72,6 +73,10 @@ void eddy_exec_task_free(eddy_runtime *rt, rt_task *t);
 /* Rebalance callbacks of eddy_connector_env (arg: the rt_source). */
 void eddy_exec_assigned(void *arg, int32_t partition);
 void eddy_exec_revoked(void *arg, int32_t partition);
+/* Writes b to the step's side output `output` (counted and logged when the
+ * step has none). Does not take b. */
+int eddy_exec_side(rt_thread *th, rt_pipeline *p, rt_step *st, const char *output,
+                   const eddy_batch *b);
 /* The processing thread's main function. */
 void *eddy_exec_thread_main(void *arg);
 int64_t eddy_now_ms(void);

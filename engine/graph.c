@@ -207,6 +207,7 @@ static void build_source(eddy_runtime *rt, const eddy_cnode *n, int idx)
             eddy_opts *o = eddy_opts_parse(cfg, eddy_watermark_options, wm, sub, NULL);
             if (o) {
                 s->max_out_of_order = eddy_opts_int(o, "max_out_of_order");
+                s->idle_timeout = eddy_opts_int(o, "idle_timeout");
                 eddy_opts_free(o);
             }
         }
@@ -299,12 +300,16 @@ static void build_steps(eddy_runtime *rt, rt_pipeline *p, const eddy_cnode *step
         if (!check_map(cfg, sn, spath, "a step like { filter: { where: ... } }"))
             continue;
         const char *opname = NULL, *own = NULL, *after = NULL;
-        const eddy_cnode *opnode = NULL, *after_node = NULL;
+        const eddy_cnode *opnode = NULL, *after_node = NULL, *outputs = NULL;
+        eddy_cnode *outputs_key = NULL;
         for (size_t k = 0; k < eddy_cnode_map_len(sn); k++) {
             eddy_cnode *kn;
             const char *key = eddy_cnode_map_key(cfg, sn, k, &kn);
             const eddy_cnode *v = eddy_cnode_map_value(sn, k);
-            if (strcmp(key, "name") == 0) {
+            if (strcmp(key, "outputs") == 0) {
+                outputs = v;
+                outputs_key = kn;
+            } else if (strcmp(key, "name") == 0) {
                 own = eddy_cnode_str(cfg, v, spath);
             } else if (strcmp(key, "after") == 0) {
                 after = eddy_cnode_str(cfg, v, spath);
@@ -339,6 +344,26 @@ static void build_steps(eddy_runtime *rt, rt_pipeline *p, const eddy_cnode *step
             eddy_cfg_fail(cfg, sn, spath, "step name '%s' is used twice in this pipeline", nm);
         names[i] = xstrdup(nm);
         st->name = names[i];
+        if (outputs) {
+            char opath[200];
+            snprintf(opath, sizeof opath, "%s.outputs", spath);
+            if (!check_map(cfg, outputs, opath, "side outputs like { late: { type: kafka, topic: x } }")) {
+                (void)outputs_key;
+            } else {
+                st->nouts = (int)eddy_cnode_map_len(outputs);
+                st->out_names = xcalloc((size_t)st->nouts, sizeof *st->out_names);
+                st->out_sinks = xcalloc((size_t)st->nouts, sizeof *st->out_sinks);
+                for (int k = 0; k < st->nouts; k++) {
+                    eddy_cnode *okn;
+                    const char *oname = eddy_cnode_map_key(cfg, outputs, (size_t)k, &okn);
+                    char sp[260], sname[200];
+                    snprintf(sp, sizeof sp, "%s.%s", opath, oname);
+                    snprintf(sname, sizeof sname, "%s.%s.%s", p->name, nm, oname);
+                    st->out_names[k] = xstrdup(oname);
+                    st->out_sinks[k] = build_sink(rt, eddy_cnode_map_value(outputs, (size_t)k), sp, sname, false);
+                }
+            }
+        }
         if (after) {
             int a = find_name(names, i, after);
             if (a < 0 && strcmp(after, "input") != 0)

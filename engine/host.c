@@ -173,6 +173,18 @@ static void h_metric_set(eddy_metric *m, double v)
         eddy_metric_set(m, v);
 }
 
+static int h_emit_side(eddy_ctx *ctx, const char *output, eddy_batch *b)
+{
+    if (!ctx->th || !b || !output)
+        return EDDY_EINVAL;
+    eddy_batch_compact(b);
+    int rc = eddy_exec_side(ctx->th, ctx->p, ctx->st, output, b);
+    eddy_exec_batch_put(ctx->th, b);
+    return rc;
+}
+
+static int64_t h_ctx_watermark(const eddy_ctx *c) { return c->task ? c->task->watermark : INT64_MIN; }
+
 static const char *h_ctx_pipeline(const eddy_ctx *c) { return c->p->name; }
 static const char *h_ctx_step(const eddy_ctx *c) { return c->st->name; }
 static int32_t h_ctx_partition(const eddy_ctx *c) { return c->partition; }
@@ -223,4 +235,6 @@ const eddy_host eddy_host_table = {
     .ctx_pipeline = h_ctx_pipeline,
     .ctx_step = h_ctx_step,
     .ctx_partition = h_ctx_partition,
+    .emit_side = h_emit_side,
+    .ctx_watermark = h_ctx_watermark,
 };

@@ -202,6 +202,10 @@ void eddy_runtime_free(eddy_runtime *rt)
             free(p->steps[s].name);
             free(p->steps[s].children);
             free(p->steps[s].sinks);
+            for (int k = 0; k < p->steps[s].nouts; k++)
+                free(p->steps[s].out_names[k]);
+            free(p->steps[s].out_names);
+            free(p->steps[s].out_sinks);
         }
         free(p->steps);
         free(p->root_children);

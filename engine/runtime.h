@@ -52,6 +52,9 @@ typedef struct rt_step {
     char where[96];       /* file:line:col of the step */
     char path[200];       /* "pipelines[0].steps[2].filter", for errors */
     const eddy_cnode *node; /* the operator's options node (owned by the cfg) */
+    char **out_names;       /* side outputs (`outputs:`), and their sinks */
+    rt_sink **out_sinks;
+    int nouts;
     eddy_metric *m_in, *m_out, *m_err;
 } rt_step;
 
@@ -86,6 +89,7 @@ typedef struct rt_source {
     eddy_sym ts_field;
     int ts_unit; /* TS_MS, ... */
     int64_t max_out_of_order;
+    int64_t idle_timeout; /* ms; 0 = watermarks only move with events */
     rt_sink *dead_letter;
     int *pipelines; /* pipelines reading this source directly */
     int npipelines;

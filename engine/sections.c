@@ -61,6 +61,9 @@ const eddy_option eddy_timestamp_options[] = {
 const eddy_option eddy_watermark_options[] = {
     {"max_out_of_order", EDDY_OPT_DURATION, "0ms", 0, 31536000000.0, NULL, 0,
      "Watermark = highest event time seen minus this."},
+    {"idle_timeout", EDDY_OPT_DURATION, "0ms", 0, 31536000000.0, NULL, 0,
+     "When a partition has received nothing for this long, its watermark advances with the "
+     "wall clock, so windows of a quiet stream still close. 0: never."},
     {NULL, 0, NULL, 0, 0, NULL, 0, NULL},
 };
 

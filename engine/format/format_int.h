@@ -118,6 +118,13 @@ static inline const char *eddy_fmt_sym(eddy_sym s, size_t *len)
     return eddy_fmt_sym_slow(s, len);
 }
 
+/* JSON text of a double (double_encode.c): the shortest of %.15g, %.16g and
+ * %.17g that reads back to the same bits, with ".0" added when it would
+ * read as an integer; "null" for NaN and infinities. Writes at most
+ * EDDY_DTOA_MAX bytes at o (no NUL); returns how many, 0 on failure. */
+#define EDDY_DTOA_MAX 32u
+size_t eddy_json_dtoa(char *o, double d);
+
 /* Bytes and JSON text helpers (json_encode.c). */
 int eddy_json_put_double(eddy_buf *out, double d);
 int eddy_buf_base64(eddy_buf *out, const uint8_t *p, size_t len);

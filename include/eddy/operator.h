@@ -226,6 +226,15 @@ typedef struct eddy_host {
     const char *(*ctx_step)(const eddy_ctx *ctx);
     int32_t (*ctx_partition)(const eddy_ctx *ctx);
 
+    /* -- since 1.0: side outputs. Sends a batch to the step's named output
+     *    (`outputs: { late: <sink> }` in the step's YAML), e.g. late events
+     *    of a window. Takes the batch back. With no such output configured
+     *    the records are counted and logged, never dropped silently. */
+    int (*emit_side)(eddy_ctx *ctx, const char *output, eddy_batch *b);
+    /* The watermark the step's partition has reached (EDDY_TS_NONE-like
+     *    INT64_MIN before any event). */
+    int64_t (*ctx_watermark)(const eddy_ctx *ctx);
+
     /* New functions are appended here, with the minor that added them. */
 } eddy_host;
 
