@@ -14,6 +14,44 @@
  * eddy_agg_state_size), e.g. inside a window table; aggregates with
  * variable-size state (sketches) keep it inside their fixed slot, bounded by
  * their parameters. */
+/* Semantics (implementation: engine/agg/):
+ *
+ * Inputs. Numeric aggregates take ints, doubles and bools (as 0/1); NaN,
+ * infinities, strings, bytes, arrays and maps are refused (add returns -1).
+ * first/last take any scalar (strings and bytes kept up to 64 bytes, cut at
+ * a UTF-8 boundary). distinct/topk hash by value: 5, 5.0 and true==1 agree,
+ * "5" differs. count() and rate() count every call, value or not; count(x)
+ * counts non-null x.
+ *
+ * Results. count: int. sum: int while every input was an int or bool and the
+ * int64 did not overflow, else double (compensated sum); 0 when empty.
+ * mean, variance, stddev, ewma, quantile, min, max, first, last: null when
+ * empty. variance/stddev are the SAMPLE variance (n - 1), null below two
+ * values. min/max keep the winning value's type. rate: per second of
+ * window_ms (null if window_ms <= 0). distinct: int. topk: array of up to k
+ * {"value", "count"} maps, largest count first. histogram: array of
+ * bins + 2 ints: [underflow, bin 0 .. bin bins-1, overflow], bins over
+ * [lo, hi).
+ *
+ * Order. first/last go by event time (ts); equal times go to the earlier
+ * arrival for first, the later for last. merge(dst, src) treats src's
+ * records as arriving after dst's. ewma applies values in arrival order
+ * (seeded with the first value); merge is exact for "the state whose last
+ * update (largest ts) is older, followed by the other".
+ *
+ * Errors (eddy_agg_error). quantile: relative error alpha on the value of
+ * rank floor(q (n - 1)), for buckets not collapsed (a store spans a ratio of
+ * gamma^(buckets/2) ~ 8e8 at the defaults; beyond it the smallest magnitudes
+ * collapse). distinct: exact up to 384 values (3 * 2^p / 32 when p < 12),
+ * then HyperLogLog with relative standard error 1.04 / sqrt(2^p). topk:
+ * reported counts are over the true count by at most N / (4k), N = values
+ * added.
+ *
+ * State. Plain bytes without pointers (may be copied with memcpy), size a
+ * multiple of 8, to be placed at 8-byte alignment. Serialised form: version
+ * byte (1), kind byte, fixed little-endian layout; deserialise refuses a
+ * wrong length, kind or parameters (EDDY_EPARSE) and another version
+ * (EDDY_EUNSUPPORTED), leaving the state initialised (empty). */
 #ifndef EDDY_AGG_H
 #define EDDY_AGG_H
 #include <stddef.h>

@@ -83,7 +83,8 @@ static int run(bool apply, const char *path, int timeout_ms)
         rc = eddy_topics_apply(topics, rk, timeout_ms, &report, &n, err, sizeof err);
     else
         rc = eddy_topics_plan(topics, rk, timeout_ms, &report, &n, err, sizeof err);
-    fwrite(report.data, 1, report.len, stdout);
+    if (report.len)
+        fwrite(report.data, 1, report.len, stdout);
     fflush(stdout);
     if (rc != 0) {
         fprintf(stderr, "eddy topics %s (brokers %s): %s\n", apply ? "apply" : "plan", brokers,
