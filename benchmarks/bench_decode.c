@@ -401,10 +401,13 @@ static void run_encode(eddy_format f, uint64_t count)
         free(trees);
     }
 #endif
-    printf("%-8s  %5.0f B  %10.0f  %7.1f   %10.0f  %7.1f   %5.2fx\n", eddy_format_name(f),
-           (double)bytes / (double)count, (double)count / ours, ours * 1e9 / (double)count,
-           base > 0 ? (double)count / base : 0.0, base > 0 ? base * 1e9 / (double)count : 0.0,
-           base > 0 ? base / ours : 0.0);
+    printf("%-8s  %5.0f B  %10.0f  %7.1f", eddy_format_name(f), (double)bytes / (double)count,
+           (double)count / ours, ours * 1e9 / (double)count);
+    if (base > 0)
+        printf("   %10.0f  %7.1f   %5.2fx\n", (double)count / base, base * 1e9 / (double)count,
+               base / ours);
+    else
+        printf("   (no baseline)\n");
     fflush(stdout);
     if (errors) {
         fprintf(stderr, "%s: %llu encode errors\n", eddy_format_name(f), (unsigned long long)errors);

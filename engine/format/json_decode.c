@@ -457,6 +457,40 @@ static int parse_value(jp *j, eddy_value *v, uint32_t depth);
 static const eddy_kv g_empty_kv;
 static const eddy_value g_empty_item;
 
+/* Duplicate keys of a large object: the last value wins, at the place of
+ * the first occurrence (as for small objects). Hash index in the arena. */
+static int dedup_members(jp *j, eddy_kv *kvs, size_t *np)
+{
+    size_t n = *np, size = 32;
+    while (size < 2 * n)
+        size *= 2;
+    uint32_t *index = eddy_batch_alloc(j->b, sizeof *index * size);
+    if (!index)
+        return nomem(j);
+    memset(index, 0xff, sizeof *index * size);
+    size_t out = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t h = 2166136261u;
+        for (uint32_t c = 0; c < kvs[i].key.len; c++)
+            h = (h ^ (uint8_t)kvs[i].key.u.s[c]) * 16777619u;
+        size_t slot = h & (size - 1);
+        while (index[slot] != UINT32_MAX) {
+            eddy_kv *e = &kvs[index[slot]];
+            if (e->key.len == kvs[i].key.len && memcmp(e->key.u.s, kvs[i].key.u.s, e->key.len) == 0)
+                break;
+            slot = (slot + 1) & (size - 1);
+        }
+        if (index[slot] != UINT32_MAX) {
+            kvs[index[slot]].val = kvs[i].val;
+        } else {
+            index[slot] = (uint32_t)out;
+            kvs[out++] = kvs[i];
+        }
+    }
+    *np = out;
+    return 0;
+}
+
 static int parse_object(jp *j, eddy_value *v, uint32_t depth)
 {
     const uint8_t *open = j->cur;
@@ -501,9 +535,14 @@ static int parse_object(jp *j, eddy_value *v, uint32_t depth)
         j->keylen = kv.key.len;
         eddy_kv *kvs = (eddy_kv *)(st->data + base);
         size_t n = (st->len - base) / sizeof(eddy_kv), i;
-        for (i = 0; i < n; i++)
+        /* Small objects find a duplicate key by scanning; past 16 members
+         * keys are appended and dedup_members() settles them once, so a
+         * hostile object of many keys costs linear time, not quadratic. */
+        for (i = 0; i < n && n <= 16; i++)
             if (kvs[i].key.len == kv.key.len && memcmp(kvs[i].key.u.s, kv.key.u.s, kv.key.len) == 0)
                 break;
+        if (n > 16)
+            i = n;
         if (i < n) {
             kvs[i].val = kv.val;
         } else {
@@ -528,6 +567,8 @@ static int parse_object(jp *j, eddy_value *v, uint32_t depth)
                     KEYARG(j), char_desc(j, j->cur, cb, sizeof cb));
     }
     size_t n = (st->len - base) / sizeof(eddy_kv);
+    if (n > 16 && dedup_members(j, (eddy_kv *)(st->data + base), &n) != 0)
+        return -1;
     if (n > UINT32_MAX)
         return fail(j, open, "object has too many members");
     eddy_kv *kvs = eddy_batch_alloc(j->b, n * sizeof *kvs);

@@ -1,7 +1,7 @@
 /* msgpack decoding: one pass from the payload straight into eddy values in
  * the batch arena.
  *
- * Why not msgpack-c's msgpack_unpack (still used to encode, msgpack_codec.c):
+ * Why not msgpack-c's msgpack_unpack:
  * it builds its own object tree in a zone that then had to be copied again
  * into the batch, and it allocates count * sizeof(msgpack_object) as soon as
  * it reads an array or map header, so 5 hostile bytes could ask for 100 GB
@@ -332,6 +332,19 @@ static int map(mdec *m, eddy_value *v, size_t at, size_t hdr, uint32_t n, uint32
         return nomem(m);
     uint64_t need = m->need;
     uint32_t k = 0;
+    /* Duplicate keys (last wins) are found by a linear scan in small maps;
+     * large ones get a hash index in the arena, so a hostile map of many
+     * keys costs linear, not quadratic, time. n is bounded by the payload. */
+    uint32_t *index = NULL, mask = 0;
+    if (kvs && n > 16) {
+        uint32_t size = 32;
+        while (size < 2 * n)
+            size *= 2;
+        if (!(index = eddy_batch_alloc(m->b, sizeof *index * size)))
+            return nomem(m);
+        memset(index, 0xff, sizeof *index * size);
+        mask = size - 1;
+    }
     for (uint32_t i = 0; i < n; i++) {
         size_t kat = m->pos;
         m->need = need + nvals - 1 - 2 * (uint64_t)i;
@@ -348,12 +361,27 @@ static int map(mdec *m, eddy_value *v, size_t at, size_t hdr, uint32_t n, uint32
                       "strings)",
                       eddy_sym_name(m->field_sym), type_name(m->p[kat]));
             } else {
-                uint32_t j = 0;
-                while (j < k && !(kvs[j].key.len == kl && memcmp(kvs[j].key.u.s, kp, kl) == 0))
-                    j++;
+                uint32_t j = 0, slot = 0;
+                if (index) {
+                    uint32_t h = 2166136261u;
+                    for (uint32_t c = 0; c < kl; c++)
+                        h = (h ^ kp[c]) * 16777619u;
+                    for (slot = h & mask; index[slot] != UINT32_MAX; slot = (slot + 1) & mask) {
+                        const eddy_kv *e = &kvs[index[slot]];
+                        if (e->key.len == kl && memcmp(e->key.u.s, kp, kl) == 0)
+                            break;
+                    }
+                    j = index[slot] != UINT32_MAX ? index[slot] : k;
+                } else {
+                    while (j < k &&
+                           !(kvs[j].key.len == kl && memcmp(kvs[j].key.u.s, kp, kl) == 0))
+                        j++;
+                }
                 if (j < k)
                     dst = &kvs[j];
                 else if (!bad_utf8(m, kp, kl)) {
+                    if (index)
+                        index[slot] = k;
                     dst = &kvs[k++];
                     dst->key = eddy_v_str(copy(m, kp, kl), kl);
                     if (!dst->key.u.s)
