@@ -107,6 +107,21 @@ static void test_duplicates(eddy_codec *c, eddy_batch *b)
     CHECK_STR(eddy_sym_name(r->fields[0].name), "a");
     const eddy_value *m = fget(r, "m");
     CHECK(m && m->len == 1 && vstr_eq(mget(m, "x"), "y"));
+
+    /* A large nested object (hash-indexed dedup): last value wins, at the
+     * first occurrence's place, and no member is lost. */
+    char big[8192];
+    size_t n = (size_t)snprintf(big, sizeof big, "{\"m\":{");
+    for (int i = 0; i < 200; i++)
+        n += (size_t)snprintf(big + n, sizeof big - n, "\"k%d\":%d,", i, i);
+    n += (size_t)snprintf(big + n, sizeof big - n, "\"k3\":\"last\",\"k199\":-1}}");
+    CHECK(decode(c, b, &r, big) == 0);
+    m = fget(r, "m");
+    CHECK(m && m->len == 200);
+    CHECK(m && vstr_eq(mget(m, "k3"), "last"));
+    CHECK(m && mget(m, "k199") && mget(m, "k199")->u.i == -1);
+    CHECK(m && m->len == 200 && vstr_eq(&m->u.kvs[3].key, "k3"));
+    CHECK(m && mget(m, "k100") && mget(m, "k100")->u.i == 100);
 }
 
 static void test_malformed(eddy_codec *c, eddy_batch *b)
