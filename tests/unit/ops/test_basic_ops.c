@@ -1,4 +1,5 @@
-/* filter and project driven through a small host implemented here: the
+/* filter and project driven through the engine's host table
+ * (tests/unit/testhost.h) with this file's log, rejects and metrics: the
  * operators see only the eddy_host table, as a plugin would. */
 #include <stdarg.h>
 #include <stdio.h>
@@ -9,6 +10,7 @@
 #include "operators/basic/basic.h"
 #include "sym.h"
 #include "test.h"
+#include "testhost.h"
 
 /* ---- the test host ------------------------------------------------------ */
 
@@ -30,46 +32,7 @@ struct eddy_ctx {
     char last_log[512];
 };
 
-/* Options: name -> string, or list / map items. */
-typedef struct topt {
-    const char *name, *str;
-    const char *const *keys, *const *items;
-    uint32_t n;
-} topt;
-
-typedef struct topts {
-    topt o[8];
-} topts;
-
-static const topt *find_opt(const eddy_opts *o, const char *name)
-{
-    const topts *t = (const topts *)(const void *)o;
-    for (int i = 0; i < 8 && t->o[i].name; i++)
-        if (strcmp(t->o[i].name, name) == 0)
-            return &t->o[i];
-    return NULL;
-}
-
-static const char *h_opt_str(const eddy_opts *o, const char *name)
-{
-    const topt *t = find_opt(o, name);
-    return t ? t->str : NULL;
-}
-static uint32_t h_opt_count(const eddy_opts *o, const char *name)
-{
-    const topt *t = find_opt(o, name);
-    return t ? t->n : 0;
-}
-static const char *h_opt_item(const eddy_opts *o, const char *name, uint32_t i)
-{
-    const topt *t = find_opt(o, name);
-    return t && i < t->n ? t->items[i] : NULL;
-}
-static const char *h_opt_key(const eddy_opts *o, const char *name, uint32_t i)
-{
-    const topt *t = find_opt(o, name);
-    return t && t->keys && i < t->n ? t->keys[i] : NULL;
-}
+typedef tconf topts; /* option literals end at the first unnamed row */
 
 static void h_log(eddy_ctx *ctx, eddy_log_level level, const char *fmt, ...)
 {
@@ -79,31 +42,6 @@ static void h_log(eddy_ctx *ctx, eddy_log_level level, const char *fmt, ...)
     va_end(ap);
 }
 
-static uint32_t h_batch_count(const eddy_batch *b) { return b->n; }
-static eddy_record *h_batch_get(eddy_batch *b, uint32_t i) { return i < b->n ? &b->recs[i] : NULL; }
-static void h_batch_drop(eddy_batch *b, uint32_t i)
-{
-    if (i < b->n && !(b->recs[i].flags & EDDY_REC_DROPPED)) {
-        b->recs[i].flags |= EDDY_REC_DROPPED;
-        b->ndropped++;
-    }
-}
-static int32_t h_batch_partition(const eddy_batch *b) { return b->partition; }
-static int64_t h_record_time(const eddy_record *r) { return r->ts; }
-static void h_record_set_time(eddy_record *r, int64_t ts) { r->ts = ts; }
-static const eddy_value *h_record_key(const eddy_record *r) { return &r->key; }
-static void h_record_set_key(eddy_record *r, const eddy_value *k) { r->key = *k; }
-static const eddy_field *h_record_fields(const eddy_record *r, uint32_t *n)
-{
-    *n = r->nfields;
-    return r->fields;
-}
-static void h_record_source(const eddy_record *r, const char **topic, int32_t *p, int64_t *off)
-{
-    *topic = r->topic;
-    *p = r->partition;
-    *off = r->offset;
-}
 static int h_reject(eddy_ctx *ctx, eddy_batch *b, uint32_t i, const char *reason)
 {
     if (ctx->nrej == 16)
@@ -126,42 +64,20 @@ static eddy_metric *h_metric(eddy_ctx *ctx, const char *name, const char *help,
 static void h_metric_add(eddy_metric *m, double v) { m->v += v; }
 static void h_metric_set(eddy_metric *m, double v) { m->v = v; }
 
-static const eddy_host host = {
-    .struct_size = sizeof(eddy_host),
-    .abi_major = EDDY_ABI_MAJOR,
-    .abi_minor = EDDY_ABI_MINOR,
-    .alloc = malloc,
-    .realloc = realloc,
-    .free = free,
-    .batch_alloc = eddy_batch_alloc,
-    .log = h_log,
-    .intern = eddy_sym_intern,
-    .sym_name = eddy_sym_name,
-    .batch_count = h_batch_count,
-    .batch_get = h_batch_get,
-    .batch_append = eddy_batch_append,
-    .batch_drop = h_batch_drop,
-    .batch_partition = h_batch_partition,
-    .record_time = h_record_time,
-    .record_set_time = h_record_set_time,
-    .record_key = h_record_key,
-    .record_set_key = h_record_set_key,
-    .record_get = eddy_record_get,
-    .record_set = eddy_record_set,
-    .record_remove = eddy_record_remove,
-    .record_fields = h_record_fields,
-    .record_source = h_record_source,
-    .batch_string = eddy_batch_string,
-    .record_copy = eddy_record_copy,
-    .reject = h_reject,
-    .metric = h_metric,
-    .metric_add = h_metric_add,
-    .metric_set = h_metric_set,
-    .opt_str = h_opt_str,
-    .opt_count = h_opt_count,
-    .opt_item = h_opt_item,
-    .opt_key = h_opt_key,
-};
+/* The engine's host table with this file's log, rejects and metrics. */
+static const eddy_host *test_host(void)
+{
+    static eddy_host h;
+    if (!h.struct_size) {
+        h = testhost_base();
+        h.log = h_log;
+        h.reject = h_reject;
+        h.metric = h_metric;
+        h.metric_add = h_metric_add;
+        h.metric_set = h_metric_set;
+    }
+    return &h;
+}
 
 static double metric(eddy_ctx *ctx, const char *name)
 {
@@ -219,7 +135,7 @@ static void *create(const eddy_op_descriptor *d, eddy_ctx *ctx, const topts *o, 
                     size_t errlen)
 {
     err[0] = '\0';
-    return d->create(&host, ctx, (const eddy_opts *)(const void *)o, err, errlen);
+    return d->create(test_host(), ctx, (const eddy_opts *)(const void *)o, err, errlen);
 }
 
 /* ---- filter ------------------------------------------------------------- */
@@ -243,16 +159,16 @@ static void test_filter_create_errors(void)
 {
     eddy_ctx ctx = {0};
     char err[256];
-    topts none = {{{0}}};
+    topts none = {{{0}}, 0};
     CHECK(create(&eddy_op_filter, &ctx, &none, err, sizeof err) == NULL);
     CHECK_CONTAINS(err, "filter needs 'where'");
-    topts bad = {{{.name = "where", .str = "amount >"}}};
+    topts bad = {{{.name = "where", .str = "amount >"}}, 0};
     CHECK(create(&eddy_op_filter, &ctx, &bad, err, sizeof err) == NULL);
     CHECK_STR(err, "where: expr:9: unexpected end of expression; expected a value");
-    topts typo = {{{.name = "where", .str = "sqr(amount) > 1"}}};
+    topts typo = {{{.name = "where", .str = "sqr(amount) > 1"}}, 0};
     CHECK(create(&eddy_op_filter, &ctx, &typo, err, sizeof err) == NULL);
     CHECK_STR(err, "where: expr:1: unknown function 'sqr'; did you mean 'sqrt'?");
-    topts mode = {{{.name = "where", .str = "true"}, {.name = "on_error", .str = "explode"}}};
+    topts mode = {{{.name = "where", .str = "true"}, {.name = "on_error", .str = "explode"}}, 0};
     CHECK(create(&eddy_op_filter, &ctx, &mode, err, sizeof err) == NULL);
     CHECK_CONTAINS(err, "on_error: expected one of drop|reject|keep");
 }
@@ -261,7 +177,7 @@ static void run_filter(const char *on_error, const char *expect_left, uint32_t e
 {
     eddy_ctx ctx = {0};
     char err[256], buf[128];
-    topts o = {{{.name = "where", .str = "amount > 10"}, {.name = "on_error", .str = on_error}}};
+    topts o = {{{.name = "where", .str = "amount > 10"}, {.name = "on_error", .str = on_error}}, 0};
     void *f = create(&eddy_op_filter, &ctx, &o, err, sizeof err);
     CHECK_MSG(f != NULL, "%s", err);
     if (!f)
@@ -300,7 +216,7 @@ static void test_filter_strings(void)
 {
     eddy_ctx ctx = {0};
     char err[256];
-    topts o = {{{.name = "where", .str = "lower(name) == \"alice\" or other == 5"}}};
+    topts o = {{{.name = "where", .str = "lower(name) == \"alice\" or other == 5"}}, 0};
     void *f = create(&eddy_op_filter, &ctx, &o, err, sizeof err);
     CHECK_MSG(f != NULL, "%s", err);
     eddy_batch *b = amounts();
@@ -329,18 +245,18 @@ static void test_project_create_errors(void)
 {
     eddy_ctx ctx = {0};
     char err[256];
-    topts none = {{{0}}};
+    topts none = {{{0}}, 0};
     CHECK(create(&eddy_op_project, &ctx, &none, err, sizeof err) == NULL);
     CHECK_STR(err, "project needs at least one of keep, drop, rename, derive or key");
     static const char *const dk[] = {"ok", "bad"}, *const dv[] = {"1", "amount +"};
-    topts bad = {{{.name = "derive", .keys = dk, .items = dv, .n = 2}}};
+    topts bad = {{{.name = "derive", .keys = dk, .items = dv, .n = 2}}, 0};
     CHECK(create(&eddy_op_project, &ctx, &bad, err, sizeof err) == NULL);
     CHECK_STR(err, "derive.bad: expr:9: unexpected end of expression; expected a value");
-    topts key = {{{.name = "key", .str = "(a"}}};
+    topts key = {{{.name = "key", .str = "(a"}}, 0};
     CHECK(create(&eddy_op_project, &ctx, &key, err, sizeof err) == NULL);
     CHECK_STR(err, "key: expr:3: unexpected end of expression; expected ')'");
     static const char *const empty[] = {"a", ""};
-    topts keep = {{{.name = "keep", .items = empty, .n = 2}}};
+    topts keep = {{{.name = "keep", .items = empty, .n = 2}}, 0};
     CHECK(create(&eddy_op_project, &ctx, &keep, err, sizeof err) == NULL);
     CHECK_STR(err, "keep[1]: empty field name");
 }
@@ -359,7 +275,7 @@ static void test_project_order(void)
         {.name = "rename", .keys = rk, .items = rv, .n = 3},
         {.name = "derive", .keys = dk, .items = dv, .n = 4},
         {.name = "key", .str = "tag"},
-    }};
+    }, 0};
     eddy_ctx ctx = {0};
     char err[256], buf[256];
     void *p = create(&eddy_op_project, &ctx, &o, err, sizeof err);
@@ -400,7 +316,7 @@ static void run_project_error(const char *on_error)
     topts o = {{
         {.name = "derive", .keys = dk, .items = dv, .n = 2},
         {.name = "on_error", .str = on_error},
-    }};
+    }, 0};
     eddy_ctx ctx = {0};
     char err[256];
     void *p = create(&eddy_op_project, &ctx, &o, err, sizeof err);
@@ -442,7 +358,7 @@ static void test_project_errors(void)
     run_project_error("keep");
 
     /* A failing key is reported as the key. */
-    topts o = {{{.name = "key", .str = "-name"}}};
+    topts o = {{{.name = "key", .str = "-name"}}, 0};
     eddy_ctx ctx = {0};
     char err[256];
     void *p = create(&eddy_op_project, &ctx, &o, err, sizeof err);
@@ -461,7 +377,7 @@ static void test_project_errors(void)
 static void test_project_memory_limit(void)
 {
     static const char *const dk[] = {"big"}, *const dv[] = {"upper(name)"};
-    topts o = {{{.name = "derive", .keys = dk, .items = dv, .n = 1}}};
+    topts o = {{{.name = "derive", .keys = dk, .items = dv, .n = 1}}, 0};
     eddy_ctx ctx = {0};
     char err[256];
     void *p = create(&eddy_op_project, &ctx, &o, err, sizeof err);

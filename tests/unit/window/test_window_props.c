@@ -91,7 +91,7 @@ static void *run(void *st, eddy_ctx *ctx, tconf *c, const tev *ev, int n, int64_
             int ver = eddy_op_window.snapshot(st, ctx, &data, &len);
             CHECK(ver == 1);
             char err[256];
-            void *st2 = eddy_op_window.create(&host, ctx, (const eddy_opts *)(const void *)c, err,
+            void *st2 = eddy_op_window.create(whost(), ctx, (const eddy_opts *)(const void *)c, err,
                                               sizeof err);
             CHECK(st2 != NULL);
             CHECK(eddy_op_window.restore(st2, ctx, ver, data, len) == 0);
