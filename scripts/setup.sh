@@ -6,6 +6,8 @@ pkgs=(
   gcc make pkg-config meson ninja-build
   librdkafka-dev libevent-dev libmsgpack-dev libzstd-dev libavro-dev libfyaml-dev
   libjansson-dev curl python3 binutils kcat openssl
+  libcurl4-openssl-dev libhiredis-dev redis-server liblmdb-dev lmdb-utils
+  libsqlite3-dev sqlite3
 )
 # The real Kafka broker for integration tests comes from Maven (scripts/kafka.sh):
 # it needs a JRE 17 and Maven, which the machine may already have outside apt.
