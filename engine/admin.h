@@ -28,4 +28,17 @@ void eddy_admin_set_ready(eddy_admin *a, eddy_admin_ready_fn fn, void *arg);
 /* Exact path, or a prefix when `path` ends with '/'. Later routes win. */
 int eddy_admin_route(eddy_admin *a, const char *path, eddy_admin_handler fn, void *arg);
 
+/* A request handler also sees the method ("GET", "HEAD" or "POST") and the
+ * raw query string (NULL when none). POST reaches it only when the route
+ * was added with allow_post. */
+typedef struct eddy_admin_req {
+    const char *method;
+    const char *path;
+    const char *query;
+} eddy_admin_req;
+typedef int (*eddy_admin_req_handler)(void *arg, const eddy_admin_req *req, eddy_buf *body,
+                                      const char **content_type);
+int eddy_admin_route_req(eddy_admin *a, const char *path, bool allow_post,
+                         eddy_admin_req_handler fn, void *arg);
+
 #endif

@@ -79,6 +79,7 @@ static void ctx_free(eddy_ctx *c)
     if (!c)
         return;
     c->st->op->d.destroy(c->state);
+    eddy_alert_state_free(c->alerts);
     free(c->timers);
     free(c);
 }

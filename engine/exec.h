@@ -26,6 +26,7 @@ struct eddy_ctx {
     rt_timer *timers;
     uint32_t ntimers, cap;
     eddy_batch *cur; /* the batch being processed (for reject) */
+    eddy_alert_state *alerts; /* noise-control state, made at the first alert */
 };
 
 struct rt_task {

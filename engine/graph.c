@@ -293,6 +293,7 @@ static void build_steps(eddy_runtime *rt, rt_pipeline *p, const eddy_cnode *step
     for (int i = 0; i < p->nsteps; i++) {
         rt_step *st = &p->steps[i];
         st->parent = i - 1;
+        pthread_mutex_init(&st->req_mu, NULL);
         const eddy_cnode *sn = eddy_cnode_seq_at(steps, (size_t)i);
         char spath[160];
         snprintf(spath, sizeof spath, "%s[%d]", path, i);
@@ -301,6 +302,7 @@ static void build_steps(eddy_runtime *rt, rt_pipeline *p, const eddy_cnode *step
             continue;
         const char *opname = NULL, *own = NULL, *after = NULL;
         const eddy_cnode *opnode = NULL, *after_node = NULL, *outputs = NULL;
+        const eddy_cnode *alerts_node = NULL;
         eddy_cnode *outputs_key = NULL;
         for (size_t k = 0; k < eddy_cnode_map_len(sn); k++) {
             eddy_cnode *kn;
@@ -309,6 +311,8 @@ static void build_steps(eddy_runtime *rt, rt_pipeline *p, const eddy_cnode *step
             if (strcmp(key, "outputs") == 0) {
                 outputs = v;
                 outputs_key = kn;
+            } else if (strcmp(key, "alerts") == 0) {
+                alerts_node = v;
             } else if (strcmp(key, "name") == 0) {
                 own = eddy_cnode_str(cfg, v, spath);
             } else if (strcmp(key, "after") == 0) {
@@ -364,6 +368,15 @@ static void build_steps(eddy_runtime *rt, rt_pipeline *p, const eddy_cnode *step
                 }
             }
         }
+        if (alerts_node) {
+            char apath[200];
+            snprintf(apath, sizeof apath, "%s.alerts", spath);
+            if (check_map(cfg, alerts_node, apath,
+                          "alert noise controls like { min_consecutive: 2, cooldown: 10m }"))
+                st->alert_opts = eddy_opts_parse(cfg, eddy_alert_policy_options, alerts_node,
+                                                 apath, NULL);
+        }
+        eddy_alert_policy_from_opts(&st->alert_policy, st->alert_opts);
         if (after) {
             int a = find_name(names, i, after);
             if (a < 0 && strcmp(after, "input") != 0)
@@ -553,6 +566,9 @@ eddy_runtime *eddy_runtime_build(eddy_cfg *cfg, bool validate)
     eddy_runtime *rt = xcalloc(1, sizeof *rt);
     rt->cfg = cfg;
     rt->metrics = eddy_metrics_new();
+    rt->alerts = eddy_alert_ring_new(1024);
+    if (!rt->alerts)
+        abort();
     eddy_ops_init();
     eddy_cnode *root = eddy_cfg_root(cfg);
     if (eddy_cfg_errors(cfg))

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "exec.h"
+#include "host_ext.h"
 #include "log.h"
 #include "sym.h"
 
@@ -237,4 +238,7 @@ const eddy_host eddy_host_table = {
     .ctx_partition = h_ctx_partition,
     .emit_side = h_emit_side,
     .ctx_watermark = h_ctx_watermark,
+    .alert = eddy_host_alert,
+    .metric_labels = eddy_host_metric_labels,
+    .ctx_requests = eddy_host_ctx_requests,
 };

@@ -199,6 +199,10 @@ void eddy_runtime_free(eddy_runtime *rt)
         rt_pipeline *p = &rt->pipelines[i];
         for (int s = 0; s < p->nsteps; s++) {
             eddy_opts_free(p->steps[s].opts);
+            eddy_opts_free(p->steps[s].alert_opts);
+            for (int k = 0; k < 8; k++)
+                free(p->steps[s].req_names[k]);
+            pthread_mutex_destroy(&p->steps[s].req_mu);
             free(p->steps[s].name);
             free(p->steps[s].children);
             free(p->steps[s].sinks);
@@ -221,6 +225,7 @@ void eddy_runtime_free(eddy_runtime *rt)
     eddy_opts_free(rt->kafka);
     eddy_topics_free(rt->topics);
     eddy_metrics_free(rt->metrics);
+    eddy_alert_ring_free(rt->alerts);
     free(rt);
 }
 
@@ -292,4 +297,38 @@ int eddy_runtime_status_json(eddy_runtime *rt, eddy_buf *o)
         eddy_buf_puts(o, "]}");
     }
     return eddy_buf_puts(o, "]}");
+}
+
+int eddy_runtime_request(eddy_runtime *rt, const char *pipeline, const char *step,
+                         const char *what)
+{
+    for (int i = 0; i < rt->npipelines; i++) {
+        rt_pipeline *p = &rt->pipelines[i];
+        if (strcmp(p->name, pipeline) != 0)
+            continue;
+        for (int s = 0; s < p->nsteps; s++) {
+            rt_step *st = &p->steps[s];
+            if (strcmp(st->name, step) != 0)
+                continue;
+            int rc = EDDY_EINVAL;
+            pthread_mutex_lock(&st->req_mu);
+            for (int k = 0; k < 8; k++) {
+                if (!st->req_names[k]) {
+                    st->req_names[k] = strdup(what);
+                    if (!st->req_names[k]) {
+                        rc = EDDY_ENOMEM;
+                        break;
+                    }
+                }
+                if (strcmp(st->req_names[k], what) == 0) {
+                    atomic_fetch_add(&st->req_counts[k], 1);
+                    rc = 0;
+                    break;
+                }
+            }
+            pthread_mutex_unlock(&st->req_mu);
+            return rc;
+        }
+    }
+    return EDDY_ENOTFOUND;
 }

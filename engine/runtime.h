@@ -27,6 +27,7 @@
 #include "metrics.h"
 #include "options.h"
 #include "plugin.h"
+#include "alert/alert.h"
 
 typedef struct rt_sink {
     char *name; /* "<pipeline>.<name>" or "<source>.dead_letter" */
@@ -56,6 +57,16 @@ typedef struct rt_step {
     rt_sink **out_sinks;
     int nouts;
     eddy_metric *m_in, *m_out, *m_err;
+    /* Alerts: the step's `alerts:` noise controls; alert counters by
+     * [severity][firing]; suppressions by reason (cooldown, rate limit). */
+    eddy_opts *alert_opts;
+    eddy_alert_policy alert_policy;
+    eddy_metric *m_alerts[3][2], *m_suppressed[3];
+    /* Operator requests through the admin API (host->ctx_requests): names
+     * set at first request, counts read by processing threads. */
+    pthread_mutex_t req_mu;
+    char *req_names[8];
+    _Atomic uint64_t req_counts[8];
 } rt_step;
 
 typedef struct rt_pipeline {
@@ -126,6 +137,7 @@ typedef struct eddy_runtime {
     int64_t started_at_ms;
     uint32_t batch_size;
     size_t batch_memory;
+    eddy_alert_ring *alerts; /* recent alerts, /v1/alerts */
 } eddy_runtime;
 
 /* Builds the graph from a loaded config: options, operators (plugins loaded
@@ -147,6 +159,11 @@ void eddy_runtime_free(eddy_runtime *rt);
 int eddy_runtime_status_json(eddy_runtime *rt, eddy_buf *out);
 /* NULL when ready; else why not (/readyz). */
 const char *eddy_runtime_not_ready(eddy_runtime *rt);
+/* Counts an operator request (admin POST .../steps/{step}/{what}): 0, or
+ * EDDY_ENOTFOUND-like <0 when no such pipeline/step, EDDY_EINVAL when the
+ * step already tracks 8 other request names. */
+int eddy_runtime_request(eddy_runtime *rt, const char *pipeline, const char *step,
+                         const char *what);
 
 /* Option tables of the engine's own sections (for describe and docs). */
 extern const eddy_option eddy_worker_options[];

@@ -58,6 +58,72 @@ static int route_pipelines(void *arg, const char *path, eddy_buf *body, const ch
 
 static const char *ready(void *arg) { return eddy_runtime_not_ready(arg); }
 
+/* "after=N&limit=M" (either may be absent). */
+static uint64_t query_u64(const char *q, const char *name, uint64_t dflt)
+{
+    size_t n = strlen(name);
+    for (const char *p = q; p && *p;) {
+        if (strncmp(p, name, n) == 0 && p[n] == '=')
+            return strtoull(p + n + 1, NULL, 10);
+        p = strchr(p, '&');
+        if (p)
+            p++;
+    }
+    return dflt;
+}
+
+/* GET /v1/alerts?after=SEQ&limit=N: alerts newer than SEQ (see alert.h). */
+static int route_alerts(void *arg, const eddy_admin_req *req, eddy_buf *body, const char **ct)
+{
+    eddy_runtime *rt = arg;
+    uint64_t after = query_u64(req->query, "after", 0);
+    uint64_t limit = query_u64(req->query, "limit", 1000);
+    if (limit == 0 || limit > 100000)
+        limit = 1000;
+    return eddy_alert_ring_json(rt->alerts, after, (uint32_t)limit, body) == 0 ? 200 : 500;
+}
+
+/* POST /v1/pipelines/{pipeline}/steps/{step}/{request}: an operator
+ * request, e.g. `reference` (take the current window as the reference). */
+static int route_step_request(void *arg, const eddy_admin_req *req, eddy_buf *body,
+                              const char **ct)
+{
+    eddy_runtime *rt = arg;
+    char pipe[128], step[128], what[64];
+    const char *rest = req->path + strlen("/v1/pipelines/");
+    int used = 0;
+    if (sscanf(rest, "%127[^/]/steps/%127[^/]/%63[^/]%n", pipe, step, what, &used) != 3 ||
+        rest[used] != '\0') {
+        eddy_buf_puts(body, "{\"error\":\"expected /v1/pipelines/{pipeline}/steps/{step}/{request}\"}\n");
+        return 404;
+    }
+    if (strcmp(req->method, "POST") != 0) {
+        eddy_buf_puts(body, "{\"error\":\"operator requests are POSTed\"}\n");
+        return 405;
+    }
+    int rc = eddy_runtime_request(rt, pipe, step, what);
+    if (rc == EDDY_ENOTFOUND) {
+        char m[300];
+        snprintf(m, sizeof m, "no step '%s' in pipeline '%s'", step, pipe);
+        eddy_buf_puts(body, "{\"error\":");
+        eddy_buf_json_str(body, m, strlen(m));
+        eddy_buf_puts(body, "}\n");
+        return 404;
+    }
+    if (rc != 0) {
+        eddy_buf_puts(body, "{\"error\":\"too many distinct requests for this step\"}\n");
+        return 400;
+    }
+    eddy_buf_puts(body, "{\"accepted\":true,\"pipeline\":");
+    eddy_buf_json_str(body, pipe, strlen(pipe));
+    eddy_buf_puts(body, ",\"step\":");
+    eddy_buf_json_str(body, step, strlen(step));
+    eddy_buf_puts(body, ",\"request\":");
+    eddy_buf_json_str(body, what, strlen(what));
+    eddy_buf_puts(body, "}\n");
+    return 202;
+}
+
 int eddy_worker_run(eddy_runtime *rt, const char *admin_listen)
 {
     worker w = {.rt = rt};
@@ -79,10 +145,12 @@ int eddy_worker_run(eddy_runtime *rt, const char *admin_listen)
         }
         eddy_admin_set_ready(admin, ready, rt);
         eddy_admin_route(admin, "/v1/pipelines", route_pipelines, rt);
+        eddy_admin_route_req(admin, "/v1/pipelines/", true, route_step_request, rt);
+        eddy_admin_route_req(admin, "/v1/alerts", false, route_alerts, rt);
         char port[16];
         snprintf(port, sizeof port, "%d", eddy_admin_port(admin));
         eddy_log(EDDY_LOG_INFO, (const char *[]){"listen", listen, "port", port, NULL},
-                 "admin server up: /healthz /readyz /metrics /v1/pipelines");
+                 "admin server up: /healthz /readyz /metrics /v1/pipelines /v1/alerts");
     }
     struct event *sigint = evsignal_new(w.base, SIGINT, on_signal, &w);
     struct event *sigterm = evsignal_new(w.base, SIGTERM, on_signal, &w);

@@ -2,11 +2,20 @@
 
 #include "basic/basic.h"
 #include "window/window.h"
+#include "drift/concept.h"
 
 /* Built-ins go through the same descriptor checks as plugins (plugin.c). */
 const eddy_op_descriptor *const eddy_builtin_operators[] = {
     &eddy_op_filter,
     &eddy_op_project,
     &eddy_op_window,
+    &eddy_op_adwin,
+    &eddy_op_page_hinkley,
+    &eddy_op_kswin,
+    &eddy_op_ddm,
+    &eddy_op_eddm,
+    &eddy_op_hddm_a,
+    &eddy_op_hddm_w,
+    &eddy_op_cusum,
     NULL,
 };

@@ -56,7 +56,7 @@ static void compress(adwin *s)
         double n = ldexp(1.0, (int)r);
         double *t = s->tot + r * s->cap, *v = s->var + r * s->cap;
         double mu1 = t[0] / n, mu2 = t[1] / n;
-        double merged = v[0] + v[1] + n * n * (mu1 - mu2) * (mu1 - mu2) / (n + n);
+        double merged = v[0] + v[1] + n * 0.5 * (mu1 - mu2) * (mu1 - mu2);
         row_insert(s, r + 1, t[0] + t[1], merged);
         row_shift(s, r, 2);
         if (s->used[r + 1] < s->cap)
@@ -92,12 +92,16 @@ static double delete_oldest(adwin *s)
     return n;
 }
 
-static int cut_holds(const adwin *s, double n0, double n1, double delta_mean)
+/* The parts of river's cut bound that depend on the window only, computed
+ * once per pass instead of once per cut point (same operations, same bits). */
+typedef struct {
+    double mwl, dp, var_w;
+} cut_bound;
+
+static int cut_holds(const cut_bound *b, double n0, double n1, double delta_mean)
 {
-    double mwl = (double)s->p.min_window_length;
-    double dp = log(2 * log(s->width) / s->p.delta);
-    double m_recip = 1.0 / (n0 - mwl + 1) + 1.0 / (n1 - mwl + 1);
-    double eps = sqrt(2 * m_recip * (s->variance / s->width) * dp) + 2.0 / 3.0 * dp * m_recip;
+    double m_recip = 1.0 / (n0 - b->mwl + 1) + 1.0 / (n1 - b->mwl + 1);
+    double eps = sqrt(2 * m_recip * b->var_w * b->dp) + 2.0 / 3.0 * b->dp * m_recip;
     return fabs(delta_mean) > eps;
 }
 
@@ -107,16 +111,18 @@ static int scan(adwin *s)
 {
     double n0 = 0, n1 = s->width, u0 = 0, u1 = s->total;
     double mwl = (double)s->p.min_window_length;
+    cut_bound b = {mwl, log(2 * log(s->width) / s->p.delta), s->variance / s->width};
     for (uint32_t r = s->nrows; r-- > 0;) {
         double n2 = ldexp(1.0, (int)r);
-        /* river skips each row's newest bucket; kept for identical output. */
-        for (uint32_t k = 0; k + 1 < s->used[r]; k++) {
+        /* river never cuts after the newest bucket of row 0 (W1 empty). */
+        uint32_t end = r == 0 ? s->used[0] - 1 : s->used[r];
+        for (uint32_t k = 0; k < end; k++) {
             double u2 = s->tot[r * s->cap + k];
             n0 += n2;
             n1 -= n2;
             u0 += u2;
             u1 -= u2;
-            if (n1 >= mwl && n0 >= mwl && cut_holds(s, n0, n1, u0 / n0 - u1 / n1)) {
+            if (n1 >= mwl && n0 >= mwl && cut_holds(&b, n0, n1, u0 / n0 - u1 / n1)) {
                 if (s->width > 0)
                     delete_oldest(s);
                 return 1;

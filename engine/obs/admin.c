@@ -1,7 +1,9 @@
 /* Admin HTTP server. evhttp only accepts and parses; all routing is ours (one
  * generic callback) so prefix routes, "later wins", the JSON 404 and the 405
- * behave the same for built-in and added routes. Handlers see neither the
- * method nor a request body, so every route is read-only: GET and HEAD. */
+ * behave the same for built-in and added routes. Plain handlers see neither
+ * the method nor a request body: they are read-only (GET and HEAD). Request
+ * handlers (eddy_admin_route_req) also see the method and the query string,
+ * and may accept POST for operator requests such as taking a reference. */
 #include "admin.h"
 
 #include <arpa/inet.h>
@@ -26,6 +28,8 @@ typedef struct route {
     size_t len;
     bool prefix;
     eddy_admin_handler fn;
+    eddy_admin_req_handler rfn;
+    bool post;
     void *arg;
     eddy_metric *requests; /* labelled by the route, never the raw path */
 } route;
@@ -134,14 +138,26 @@ static void dispatch(eddy_admin *a, struct evhttp_request *req, const char *path
     }
     eddy_metric_add(r->requests, 1);
     enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
-    if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD) {
-        evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "GET, HEAD");
-        reply_error(req, 405, "method not allowed; use GET or HEAD on ", path);
+    bool post_ok = r->post && cmd == EVHTTP_REQ_POST;
+    if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD && !post_ok) {
+        const char *allow = r->post ? "GET, HEAD, POST" : "GET, HEAD";
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", allow);
+        reply_error(req, 405, r->post ? "method not allowed; use GET, HEAD or POST on "
+                                      : "method not allowed; use GET or HEAD on ",
+                    path);
         return;
     }
     eddy_buf body = {0};
     const char *ct = "application/json";
-    int status = r->fn(r->arg, path, &body, &ct);
+    int status;
+    if (r->rfn) {
+        const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+        eddy_admin_req q = {cmd == EVHTTP_REQ_POST ? "POST" : cmd == EVHTTP_REQ_HEAD ? "HEAD" : "GET",
+                            path, uri ? evhttp_uri_get_query(uri) : NULL};
+        status = r->rfn(r->arg, &q, &body, &ct);
+    } else {
+        status = r->fn(r->arg, path, &body, &ct);
+    }
     if (status < 100 || status > 599)
         reply_error(req, 500, "handler failed for ", path);
     else
@@ -166,9 +182,28 @@ static void on_request(struct evhttp_request *req, void *arg)
     free(path);
 }
 
+static int add_route(eddy_admin *a, const char *path, eddy_admin_handler fn,
+                     eddy_admin_req_handler rfn, bool post, void *arg);
+
 int eddy_admin_route(eddy_admin *a, const char *path, eddy_admin_handler fn, void *arg)
 {
-    if (!a || !path || path[0] != '/' || !fn)
+    if (!fn)
+        return EDDY_EINVAL;
+    return add_route(a, path, fn, NULL, false, arg);
+}
+
+int eddy_admin_route_req(eddy_admin *a, const char *path, bool allow_post,
+                         eddy_admin_req_handler fn, void *arg)
+{
+    if (!fn)
+        return EDDY_EINVAL;
+    return add_route(a, path, NULL, fn, allow_post, arg);
+}
+
+static int add_route(eddy_admin *a, const char *path, eddy_admin_handler fn,
+                     eddy_admin_req_handler rfn, bool post, void *arg)
+{
+    if (!a || !path || path[0] != '/')
         return EDDY_EINVAL;
     if (a->nroutes == a->cap) {
         size_t cap = a->cap ? a->cap * 2 : 8;
@@ -186,6 +221,8 @@ int eddy_admin_route(eddy_admin *a, const char *path, eddy_admin_handler fn, voi
     r->len = strlen(path);
     r->prefix = path[r->len - 1] == '/';
     r->fn = fn;
+    r->rfn = rfn;
+    r->post = post;
     r->arg = arg;
     if (a->metrics) {
         eddy_buf lb = {0};

@@ -31,7 +31,7 @@ extern "C" {
 #endif
 
 #define EDDY_ABI_MAJOR 1
-#define EDDY_ABI_MINOR 0
+#define EDDY_ABI_MINOR 1
 /* "EDDYOPV1": first 8 bytes of every eddy_plugin. */
 #define EDDY_PLUGIN_MAGIC 0x454444594f505631ULL
 /* Binary compatibility signature: pointer size and byte order must match. */
@@ -100,6 +100,7 @@ typedef struct eddy_record eddy_record; /* one event */
 typedef struct eddy_ctx eddy_ctx;       /* one operator instance's view of the host */
 typedef struct eddy_opts eddy_opts;     /* parsed, validated options */
 typedef struct eddy_metric eddy_metric; /* a counter or gauge owned by the host */
+struct eddy_alert;                      /* see "alerts" below */
 
 typedef enum eddy_log_level {
     EDDY_LOG_ERROR = 0,
@@ -235,8 +236,63 @@ typedef struct eddy_host {
      *    INT64_MIN before any event). */
     int64_t (*ctx_watermark)(const eddy_ctx *ctx);
 
+    /* -- since 1.1: alerts, labelled metrics, admin requests. */
+
+    /* Reports one check of a monitored condition (see eddy_alert). The host
+     * applies the step's noise controls (`alerts:` in the step's YAML:
+     * consecutive checks, cooldown, resolve, rate limit) and, when the check
+     * changes the alert's state, emits a `firing` or `resolved` alert to the
+     * step's `alerts` output, the admin API and the log. Answers 1 when an
+     * alert was emitted, 0 when not (nothing to say, or suppressed), <0 on
+     * error. Call it on every check, breached or not: clear checks are what
+     * resolve an alert. */
+    int (*alert)(eddy_ctx *ctx, const struct eddy_alert *a);
+    /* Like metric(), with extra labels: `labels` holds nlabels key/value
+     * pairs (2 * nlabels strings) appended to pipeline and step. Keep label
+     * values few (features, detectors), never per-entity keys. */
+    eddy_metric *(*metric_labels)(eddy_ctx *ctx, const char *name, const char *help,
+                                  eddy_metric_kind kind, const char *const *labels,
+                                  uint32_t nlabels);
+    /* How many times an operator request `what` (e.g. "reference") was made
+     * for this step through the admin API (POST
+     * /v1/pipelines/{pipeline}/steps/{step}/{what}). An operator remembers the
+     * last count it saw and acts when it grows. */
+    uint64_t (*ctx_requests)(const eddy_ctx *ctx, const char *what);
+
     /* New functions are appended here, with the minor that added them. */
 } eddy_host;
+
+/* ---- alerts (since 1.1) ------------------------------------------------ */
+
+typedef enum eddy_severity {
+    EDDY_SEV_INFO = 0,
+    EDDY_SEV_WARNING = 1,
+    EDDY_SEV_CRITICAL = 2
+} eddy_severity;
+
+/* One check of a monitored statistic, as an operator reports it to
+ * host->alert(). The alert key is (pipeline, step, feature, key): each key
+ * has its own firing/resolved state. Strings are copied by the host; NaN in
+ * p_value means "no p-value"; window bounds of 0 with n == 0 mean "none". */
+typedef struct eddy_alert {
+    uint32_t struct_size; /* sizeof(eddy_alert) as the plugin saw it */
+    int32_t breach;       /* 1: the statistic is beyond its threshold */
+    const char *detector; /* e.g. "adwin", "distribution", "zscore" */
+    const char *feature;  /* the monitored field ("" for a dataset-level check) */
+    const char *key;      /* entity key ("" = the whole stream) */
+    const char *statistic; /* name of the statistic, e.g. "psi", "ks_pvalue" */
+    double value;
+    double threshold;
+    double p_value;
+    int32_t severity;     /* eddy_severity of a breach */
+    int32_t reserved_;
+    int64_t time_ms;      /* event time of the check */
+    int64_t current_start_ms, current_end_ms;
+    uint64_t current_n;
+    int64_t reference_start_ms, reference_end_ms;
+    uint64_t reference_n;
+    const char *message;  /* NULL: the host writes one */
+} eddy_alert;
 
 /* ---- operator descriptor ----------------------------------------------- */
 

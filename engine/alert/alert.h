@@ -1,0 +1,97 @@
+/* Alerts: noise control, the alert record and JSON, and the recent-alerts
+ * ring served on /v1/alerts.
+ *
+ * Operators report checks through host->alert (include/eddy/operator.h);
+ * the host keeps one eddy_alert_state per operator instance (single
+ * thread) and decides, per alert key, whether a check fires, resolves or
+ * is suppressed. Time in the state machine is the check's event time, so a
+ * replay of the same stream gives the same alerts.
+ *
+ * Owner: the operator instance (eddy_ctx) owns its state; the runtime owns
+ * the ring. */
+#ifndef EDDY_ALERT_H
+#define EDDY_ALERT_H
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "batch.h"
+#include "buf.h"
+#include "eddy/operator.h"
+
+/* The step's `alerts:` section (eddy_alert_policy_options). */
+typedef struct eddy_alert_policy {
+    uint32_t min_consecutive; /* breached checks in a row before firing */
+    uint32_t resolve_after;   /* clear checks in a row before resolving */
+    bool resolve;             /* send `resolved` events */
+    int64_t cooldown_ms;      /* min event time between two firings of a key */
+    uint32_t rate_limit;      /* firings per key per rate_window; 0 = no limit */
+    int64_t rate_window_ms;
+    int severity;             /* -1: the operator's; else eddy_severity */
+    uint32_t max_keys;        /* alert keys tracked per operator instance */
+} eddy_alert_policy;
+
+extern const eddy_option eddy_alert_policy_options[];
+struct eddy_opts;
+void eddy_alert_policy_defaults(eddy_alert_policy *p);
+/* From parsed options (NULL: defaults). */
+void eddy_alert_policy_from_opts(eddy_alert_policy *p, const struct eddy_opts *o);
+
+typedef enum {
+    EDDY_ALERT_NONE = 0,       /* nothing to send */
+    EDDY_ALERT_FIRING = 1,
+    EDDY_ALERT_RESOLVED = 2,
+    EDDY_ALERT_SUPPRESSED = 3, /* a firing held back by cooldown or rate limit */
+} eddy_alert_outcome;
+
+typedef enum {
+    EDDY_SUPPRESS_NONE = 0,
+    EDDY_SUPPRESS_COOLDOWN = 1,
+    EDDY_SUPPRESS_RATE_LIMIT = 2,
+} eddy_alert_suppress;
+
+typedef struct eddy_alert_state eddy_alert_state;
+
+eddy_alert_state *eddy_alert_state_new(const eddy_alert_policy *p);
+void eddy_alert_state_free(eddy_alert_state *s);
+/* One check for the alert key `akey` (any bytes). *id gets the alert's id
+ * (the same for a firing and the resolve that ends it), *why the reason
+ * of a suppression. EDDY_ENOMEM only if a new key cannot be tracked. */
+int eddy_alert_check(eddy_alert_state *s, const char *akey, size_t klen, int breach,
+                     int64_t time_ms, uint64_t *id, eddy_alert_suppress *why);
+uint32_t eddy_alert_state_keys(const eddy_alert_state *s);
+uint64_t eddy_alert_state_evicted(const eddy_alert_state *s);
+
+/* An alert event with everything the schema holds (configs/schemas/alert.avsc). */
+typedef struct eddy_alert_event {
+    const eddy_alert *a;
+    uint64_t id;
+    int firing;   /* 1 firing, 0 resolved */
+    int severity; /* after the policy's override */
+    const char *worker, *pipeline, *step;
+    int32_t partition;
+    int64_t emitted_at_ms;
+    const char *message; /* a.message or a generated one */
+} eddy_alert_event;
+
+const char *eddy_severity_name(int sev);
+/* The default human-readable message. */
+void eddy_alert_message(const eddy_alert_event *e, char *out, size_t outlen);
+/* "pipeline/feature/key": the Kafka key of alerts (partitioning). */
+void eddy_alert_kafka_key(const eddy_alert_event *e, eddy_buf *out);
+/* One JSON object, no newline. */
+int eddy_alert_json(const eddy_alert_event *e, eddy_buf *out);
+/* Fills record r of b with the schema's fields (strings copied into b). */
+int eddy_alert_record(const eddy_alert_event *e, eddy_batch *b, eddy_record *r);
+
+/* Recent alerts of the whole worker, for /v1/alerts and `eddy alerts tail`. */
+typedef struct eddy_alert_ring eddy_alert_ring;
+eddy_alert_ring *eddy_alert_ring_new(uint32_t capacity);
+void eddy_alert_ring_free(eddy_alert_ring *r);
+/* Copies json; returns its sequence number (1, 2, ...). */
+uint64_t eddy_alert_ring_push(eddy_alert_ring *r, const char *json, size_t len);
+/* {"next":N,"dropped":D,"alerts":[...]} with alerts of sequence > after, at
+ * most limit; "dropped" counts those already overwritten. */
+int eddy_alert_ring_json(eddy_alert_ring *r, uint64_t after, uint32_t limit, eddy_buf *out);
+
+#endif

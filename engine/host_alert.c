@@ -1,0 +1,170 @@
+/* Host functions added in ABI 1.1: alert(), metric_labels(), ctx_requests().
+ *
+ * An alert that changes state goes to three places: the step's `alerts`
+ * side output (a Kafka topic, a file, a webhook...), the worker's
+ * recent-alerts ring (/v1/alerts, `eddy alerts tail --admin`), and the log
+ * (warn when firing, info when resolved). */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "exec.h"
+#include "host_ext.h"
+#include "log.h"
+
+static eddy_metric *step_metric(eddy_ctx *ctx, const char *name, const char *help,
+                                eddy_metric_kind kind, const char *const *kv, uint32_t n)
+{
+    eddy_buf lb = {0};
+    eddy_metrics_label(&lb, "pipeline", ctx->p->name);
+    eddy_metrics_label(&lb, "step", ctx->st->name);
+    for (uint32_t i = 0; i < n; i++)
+        eddy_metrics_label(&lb, kv[2 * i], kv[2 * i + 1] ? kv[2 * i + 1] : "");
+    eddy_buf_putc(&lb, '\0');
+    eddy_metric *m = lb.data ? eddy_metrics_get(ctx->rt->metrics, name, help, kind,
+                                                (const char *)lb.data)
+                             : NULL;
+    eddy_buf_free(&lb);
+    return m;
+}
+
+eddy_metric *eddy_host_metric_labels(eddy_ctx *ctx, const char *name, const char *help,
+                                     eddy_metric_kind kind, const char *const *labels,
+                                     uint32_t n)
+{
+    if (!ctx || !name || (n && !labels))
+        return NULL;
+    for (uint32_t i = 0; i < n; i++)
+        if (!labels[2 * i])
+            return NULL;
+    return step_metric(ctx, name, help, kind, labels, n);
+}
+
+uint64_t eddy_host_ctx_requests(const eddy_ctx *ctx, const char *what)
+{
+    if (!ctx || !ctx->st || !what)
+        return 0;
+    rt_step *st = ctx->st;
+    uint64_t n = 0;
+    pthread_mutex_lock(&st->req_mu);
+    for (int k = 0; k < 8 && st->req_names[k]; k++)
+        if (strcmp(st->req_names[k], what) == 0) {
+            n = atomic_load(&st->req_counts[k]);
+            break;
+        }
+    pthread_mutex_unlock(&st->req_mu);
+    return n;
+}
+
+static const char *nz(const char *s) { return s ? s : ""; }
+
+static void count_suppressed(eddy_ctx *ctx, eddy_alert_suppress why)
+{
+    rt_step *st = ctx->st;
+    int i = why == EDDY_SUPPRESS_COOLDOWN ? 0 : 1;
+    if (!st->m_suppressed[i]) {
+        const char *kv[] = {"reason", i == 0 ? "cooldown" : "rate_limit"};
+        st->m_suppressed[i] = step_metric(ctx, "eddy_alerts_suppressed_total",
+                                          "Alert firings held back by noise controls",
+                                          EDDY_METRIC_COUNTER, kv, 1);
+    }
+    eddy_metric_add(st->m_suppressed[i], 1);
+}
+
+static void count_alert(eddy_ctx *ctx, int sev, int firing)
+{
+    rt_step *st = ctx->st;
+    if (sev < 0 || sev > 2)
+        sev = 2;
+    if (!st->m_alerts[sev][firing]) {
+        const char *kv[] = {"severity", eddy_severity_name(sev), "state",
+                            firing ? "firing" : "resolved"};
+        st->m_alerts[sev][firing] = step_metric(ctx, "eddy_alerts_total",
+                                                "Alerts emitted, by severity and state",
+                                                EDDY_METRIC_COUNTER, kv, 2);
+    }
+    eddy_metric_add(st->m_alerts[sev][firing], 1);
+}
+
+static int has_output(const rt_step *st, const char *name)
+{
+    for (int k = 0; k < st->nouts; k++)
+        if (strcmp(st->out_names[k], name) == 0)
+            return 1;
+    return 0;
+}
+
+int eddy_host_alert(eddy_ctx *ctx, const eddy_alert *in)
+{
+    if (!ctx || !in || in->struct_size < offsetof(eddy_alert, message))
+        return EDDY_EINVAL;
+    if (!ctx->th)
+        return 0; /* validation probe */
+    /* A plugin built against a shorter eddy_alert: copy what it has. */
+    eddy_alert a = {0};
+    memcpy(&a, in, in->struct_size < sizeof a ? in->struct_size : sizeof a);
+    a.struct_size = sizeof a;
+    if (!ctx->alerts) {
+        ctx->alerts = eddy_alert_state_new(&ctx->st->alert_policy);
+        if (!ctx->alerts)
+            return EDDY_ENOMEM;
+    }
+    char akey[512];
+    int kl = snprintf(akey, sizeof akey, "%s\x1f%s\x1f%s\x1f%s", nz(a.detector), nz(a.feature),
+                      nz(a.key), nz(a.statistic));
+    if (kl < 0)
+        return EDDY_EINVAL;
+    if ((size_t)kl >= sizeof akey)
+        kl = (int)sizeof akey - 1;
+    uint64_t id = 0;
+    eddy_alert_suppress why;
+    int rc = eddy_alert_check(ctx->alerts, akey, (size_t)kl, a.breach != 0, a.time_ms, &id, &why);
+    if (rc == EDDY_ALERT_SUPPRESSED) {
+        count_suppressed(ctx, why);
+        return 0;
+    }
+    if (rc <= 0)
+        return rc;
+    eddy_runtime *rt = ctx->rt;
+    int sev = ctx->st->alert_policy.severity >= 0 ? ctx->st->alert_policy.severity : a.severity;
+    eddy_alert_event e = {
+        .a = &a,
+        .id = id,
+        .firing = rc == EDDY_ALERT_FIRING,
+        .severity = sev,
+        .worker = rt->worker ? eddy_opts_str(rt->worker, "name") : "",
+        .pipeline = ctx->p->name,
+        .step = ctx->st->name,
+        .partition = ctx->partition,
+        .emitted_at_ms = eddy_now_ms(),
+        .message = a.message,
+    };
+    char msg[512];
+    if (!e.message) {
+        eddy_alert_message(&e, msg, sizeof msg);
+        e.message = msg;
+    }
+    count_alert(ctx, sev, e.firing);
+
+    eddy_buf js = {0};
+    if (eddy_alert_json(&e, &js) == 0)
+        eddy_alert_ring_push(rt->alerts, (const char *)js.data, js.len);
+    eddy_buf_free(&js);
+    eddy_log(e.firing ? EDDY_LOG_WARN : EDDY_LOG_INFO,
+             (const char *[]){"pipeline", ctx->p->name, "step", ctx->st->name, "alert", "1",
+                              NULL},
+             "%s", e.message);
+
+    if (!has_output(ctx->st, "alerts"))
+        return 1; /* logged and on /v1/alerts; no topic configured */
+    eddy_batch *b = eddy_exec_batch_get(ctx->th);
+    if (!b)
+        return EDDY_ENOMEM;
+    b->partition = ctx->partition;
+    eddy_record *r = eddy_batch_append(b);
+    rc = r ? eddy_alert_record(&e, b, r) : EDDY_ENOMEM;
+    if (rc == 0)
+        rc = eddy_exec_side(ctx->th, ctx->p, ctx->st, "alerts", b);
+    eddy_exec_batch_put(ctx->th, b);
+    return rc < 0 ? rc : 1;
+}

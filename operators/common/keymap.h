@@ -1,0 +1,33 @@
+/* Per-key operator state: string key -> fixed-size value, bounded.
+ *
+ * Entries are allocated once, when a key first appears (never per record
+ * after that), and stay at the same address until the map is freed, so an
+ * operator may keep pointers into values across calls. Keys are the
+ * rendered values of the operator's `key` fields joined by '|'. Single
+ * thread: one map per operator instance. */
+#ifndef EDDY_KEYMAP_H
+#define EDDY_KEYMAP_H
+#include <stddef.h>
+#include <stdint.h>
+
+#include "eddy/operator.h"
+
+typedef struct eddy_keymap eddy_keymap;
+
+/* free_value (optional) releases what a value owns, at eddy_keymap_free. */
+eddy_keymap *eddy_keymap_new(uint32_t max_keys, size_t value_size, void (*free_value)(void *));
+void eddy_keymap_free(eddy_keymap *m);
+/* The value for key k (zeroed when new, *created = 1). NULL when the map
+ * holds max_keys keys already (the caller counts and skips) or on ENOMEM. */
+void *eddy_keymap_get(eddy_keymap *m, const char *k, size_t n, int *created);
+uint32_t eddy_keymap_count(const eddy_keymap *m);
+/* Calls fn for every key, in no particular order. */
+void eddy_keymap_each(eddy_keymap *m, void (*fn)(const char *k, size_t n, void *v, void *arg),
+                      void *arg);
+
+/* Renders the record's key fields into buf ("a|b"; missing fields render as
+ * empty). Returns the length, truncated to cap - 1; buf is NUL-terminated. */
+size_t eddy_key_render(const eddy_host *h, const eddy_record *r, const eddy_sym *fields,
+                       uint32_t n, char *buf, size_t cap);
+
+#endif
