@@ -3,6 +3,7 @@
 #include "basic/basic.h"
 #include "window/window.h"
 #include "drift/concept.h"
+#include "drift/dist.h"
 
 /* Built-ins go through the same descriptor checks as plugins (plugin.c). */
 const eddy_op_descriptor *const eddy_builtin_operators[] = {
@@ -17,5 +18,6 @@ const eddy_op_descriptor *const eddy_builtin_operators[] = {
     &eddy_op_hddm_a,
     &eddy_op_hddm_w,
     &eddy_op_cusum,
+    &eddy_op_distribution_drift,
     NULL,
 };

@@ -125,10 +125,11 @@ static void *create_kind(const concept_kind *k, const eddy_host *h, eddy_ctx *ct
         }
     }
     if (EDDY_HOST_HAS(h, metric_labels)) {
-        const char *kv[] = {"feature", c->feature, "detector", k->name};
+        const char *kv[] = {"feature", c->feature, "detector", k->name, "statistic",
+                            k->statistic};
         c->m_stat = h->metric_labels(ctx, "eddy_drift_statistic",
                                      "Latest drift statistic (keyed: of the latest key updated)",
-                                     EDDY_METRIC_GAUGE, kv, 2);
+                                     EDDY_METRIC_GAUGE, kv, 3);
         const char *kw[] = {"feature", c->feature, "detector", k->name, "signal", "warning"};
         c->m_warn = h->metric_labels(ctx, "eddy_drift_signals_total",
                                      "Drift detector signals (warning updates, changes)",
@@ -176,6 +177,20 @@ static int report(concept *c, ckey *k, const char *key, eddy_drift_signal sig, i
     snprintf(stat, sizeof stat, "%s%s", c->kind->statistic,
              sig == EDDY_DRIFT_WARNING ? "_warning" : "");
     double value = eddy_drift_statistic(k->d);
+    char msg[400], where[300];
+    if (*key)
+        snprintf(where, sizeof where, "%s (key %s)", c->feature, key);
+    else
+        snprintf(where, sizeof where, "%s", c->feature);
+    if (breach)
+        snprintf(msg, sizeof msg, "%s: %s detected %s in %s at update %llu: %s=%.6g (%s=%g)",
+                 sig == EDDY_DRIFT_WARNING ? "warning" : "critical", c->kind->name,
+                 sig == EDDY_DRIFT_WARNING ? "a possible change (warning zone)" : "a change",
+                 where, (unsigned long long)(k->n - 1), c->kind->statistic, value,
+                 c->kind->threshold_name, c->threshold);
+    else
+        snprintf(msg, sizeof msg, "resolved: %s has seen no change in %s for %llu updates",
+                 c->kind->name, where, (unsigned long long)(k->n - 1 - k->last_sig));
     eddy_alert a = {
         .struct_size = sizeof a,
         .breach = breach,
@@ -191,6 +206,7 @@ static int report(concept *c, ckey *k, const char *key, eddy_drift_signal sig, i
         .current_start_ms = k->seg_start,
         .current_end_ms = ts,
         .current_n = k->seg_n,
+        .message = msg,
     };
     return h->alert(c->ctx, &a);
 }

@@ -12,6 +12,7 @@
 typedef struct concept_kind {
     const char *name;      /* operator and detector name */
     const char *statistic; /* what eddy_drift_statistic() measures */
+    const char *threshold_name; /* the parameter reported as the threshold */
     int below;             /* 1: a change makes the statistic small (p-value, ratio) */
     const eddy_option *options;
     /* Builds a detector from options; *threshold: the statistic's limit,

@@ -228,13 +228,13 @@ static int mk_cusum(const eddy_host *h, const eddy_opts *o, eddy_drift **d, doub
 }
 
 const concept_kind concept_kinds[] = {
-    {"page_hinkley", "cumulative_deviation", 0, eddy_concept_opts_page_hinkley, mk_ph},
-    {"ddm", "error_rate_plus_std", 0, eddy_concept_opts_ddm, mk_ddm},
-    {"eddm", "distance_ratio", 1, eddy_concept_opts_eddm, mk_eddm},
-    {"hddm_a", "mean", 0, eddy_concept_opts_hddm_a, mk_hddm_a},
-    {"hddm_w", "ewma", 0, eddy_concept_opts_hddm_w, mk_hddm_w},
-    {"adwin", "window_mean", 0, eddy_concept_opts_adwin, mk_adwin},
-    {"kswin", "ks_pvalue", 1, eddy_concept_opts_kswin, mk_kswin},
-    {"cusum", "cusum", 0, eddy_concept_opts_cusum, mk_cusum},
-    {NULL, NULL, 0, NULL, NULL},
+    {"page_hinkley", "cumulative_deviation", "threshold", 0, eddy_concept_opts_page_hinkley, mk_ph},
+    {"ddm", "error_rate_plus_std", "drift_threshold", 0, eddy_concept_opts_ddm, mk_ddm},
+    {"eddm", "distance_ratio", "beta", 1, eddy_concept_opts_eddm, mk_eddm},
+    {"hddm_a", "mean", "drift_confidence", 0, eddy_concept_opts_hddm_a, mk_hddm_a},
+    {"hddm_w", "ewma", "drift_confidence", 0, eddy_concept_opts_hddm_w, mk_hddm_w},
+    {"adwin", "window_mean", "delta", 0, eddy_concept_opts_adwin, mk_adwin},
+    {"kswin", "ks_pvalue", "alpha", 1, eddy_concept_opts_kswin, mk_kswin},
+    {"cusum", "cusum", "h", 0, eddy_concept_opts_cusum, mk_cusum},
+    {NULL, NULL, NULL, 0, NULL, NULL},
 };
