@@ -22,8 +22,10 @@ int eddy_dist_load_file(dist *d, const eddy_opts *o, char *err, size_t errlen)
         snprintf(err, errlen, "reference_file: no file connector in this build");
         return -1;
     }
-    const char *pairs[] = {"path", path, "format", fmt ? fmt : "json"};
-    char why[512];
+    char why[512], pp[4200], pf[64];
+    snprintf(pp, sizeof pp, "path=%s", path);
+    snprintf(pf, sizeof pf, "format=%s", fmt ? fmt : "json");
+    const char *pairs[] = {pp, pf};
     eddy_opts *so = eddy_opts_from_pairs(src->options, pairs, 2, why, sizeof why);
     if (!so) {
         snprintf(err, errlen, "reference_file: %s", why);
