@@ -38,14 +38,15 @@ void eddy_alert_message(const eddy_alert_event *e, char *out, size_t n)
     if (!isnan(a->p_value))
         snprintf(pv, sizeof pv, " (p=%.3g)", a->p_value);
     if (e->firing)
-        snprintf(out, n, "%s: %s drift on %s in %s/%s: %s=%.6g beyond threshold %.6g%s",
+        snprintf(out, n, "%s: %s drift on %s in %s/%s (partition %d): %s=%.6g beyond threshold "
+                         "%.6g%s",
                  eddy_severity_name(e->severity), nz(a->detector), where, nz(e->pipeline),
-                 nz(e->step), nz(a->statistic), a->value, a->threshold, pv);
+                 nz(e->step), (int)e->partition, nz(a->statistic), a->value, a->threshold, pv);
     else
-        snprintf(out, n, "resolved: %s on %s in %s/%s is back within threshold: %s=%.6g "
-                         "(threshold %.6g)%s",
-                 nz(a->detector), where, nz(e->pipeline), nz(e->step), nz(a->statistic), a->value,
-                 a->threshold, pv);
+        snprintf(out, n, "resolved: %s on %s in %s/%s (partition %d) is back within threshold: "
+                         "%s=%.6g (threshold %.6g)%s",
+                 nz(a->detector), where, nz(e->pipeline), nz(e->step), (int)e->partition,
+                 nz(a->statistic), a->value, a->threshold, pv);
 }
 
 void eddy_alert_kafka_key(const eddy_alert_event *e, eddy_buf *out)

@@ -17,6 +17,16 @@ import re,sys
 t=open(sys.argv[1]).read()
 m=re.search(r"eddy_pipeline_records_in_total\{pipeline=\"payments_clean\"\} (\d+)", t)
 assert m and int(m.group(1)) > 1000, m' "$TMP/out"
+# The injected drift (00:00:20-00:00:40 of event time, ~1000 events/s)
+# fires drift alerts, which resolve once it is over.
+for i in $(seq 1 120); do
+    curl -fsS "http://127.0.0.1:$PORT/v1/alerts" >"$TMP/alerts.json" 2>/dev/null
+    grep -q '"state":"resolved"' "$TMP/alerts.json" && break
+    sleep 0.5
+done
+check "quick start: a drift alert fires" grep -q '"state":"firing","severity":"warning"' "$TMP/alerts.json"
+check "quick start: the drift alert resolves" grep -q '"state":"resolved"' "$TMP/alerts.json"
+check "quick start: alert logged" grep -q "distribution drift on amount_eur" "$TMP/qs.err"
 kill -TERM "$pid"
 wait "$pid"
 code=$?
