@@ -9,6 +9,7 @@ extern const eddy_source_ops eddy_kafka_source;
 extern const eddy_sink_ops eddy_file_sink;
 extern const eddy_sink_ops eddy_console_sink;
 extern const eddy_sink_ops eddy_kafka_sink;
+extern const eddy_sink_ops eddy_feature_store_sink;
 extern const eddy_sink_ops eddy_webhook_sink;
 
 #endif

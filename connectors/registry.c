@@ -16,6 +16,7 @@ static const eddy_sink_ops *const sinks[] = {
     &eddy_file_sink,
     &eddy_console_sink,
     &eddy_kafka_sink,
+    &eddy_feature_store_sink,
     &eddy_webhook_sink,
     NULL,
 };

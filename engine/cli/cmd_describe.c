@@ -10,6 +10,7 @@
 #include <zstd.h>
 
 #include "cli.h"
+#include "alert/alert.h"
 #include "connector.h"
 #include "options.h"
 #include "plugin.h"
@@ -106,10 +107,16 @@ static const struct {
      eddy_watermark_options},
     {"pipeline", "pipelines[]",
      "A pipeline reads a source or another pipeline's stream and runs `steps` (a list; each "
-     "step is `{<operator>: {options}}` with optional `name` and `after`) into `to` (a list "
-     "of sinks, each with `type`, optional `name` and `after`). `dead_letter` is a sink for "
-     "records its operators reject.",
+     "step is `{<operator>: {options}}` with optional `name`, `after`, `outputs` (side "
+     "outputs such as `late` or `alerts`, each a sink mapping) and `alerts` (noise controls, "
+     "below)) into `to` (a list of sinks, each with `type`, optional `name` and `after`). "
+     "`dead_letter` is a sink for records its operators reject.",
      eddy_pipeline_options},
+    {"alerts", "pipelines[].steps[].alerts",
+     "Noise controls of the alerts a step raises (drift and anomaly operators), per alert key "
+     "(feature and entity key). Alert time is event time, so replays give the same alerts. "
+     "Alerts go to the step's `outputs: { alerts: <sink> }`, to GET /v1/alerts and to the log.",
+     eddy_alert_policy_options},
 };
 
 static int describe_one(const char *name, bool md, eddy_buf *out)

@@ -276,6 +276,8 @@ check "log says the reference was taken" grep -q "reference taken" "$TMP/live.ou
 expect_code "metrics" 0 curl -fsS "http://127.0.0.1:$PORT/metrics"
 expect_out "drift statistic gauge" 'eddy_drift_statistic{pipeline="p",step="dd",feature="amount",detector="distribution",statistic="psi"}'
 expect_out "alerts counted by severity" 'eddy_alerts_total{pipeline="p",step="dd",severity="warning",state="firing"}'
+expect_code "example Python consumer (examples/alerts_poll.py)" 0 timeout 30 python3 "$SRC/examples/alerts_poll.py" "http://127.0.0.1:$PORT" --count 2 --timeout 20
+expect_out "example Python consumer prints the firing alert" "FIRING warning  p/amount/- psi="
 expect_code "alerts after the last sequence" 0 curl -fsS "http://127.0.0.1:$PORT/v1/alerts?after=1000000"
 expect_out "alerts after the last sequence" '"alerts":[]'
 finish

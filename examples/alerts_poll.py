@@ -1,0 +1,48 @@
+#!/usr/bin/env python3
+"""Follows a running eddy worker's alerts over its admin API (GET /v1/alerts)
+and prints one line per alert. Standard library only: copy it into any
+program that should react to drift or anomaly alerts.
+
+    python3 examples/alerts_poll.py http://127.0.0.1:9464 [--count N] [--timeout S]
+
+/v1/alerts?after=SEQ returns {"next": N, "dropped": D, "alerts": [{"seq": S,
+"alert": {...}}]}: the alerts newer than SEQ (the worker keeps its last 1024);
+"dropped" counts alerts that were overwritten before this client asked.
+Each alert follows configs/schemas/alert.avsc.
+"""
+import json
+import sys
+import time
+import urllib.request
+
+
+def follow(base, count=None, timeout=None, interval=0.5):
+    after, seen, start = 0, 0, time.time()
+    while count is None or seen < count:
+        if timeout is not None and time.time() - start > timeout:
+            return seen
+        with urllib.request.urlopen("%s/v1/alerts?after=%d" % (base, after), timeout=5) as r:
+            page = json.load(r)
+        if page["dropped"]:
+            print("(%d alerts dropped before they were read)" % page["dropped"], file=sys.stderr)
+        for item in page["alerts"]:
+            a = item["alert"]
+            where = "/".join([a["pipeline"], a["feature"] or "-", a["key"] or "-"])
+            print("%s %-8s %s %s=%.4g threshold=%.4g  %s" % (
+                a["state"].upper(), a["severity"], where, a["statistic"], a["value"],
+                a["threshold"], a["message"]), flush=True)
+            seen += 1
+        after = page["next"]
+        if not page["alerts"]:
+            time.sleep(interval)
+    return seen
+
+
+if __name__ == "__main__":
+    args = sys.argv[1:]
+    if not args or args[0].startswith("-"):
+        sys.exit(__doc__)
+    count = int(args[args.index("--count") + 1]) if "--count" in args else None
+    timeout = float(args[args.index("--timeout") + 1]) if "--timeout" in args else None
+    n = follow(args[0].rstrip("/"), count, timeout)
+    sys.exit(0 if count is None or n >= count else 1)
