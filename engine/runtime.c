@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "exec.h"
+#include "store/store.h"
 #include "log.h"
 #include "connectors/kafka/kafka_conf.h"
 #include "connectors/kafka/kafka_int.h"
@@ -142,6 +143,10 @@ const char *eddy_runtime_not_ready(eddy_runtime *rt)
         return "failed: see the error log";
     if (atomic_load(&rt->stopping))
         return "draining";
+    /* A feature store that is down or full holds records (backpressure):
+     * the worker is alive but not keeping up, so not ready. */
+    if (!eddy_stores_ready(rt->not_ready, sizeof rt->not_ready))
+        return rt->not_ready;
     return NULL;
 }
 

@@ -138,6 +138,7 @@ typedef struct eddy_runtime {
     uint32_t batch_size;
     size_t batch_memory;
     eddy_alert_ring *alerts; /* recent alerts, /v1/alerts */
+    char not_ready[320];     /* eddy_runtime_not_ready's reason (main thread) */
 } eddy_runtime;
 
 /* Builds the graph from a loaded config: options, operators (plugins loaded

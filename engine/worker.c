@@ -10,6 +10,7 @@
 #include "admin.h"
 #include "exec.h"
 #include "log.h"
+#include "store/store.h"
 
 typedef struct worker {
     eddy_runtime *rt;
@@ -83,6 +84,38 @@ static int route_alerts(void *arg, const eddy_admin_req *req, eddy_buf *body, co
     return eddy_alert_ring_json(rt->alerts, after, (uint32_t)limit, body) == 0 ? 200 : 500;
 }
 
+/* GET /v1/features/{view}/{entity}: the latest features of an entity from
+ * the feature store a `feature_store` sink of this worker writes. */
+static int route_features(void *arg, const char *path, eddy_buf *body, const char **ct)
+{
+    char view[256], entity[1024];
+    const char *rest = path + strlen("/v1/features/");
+    const char *slash = strchr(rest, '/');
+    if (!slash || slash == rest || !slash[1] || (size_t)(slash - rest) >= sizeof view ||
+        strlen(slash + 1) >= sizeof entity) {
+        eddy_buf_puts(body, "{\"error\":\"expected /v1/features/{view}/{entity}\"}\n");
+        return 404;
+    }
+    memcpy(view, rest, (size_t)(slash - rest));
+    view[slash - rest] = '\0';
+    snprintf(entity, sizeof entity, "%s", slash + 1);
+    int rc = eddy_stores_get(view, entity, body);
+    if (rc == 0)
+        return 200;
+    eddy_buf_reset(body);
+    char m[1400];
+    if (rc == EDDY_ENOTFOUND)
+        snprintf(m, sizeof m, "no features for entity '%s' in view '%s' (absent, expired, or no "
+                              "feature_store sink writes that view)", entity, view);
+    else
+        snprintf(m, sizeof m, "feature store unavailable for view '%s' (%s)", view,
+                 eddy_strerror(rc));
+    eddy_buf_puts(body, "{\"error\":");
+    eddy_buf_json_str(body, m, strlen(m));
+    eddy_buf_puts(body, "}\n");
+    return rc == EDDY_ENOTFOUND ? 404 : 503;
+}
+
 /* POST /v1/pipelines/{pipeline}/steps/{step}/{request}: an operator
  * request, e.g. `reference` (take the current window as the reference). */
 static int route_step_request(void *arg, const eddy_admin_req *req, eddy_buf *body,
@@ -147,10 +180,11 @@ int eddy_worker_run(eddy_runtime *rt, const char *admin_listen)
         eddy_admin_route(admin, "/v1/pipelines", route_pipelines, rt);
         eddy_admin_route_req(admin, "/v1/pipelines/", true, route_step_request, rt);
         eddy_admin_route_req(admin, "/v1/alerts", false, route_alerts, rt);
+        eddy_admin_route(admin, "/v1/features/", route_features, rt);
         char port[16];
         snprintf(port, sizeof port, "%d", eddy_admin_port(admin));
         eddy_log(EDDY_LOG_INFO, (const char *[]){"listen", listen, "port", port, NULL},
-                 "admin server up: /healthz /readyz /metrics /v1/pipelines /v1/alerts");
+                 "admin server up: /healthz /readyz /metrics /v1/pipelines /v1/alerts /v1/features");
     }
     struct event *sigint = evsignal_new(w.base, SIGINT, on_signal, &w);
     struct event *sigterm = evsignal_new(w.base, SIGTERM, on_signal, &w);

@@ -1,0 +1,364 @@
+/* Anomaly detectors against reference computations (tests/anomaly/
+ * make_fixtures.py: numpy for the rolling statistics, a Python SPOT written
+ * from the paper), plus properties: HST ranks outliers above inliers,
+ * bad parameters are refused with a reason, snapshots round-trip. */
+#include <math.h>
+#include <stdlib.h>
+
+#include "anomaly/anomaly.h"
+#include "anom_fixtures.h"
+#include "error.h"
+#include "test.h"
+
+#define N_OF(a) (sizeof(a) / sizeof((a)[0]))
+
+static int close_rel(double a, double b, double rel)
+{
+    if (isnan(a) || isnan(b))
+        return isnan(a) && isnan(b);
+    if (isinf(a) || isinf(b))
+        return a == b;
+    return fabs(a - b) <= rel * fmax(1.0, fmax(fabs(a), fabs(b)));
+}
+
+static void test_zscore(void)
+{
+    eddy_zscore_params p = {.window = 50};
+    eddy_anom *a;
+    CHECK(eddy_zscore_new(&p, &a, NULL, 0) == 0);
+    int bad = 0;
+    for (size_t i = 0; i < N_OF(fx_small); i++) {
+        double s = eddy_anom_update(a, fx_small[i], 0);
+        if (i < 50) {
+            bad += s != 0.0;
+            continue;
+        }
+        double z = eddy_anom_statistic(a);
+        if (!close_rel(z, fx_z50[i], 1e-9) || !close_rel(s, eddy_anom_z_to_score(fx_z50[i]), 1e-12)) {
+            if (bad++ < 5)
+                fprintf(stderr, "zscore[%zu]: %.17g vs %.17g\n", i, z, fx_z50[i]);
+        }
+    }
+    CHECK(bad == 0);
+    eddy_anom_free(a);
+}
+
+static void test_robust(uint32_t window, const double *want)
+{
+    eddy_robust_zscore_params p = {.window = window};
+    eddy_anom *a;
+    CHECK(eddy_robust_zscore_new(&p, &a, NULL, 0) == 0);
+    int bad = 0, infs = 0;
+    for (size_t i = 0; i < N_OF(fx_small); i++) {
+        double s = eddy_anom_update(a, fx_small[i], 0);
+        if (i < window)
+            continue;
+        double z = eddy_anom_statistic(a);
+        infs += isinf(want[i]);
+        /* Exact: the same median, MAD and arithmetic as numpy. */
+        if (!(z == want[i] || (isnan(z) && isnan(want[i]))) ||
+            s != eddy_anom_z_to_score(want[i])) {
+            if (bad++ < 5)
+                fprintf(stderr, "robust%u[%zu]: %.17g vs %.17g\n", window, i, z, want[i]);
+        }
+    }
+    CHECK_MSG(bad == 0, "window %u: %d mismatches", window, bad);
+    CHECK(infs > 0); /* the flat stretch reaches MAD 0 */
+    eddy_anom_free(a);
+}
+
+static void test_ewma(void)
+{
+    eddy_ewma_params p;
+    eddy_ewma_defaults(&p);
+    eddy_anom *a;
+    CHECK(eddy_ewma_new(&p, &a, NULL, 0) == 0);
+    CHECK(isnan(eddy_anom_threshold(a)));
+    int bad = 0, alarms = 0;
+    for (size_t i = 0; i < N_OF(fx_small); i++) {
+        double s = eddy_anom_update(a, fx_small[i], 0);
+        if (i < 30) {
+            bad += s != 0.0;
+            continue;
+        }
+        double st = eddy_anom_statistic(a);
+        alarms += fabs(st) > 3.0;
+        if (!close_rel(st, fx_ewma_stat[i], 1e-10) ||
+            !close_rel(eddy_anom_threshold(a), fx_ewma_ucl[i], 1e-12) ||
+            (s >= 0.5) != (fabs(fx_ewma_stat[i]) >= 3.0)) {
+            if (bad++ < 5)
+                fprintf(stderr, "ewma[%zu]: %.17g vs %.17g\n", i, st, fx_ewma_stat[i]);
+        }
+    }
+    CHECK(bad == 0);
+    CHECK(alarms > 0);
+    eddy_anom_free(a);
+}
+
+static void test_spot_case(const char *what, uint32_t depth, int two, const double *up,
+                           const double *down, const double *score)
+{
+    eddy_spot_params p;
+    eddy_spot_defaults(&p);
+    p.q = 1e-3;
+    p.depth = depth;
+    p.two_sided = two;
+    eddy_anom *a;
+    char err[200];
+    CHECK(eddy_spot_new(&p, &a, err, sizeof err) == 0);
+    CHECK_STR(eddy_anom_name(a), depth ? "dspot" : "spot");
+    int bad = 0, alarms = 0, checked = 0;
+    for (size_t i = 0; i < N_OF(fx_spot_x); i++) {
+        double s = eddy_anom_update(a, fx_spot_x[i], 0);
+        double t = eddy_anom_threshold(a);
+        if (isnan(up[i])) {
+            bad += s != 0.0;
+            (void)t;
+            continue;
+        }
+        checked++;
+        alarms += s >= 0.5;
+        int ok = close_rel(t, up[i], 1e-6) && fabs(s - score[i]) <= 1e-6;
+        if (down)
+            ok = ok && close_rel(eddy_anom_threshold_lower(a), down[i], 1e-6);
+        if (!ok && bad++ < 5)
+            fprintf(stderr, "%s[%zu]: threshold %.17g vs %.17g, score %.17g vs %.17g\n", what, i,
+                    t, up[i], s, score[i]);
+    }
+    CHECK_MSG(bad == 0, "%s: %d mismatches", what, bad);
+    CHECK(checked > 1000);
+    CHECK_MSG(alarms > 0, "%s raised no alarm", what);
+    eddy_anom_free(a);
+}
+
+static void test_grimshaw(void)
+{
+    double g, s;
+    CHECK(eddy_spot_grimshaw(fx_gpd_pos, N_OF(fx_gpd_pos), 10, &g, &s) == 0);
+    CHECK_MSG(close_rel(g, fx_gpd_pos_fit[0], 1e-6) && close_rel(s, fx_gpd_pos_fit[1], 1e-6),
+              "gamma %.17g sigma %.17g", g, s);
+    CHECK(g > 0.1); /* the positive root the reference code's interval misses */
+    CHECK(eddy_spot_grimshaw(fx_gpd_neg, N_OF(fx_gpd_neg), 10, &g, &s) == 0);
+    CHECK_MSG(close_rel(g, fx_gpd_neg_fit[0], 1e-6) && close_rel(s, fx_gpd_neg_fit[1], 1e-6),
+              "gamma %.17g sigma %.17g", g, s);
+    CHECK(eddy_spot_grimshaw(fx_gpd_neg, 0, 10, &g, &s) == EDDY_EINVAL);
+}
+
+static uint64_t rng_state;
+static double urand(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return (double)(rng_state >> 11) * 0x1p-53;
+}
+
+static double gauss(void)
+{
+    return sqrt(-2.0 * log(urand() + 1e-300)) * cos(6.283185307179586 * urand());
+}
+
+/* Over many seeds, points far from a tight cluster score higher than
+ * points inside it, with learnt and with given limits. */
+static void test_hst_property(void)
+{
+    int wins = 0, runs = 0, in_range = 1;
+    for (uint64_t seed = 1; seed <= 20; seed++) {
+        for (int given = 0; given < 2; given++) {
+            double lo[2] = {0, 0}, hi[2] = {1, 1};
+            eddy_hst_params p;
+            eddy_hst_defaults(&p, 2);
+            p.seed = seed;
+            p.height = 10;
+            if (given) {
+                p.limits_lo = lo;
+                p.limits_hi = hi;
+            }
+            eddy_hst *h;
+            char err[200];
+            CHECK(eddy_hst_new(&p, &h, err, sizeof err) == 0);
+            rng_state = seed * 2654435761u + 1;
+            for (int i = 0; i < 1000; i++) {
+                double x[2] = {0.3 + 0.05 * gauss(), 0.6 + 0.05 * gauss()};
+                double s = eddy_hst_update(h, x, 2);
+                in_range &= s >= 0.0 && s <= 1.0 && (i >= 250 || s == 0.0);
+            }
+            double inl = 0, outl = 0;
+            for (int i = 0; i < 50; i++) {
+                double x[2] = {0.3 + 0.05 * gauss(), 0.6 + 0.05 * gauss()};
+                double o[2] = {0.3 + (i % 2 ? 0.4 : -0.25) + 0.02 * gauss(),
+                               0.6 + (i % 3 ? -0.45 : 0.3) + 0.02 * gauss()};
+                inl += eddy_hst_score(h, x, 2);
+                outl += eddy_hst_score(h, o, 2);
+            }
+            wins += outl > inl;
+            if (getenv("HST_DEBUG"))
+                fprintf(stderr, "seed %d given %d: in %g out %g\n", (int)seed, given, inl / 50, outl / 50);
+            runs++;
+            CHECK(isnan(eddy_hst_update(h, lo, 3)));
+            double nan2[2] = {NAN, 0};
+            CHECK(isnan(eddy_hst_update(h, nan2, 2)));
+            eddy_hst_free(h);
+        }
+    }
+    CHECK_MSG(wins == runs, "outliers ranked higher in %d of %d runs", wins, runs);
+    CHECK(in_range);
+}
+
+static void expect_bad(int rc, const char *err, const char *needle)
+{
+    CHECK(rc == EDDY_EINVAL);
+    CHECK_CONTAINS(err, needle);
+}
+
+static void test_bad_params(void)
+{
+    char err[256];
+    eddy_anom *a = NULL;
+    eddy_zscore_params z = {.window = 1};
+    expect_bad(eddy_zscore_new(&z, &a, err, sizeof err), err, "zscore: window must be");
+    eddy_robust_zscore_params r = {.window = 0};
+    expect_bad(eddy_robust_zscore_new(&r, &a, err, sizeof err), err, "robust_zscore: window");
+    eddy_ewma_params e;
+    eddy_ewma_defaults(&e);
+    e.lambda = 1.5;
+    expect_bad(eddy_ewma_new(&e, &a, err, sizeof err), err, "ewma: lambda must be in (0, 1]");
+    eddy_ewma_defaults(&e);
+    e.L = -1;
+    expect_bad(eddy_ewma_new(&e, &a, err, sizeof err), err, "ewma: L must be");
+    eddy_ewma_defaults(&e);
+    e.warmup = 1;
+    expect_bad(eddy_ewma_new(&e, &a, err, sizeof err), err, "warmup must be >= 2");
+    eddy_spot_params s;
+    eddy_spot_defaults(&s);
+    s.level = 1.0;
+    expect_bad(eddy_spot_new(&s, &a, err, sizeof err), err, "spot: level must be in (0, 1)");
+    eddy_dspot_defaults(&s);
+    s.q = 0;
+    expect_bad(eddy_spot_new(&s, &a, err, sizeof err), err, "dspot: q must be");
+    eddy_spot_defaults(&s);
+    s.n_init = 5;
+    expect_bad(eddy_spot_new(&s, &a, err, sizeof err), err, "n_init must be");
+    eddy_spot_defaults(&s);
+    s.max_peaks = 3;
+    expect_bad(eddy_spot_new(&s, &a, err, sizeof err), err, "max_peaks");
+    eddy_nab_params n;
+    eddy_nab_defaults(&n);
+    n.long_win = 2.5;
+    expect_bad(eddy_nab_new(&n, &a, err, sizeof err), err, "nab: long_win must be a whole");
+    expect_bad(eddy_anom_new_default("nope", &a, err, sizeof err), err, "unknown detector 'nope'");
+    CHECK(a == NULL);
+    eddy_hst_params h;
+    eddy_hst *hh = NULL;
+    eddy_hst_defaults(&h, 0);
+    expect_bad(eddy_hst_new(&h, &hh, err, sizeof err), err, "hst: dim must be");
+    eddy_hst_defaults(&h, 2);
+    h.window_size = 70000;
+    expect_bad(eddy_hst_new(&h, &hh, err, sizeof err), err, "window_size must be in [2, 65535]");
+    eddy_hst_defaults(&h, 2);
+    double lo[2] = {0, 1}, hi[2] = {1, 1};
+    h.limits_lo = lo;
+    h.limits_hi = hi;
+    expect_bad(eddy_hst_new(&h, &hh, err, sizeof err), err, "limits of feature 1");
+    eddy_hst_defaults(&h, 2);
+    h.limits_lo = lo;
+    expect_bad(eddy_hst_new(&h, &hh, err, sizeof err), err, "given together");
+    eddy_hst_defaults(&h, 2);
+    h.height = 24;
+    h.n_trees = 100;
+    expect_bad(eddy_hst_new(&h, &hh, err, sizeof err), err, "MiB of nodes");
+    CHECK(hh == NULL);
+}
+
+/* Snapshot mid-stream, restore into a fresh detector: both then answer
+ * identically. Broken snapshots are refused and change nothing. */
+static void test_snapshot(const char *name)
+{
+    char err[256];
+    eddy_anom *a, *b, *c;
+    CHECK(eddy_anom_new_default(name, &a, err, sizeof err) == 0);
+    CHECK(eddy_anom_new_default(name, &b, err, sizeof err) == 0);
+    size_t n = N_OF(fx_spot_x), half = 1700;
+    for (size_t i = 0; i < half; i++)
+        eddy_anom_update(a, fx_spot_x[i], (int64_t)i * 300000);
+    eddy_buf snap = {0};
+    CHECK(eddy_anom_snapshot(a, &snap) == 0);
+    CHECK(eddy_anom_restore(b, snap.data, snap.len) == 0);
+    CHECK(eddy_anom_statistic(a) == eddy_anom_statistic(b));
+    /* Corruptions: a flipped payload byte, a truncation, another kind. */
+    snap.data[snap.len - 3] ^= 0x40;
+    CHECK(eddy_anom_restore(b, snap.data, snap.len) == EDDY_EPARSE);
+    snap.data[snap.len - 3] ^= 0x40;
+    CHECK(eddy_anom_restore(b, snap.data, snap.len - 1) == EDDY_EPARSE);
+    CHECK(eddy_anom_restore(b, NULL, 0) == EDDY_EPARSE);
+    CHECK(eddy_anom_new_default(strcmp(name, "zscore") ? "zscore" : "ewma", &c, err,
+                                sizeof err) == 0);
+    CHECK(eddy_anom_restore(c, snap.data, snap.len) == EDDY_EPARSE);
+    eddy_anom_free(c);
+    int same = 1;
+    for (size_t i = half; i < n; i++) {
+        double x = fx_spot_x[i];
+        double sa = eddy_anom_update(a, x, (int64_t)i * 300000);
+        double sb = eddy_anom_update(b, x, (int64_t)i * 300000);
+        same &= sa == sb && eddy_anom_statistic(a) == eddy_anom_statistic(b);
+    }
+    CHECK_MSG(same, "%s diverged after restore", name);
+    /* Non-finite values are ignored. */
+    CHECK(eddy_anom_update(a, NAN, 0) == 0.0);
+    CHECK(eddy_anom_update(a, INFINITY, 0) == 0.0);
+    CHECK(eddy_anom_update(a, 1.0, 0) == eddy_anom_update(b, 1.0, 0));
+    /* Reset starts over: warm-up scores are 0 again. */
+    eddy_anom_reset(a);
+    CHECK(eddy_anom_update(a, 5.0, 0) == 0.0);
+    eddy_buf_free(&snap);
+    eddy_anom_free(a);
+    eddy_anom_free(b);
+}
+
+static void test_hst_snapshot(void)
+{
+    eddy_hst_params p;
+    eddy_hst_defaults(&p, 1);
+    p.height = 8;
+    eddy_hst *a, *b;
+    CHECK(eddy_hst_new(&p, &a, NULL, 0) == 0);
+    CHECK(eddy_hst_new(&p, &b, NULL, 0) == 0);
+    for (size_t i = 0; i < 900; i++)
+        eddy_hst_update(a, &fx_spot_x[i], 1);
+    eddy_buf snap = {0};
+    CHECK(eddy_hst_snapshot(a, &snap) == 0);
+    CHECK(eddy_hst_restore(b, snap.data, snap.len - 8) == EDDY_EPARSE);
+    CHECK(eddy_hst_restore(b, snap.data, snap.len) == 0);
+    int same = 1, nonzero = 0;
+    for (size_t i = 900; i < 2000; i++) {
+        double sa = eddy_hst_update(a, &fx_spot_x[i], 1);
+        same &= sa == eddy_hst_update(b, &fx_spot_x[i], 1);
+        nonzero += sa > 0;
+    }
+    CHECK(same);
+    CHECK(nonzero > 1000);
+    eddy_hst_reset(a);
+    CHECK(eddy_hst_update(a, &fx_spot_x[0], 1) == 0.0);
+    eddy_buf_free(&snap);
+    eddy_hst_free(a);
+    eddy_hst_free(b);
+}
+
+int main(void)
+{
+    test_zscore();
+    test_robust(50, fx_rz50);
+    test_robust(51, fx_rz51);
+    test_ewma();
+    test_grimshaw();
+    test_spot_case("spot", 0, 0, fx_spot_up, NULL, fx_spot_score);
+    test_spot_case("dspot", 10, 0, fx_dspot_up, NULL, fx_dspot_score);
+    test_spot_case("bispot", 0, 1, fx_bispot_up, fx_bispot_down, fx_bispot_score);
+    test_hst_property();
+    test_bad_params();
+    const char *names[] = {"zscore", "robust_zscore", "ewma", "spot", "dspot", "nab"};
+    for (size_t i = 0; i < N_OF(names); i++)
+        test_snapshot(names[i]);
+    test_hst_snapshot();
+    return test_report();
+}
