@@ -27,6 +27,11 @@ done
 check "quick start: a drift alert fires" grep -q '"state":"firing","severity":"warning"' "$TMP/alerts.json"
 check "quick start: the drift alert resolves" grep -q '"state":"resolved"' "$TMP/alerts.json"
 check "quick start: alert logged" grep -q "distribution drift on amount_eur" "$TMP/qs.err"
+# Features reach the embedded feature store and are served.
+expect_code "quick start: features served" 0 curl -fsS "http://127.0.0.1:$PORT/v1/features/user_spend/user-7"
+expect_out "quick start: features served" '"entity":"user-7"'
+expect_out "quick start: features served" '"spend_eur":'
+check "quick start: the feature store is a SQLite file" test -s /tmp/eddy-quickstart-features.db
 kill -TERM "$pid"
 wait "$pid"
 code=$?
