@@ -545,6 +545,21 @@ static int flush_sinks(rt_thread *th)
         pthread_mutex_lock(&s->mu);
         int rc = s->ops->flush(s->self);
         pthread_mutex_unlock(&s->mu);
+        if (rc == EDDY_EAGAIN) {
+            /* The sink holds its output (e.g. a feature store that is down)
+             * and will deliver it later: nothing is lost, but nothing may be
+             * committed yet. The source is paused through pending(). */
+            static _Thread_local int64_t last_log;
+            int64_t now = eddy_now_ms();
+            if (now - last_log >= 10000) {
+                last_log = now;
+                eddy_log(EDDY_LOG_WARN, (const char *[]){"sink", s->name, NULL},
+                         "sink has not acknowledged its output yet; offsets are not committed "
+                         "until it has (retrying)");
+            }
+            ok = 0;
+            continue;
+        }
         if (rc < 0) {
             eddy_log(EDDY_LOG_ERROR, (const char *[]){"sink", s->name, NULL},
                      "sink flush failed, stopping the worker without committing: %s",
@@ -555,7 +570,7 @@ static int flush_sinks(rt_thread *th)
         }
     }
     if (!ok)
-        return -1;
+        return atomic_load(&rt->failed) ? -1 : 0;
     for (int i = 0; i < th->ntasks; i++)
         commit_task(th, th->tasks[i]);
     return 0;
