@@ -87,7 +87,8 @@ int eddy_alert_record(const eddy_alert_event *e, eddy_batch *b, eddy_record *r)
     const eddy_alert *a = e->a;
     char id[17], msg[512];
     snprintf(id, sizeof id, "%016" PRIx64, e->id);
-    const char *m = e->message;
+    /* The operator's own sentence when the caller passed none. */
+    const char *m = e->message ? e->message : a->message;
     if (!m) {
         eddy_alert_message(e, msg, sizeof msg);
         m = msg;

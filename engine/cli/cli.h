@@ -16,6 +16,8 @@ int cmd_describe(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 int cmd_topics(int argc, char **argv);
 int cmd_tail(int argc, char **argv);
+int cmd_alerts(int argc, char **argv);
+int cmd_features(int argc, char **argv);
 
 /* Loads and builds a config, printing every error to stderr. NULL on error
  * (*code set to EXIT_CONFIG). */

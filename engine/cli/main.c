@@ -13,6 +13,8 @@ static const char usage[] =
     "  describe NAME      show the options of an operator, source:TYPE, sink:TYPE or a section\n"
     "  topics plan|apply -c FILE  compare / bring the cluster to the `topics:` section\n"
     "  tail TOPIC         print the records of a Kafka topic, decoded\n"
+    "  alerts tail        print drift/anomaly alerts from a topic or a worker (--admin)\n"
+    "  features get VIEW ENTITY  print an entity's latest features from the feature store\n"
     "  version            show versions of eddy, its ABI and its libraries\n"
     "\n"
     "`eddy <command> --help` explains a command. Exit codes: 0 ok, 1 runtime failure,\n"
@@ -43,6 +45,7 @@ int main(int argc, char **argv)
         {"run", cmd_run},           {"validate", cmd_validate}, {"operators", cmd_operators},
         {"describe", cmd_describe}, {"version", cmd_version},
         {"topics", cmd_topics},     {"tail", cmd_tail},
+        {"alerts", cmd_alerts},     {"features", cmd_features},
     };
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         if (strcmp(cmd, cmds[i].name) == 0)

@@ -32,6 +32,15 @@ expect_code "quick start: features served" 0 curl -fsS "http://127.0.0.1:$PORT/v
 expect_out "quick start: features served" '"entity":"user-7"'
 expect_out "quick start: features served" '"spend_eur":'
 check "quick start: the feature store is a SQLite file" test -s /tmp/eddy-quickstart-features.db
+expect_code "eddy features get --admin" 0 "$EDDY" features get user_spend user-7 --admin "127.0.0.1:$PORT"
+expect_out "eddy features get --admin" '"entity":"user-7"'
+expect_code "eddy features get -c (reads the SQLite store)" 0 "$EDDY" features get user_spend user-7 -c "$SRC/configs/quickstart.yaml"
+expect_out "eddy features get -c (reads the SQLite store)" '"avg_eur":'
+expect_code "eddy features get: unknown entity" 1 "$EDDY" features get user_spend nobody --admin "127.0.0.1:$PORT"
+expect_out "eddy features get: unknown entity" "no features for entity 'nobody'"
+expect_code "eddy features get: unknown view in config" 1 "$EDDY" features get nope user-7 -c "$SRC/configs/quickstart.yaml"
+expect_out "eddy features get: unknown view in config" "no feature_store sink for view 'nope'"
+expect_code "eddy features get: usage" 2 "$EDDY" features get user_spend
 kill -TERM "$pid"
 wait "$pid"
 code=$?
