@@ -4,6 +4,7 @@
 #include "window/window.h"
 #include "drift/concept.h"
 #include "drift/dist.h"
+#include "anomaly/anomaly_op.h"
 
 /* Built-ins go through the same descriptor checks as plugins (plugin.c). */
 const eddy_op_descriptor *const eddy_builtin_operators[] = {
@@ -19,5 +20,13 @@ const eddy_op_descriptor *const eddy_builtin_operators[] = {
     &eddy_op_hddm_w,
     &eddy_op_cusum,
     &eddy_op_distribution_drift,
+    &eddy_op_zscore,
+    &eddy_op_robust_zscore,
+    &eddy_op_ewma_chart,
+    &eddy_op_spot,
+    &eddy_op_dspot,
+    &eddy_op_nab_detector,
+    &eddy_op_half_space_trees,
+    &eddy_op_ensemble,
     NULL,
 };
