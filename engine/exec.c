@@ -423,6 +423,10 @@ static void stamp(rt_source *src, eddy_batch *b, eddy_record *r, int64_t now)
             size_t n = v->len < sizeof tmp - 1 ? v->len : sizeof tmp - 1;
             memcpy(tmp, v->u.s, n);
             tmp[n] = '\0';
+            /* RFC 3339 allows a space instead of the T (NAB's corpus, SQL
+             * exports); accept both. */
+            if (n > 10 && tmp[10] == ' ')
+                tmp[10] = 'T';
             struct tm tmv = {0};
             char *end = strptime(tmp, "%Y-%m-%dT%H:%M:%S", &tmv);
             if (!end) {

@@ -46,4 +46,22 @@ eq("dead letter source offset (the line number)", dead[0]["source"]["offset"], 4
 print("py-fails", fails)
 PY
 if grep -q "py-fails 0" "$TMP/py.out"; then ok; else bad "pipeline outputs"; cat "$TMP/py.out" >&2; fi
+# ISO 8601 event times: "T" or a space between date and time (RFC 3339);
+# anything else is a dead letter with the reason.
+printf 'ts,v\n2026-01-01T00:00:01Z,1\n2026-01-01 00:00:02,2\n01/01/2026,3\n' >"$TMP/iso.csv"
+cat >"$TMP/iso.yaml" <<Y
+worker: { admin: { enabled: false } }
+sources:
+  - name: s
+    type: file
+    path: "$TMP/iso.csv"
+    format: csv
+    timestamp: { field: ts, unit: iso8601 }
+    dead_letter: { type: file, path: "$TMP/iso.dlq" }
+pipelines:
+  - { name: p, from: s, to: [ { type: file, path: "$TMP/iso.out" } ] }
+Y
+expect_code "iso8601 timestamps" 0 "$EDDY" run -c "$TMP/iso.yaml"
+check "iso8601 with T and with a space both parse" [ "$(wc -l <"$TMP/iso.out")" = 2 ]
+check "a non-ISO timestamp is a dead letter" grep -q "is not ISO 8601" "$TMP/iso.dlq"
 finish
