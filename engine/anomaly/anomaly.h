@@ -75,10 +75,13 @@ int eddy_zscore_new(const eddy_zscore_params *p, eddy_anom **out, char *err, siz
  * previous `window` values, exactly as numpy's median computes them (the
  * mean of the two middle values for even counts); robust z = 0.6745 * (x -
  * med) / MAD. A zero MAD gives 0 when x == med, +-inf otherwise. Statistic:
- * robust z. Score: eddy_anom_z_to_score(robust z). The window is an
- * order-statistic treap: O(log N) insert/delete/select, and the MAD is the
- * k-th smallest of two sorted sequences (the deviations below and above the
- * median), found by binary search with O(log N) selects: O(log^2 N). */
+ * robust z. Score: eddy_anom_z_to_score(robust z). Windows up to 131072
+ * are kept as a sorted array (binary search plus one memmove per update:
+ * O(N) but cache friendly, faster than a tree at these sizes); larger ones
+ * as an order-statistic treap (O(log N) insert/delete/select). The MAD is
+ * the k-th smallest of two sorted sequences (the deviations below and above
+ * the median), found by binary search: O(log N) array reads, or O(log^2 N)
+ * with the treap. */
 typedef struct {
     uint32_t window; /* 100, >= 2 */
 } eddy_robust_zscore_params;
@@ -109,10 +112,12 @@ int eddy_ewma_new(const eddy_ewma_params *p, eddy_anom **out, char *err, size_t 
  * is fitted to them by maximum likelihood with Grimshaw's reduction to one
  * variable (candidate roots of w(x) = u(x) v(x) - 1 bracketed on a grid of
  * n_points per interval and refined to machine precision; gamma = 0 is
- * always a candidate). The alarm threshold is
+ * always a candidate; sums of logs are taken as logs of products, about
+ * n ulps from the term-by-term sums). The alarm threshold is
  *   z_q = t + sigma / gamma ((q n / N_t)^-gamma - 1)   (t - sigma ln(q n / N_t) at gamma 0)
  * Streaming: a value above z_q is an alarm and changes nothing; a value
- * above t joins the peaks and the GPD is refitted; any non-alarm value
+ * above t joins the peaks and the GPD is refitted (every refit_every-th
+ * such value, see below); any non-alarm value
  * counts in n. DSPOT runs the same on x minus the mean of the last `depth`
  * non-alarm values. Peaks are kept in a ring of max_peaks: the fit uses the
  * most recent ones, N_t / n keeps counting all of them (the exceedance rate).
@@ -131,6 +136,12 @@ typedef struct {
     uint32_t max_peaks; /* 1000, >= 10 */
     uint32_t n_points;  /* 10, grid points per root interval, >= 2 */
     int two_sided;      /* 0 */
+    /* 1 (0 means the same): refit the GPD on every peak, as the paper does.
+     * k > 1: refit on every k-th peak of a side; the peaks in between join
+     * the ring and move z_q through n / N_t under the previous fit, which
+     * makes updates about k times cheaper for thresholds that lag by at
+     * most k - 1 peaks. At most 16777216. */
+    uint32_t refit_every;
 } eddy_spot_params;
 void eddy_spot_defaults(eddy_spot_params *p);
 /* The same defaults with depth 10. */
@@ -143,22 +154,62 @@ int eddy_spot_new(const eddy_spot_params *p, eddy_anom **out, char *err, size_t 
 int eddy_spot_grimshaw(const double *y, size_t n, uint32_t n_points, double *gamma,
                        double *sigma);
 
-/* NAB detector: see nab.c for how it scores. One configuration serves every
- * series (the defaults, tuned on the NAB corpus); the timestamp is read to
- * follow daily and weekly cycles. Every parameter is a double so that
- * EDDY_NAB_KNOBS(X) can drive option tables: X(field) per field. */
+/* NAB detector: a streaming detector built for the Numenta Anomaly
+ * Benchmark's scoring, which credits the earliest detection inside each
+ * anomaly window, charges every detection outside one, and picks one score
+ * threshold for the whole corpus. One configuration serves every series
+ * (the defaults, tuned on the NAB corpus with tests/anomaly/nab_tune.py and
+ * nab_search.py); no per-series knowledge, causal, bounded memory
+ * (3 x long_win doubles and a bitset of ctx_lags x ctx_bins^2 + 48 x
+ * ctx_bins bits), no allocation per update, O(ctx_lags) work per value
+ * (about 7 M values/s).
+ *
+ * Three surprise channels, each mapped to [0,1] on a log-tail scale
+ * ln(tail) / ln(1e-10), combined by their (weighted) maximum:
+ *  1. Prediction error likelihood (Numenta's anomaly likelihood applied to
+ *     a simple predictor): e = |x - EWMA| / range-so-far; the mean of the
+ *     newest short_win errors against the Gaussian of the last long_win,
+ *     one-sided tail Q(z).
+ *  2. Level novelty: x's two-sided Gaussian tail under the mean and
+ *     deviation of the last long_win values, weighted by level_w. Catches
+ *     shifts and spikes the smoothed error channel dilutes.
+ *  3. Context novelty (after contextOSE / HTM's "unpredicted input"): x is
+ *     put in one of ctx_bins bins of the range seen so far; the raw score is
+ *     the share of its pairings never seen before: (bin now, bin k values
+ *     ago) for k = 1..ctx_lags, plus (hour of day x weekday/weekend, bin
+ *     now), which counts as tod_w pairings, so a value unusual for its time
+ *     of day counts. Seen pairings are one bit each, kept for good, so
+ *     whatever has happened becomes normal. That raw score goes through
+ *     the same likelihood (ctx_short, long_win, ctx_sd_floor), weighted by
+ *     ctx_w.
+ * Alarm gate: nothing is scored during the first `probation` values (NAB
+ * ignores the first 15% of each series anyway, and the statistics are
+ * still settling); after a score reaches sup_level the next sup_len scores
+ * are 0, because NAB credits one detection per window and charges every
+ * extra one outside it. Deviations have floors (sd_floor relative to the
+ * range for values, absolute for scores) so flat series do not turn
+ * rounding into alarms. The alarm level for NAB's standard profile is about
+ * sup_level. Statistic: the error channel's z. Every parameter is a double
+ * so that EDDY_NAB_KNOBS(X) can drive option tables: X(field) per field. */
 #define EDDY_NAB_KNOBS(X)                                                         \
     X(probation), X(alpha_fast), X(long_win), X(short_win), X(sup_len), X(sup_level), \
-        X(sd_floor), X(level_w)
+        X(sd_floor), X(level_w), X(ctx_w), X(ctx_bins), X(ctx_lags), X(ctx_short),   \
+        X(ctx_sd_floor), X(tod_w)
 typedef struct {
-    double probation;  /* values seen before the first non-zero score */
-    double alpha_fast; /* weight of the newest value in the fast prediction */
-    double long_win;   /* values in the long (baseline) error window */
-    double short_win;  /* values in the short (recent) error window */
-    double sup_len;    /* values kept quiet after an alarm-level score */
-    double sup_level;  /* score that starts the quiet period */
-    double sd_floor;   /* smallest error deviation, relative to the range */
-    double level_w;    /* weight of the level-novelty score */
+    double probation;    /* 300: values seen before the first non-zero score */
+    double alpha_fast;   /* 0.05: weight of the newest value in the EWMA prediction */
+    double long_win;     /* 1500: values in the long (baseline) windows, >= 2 */
+    double short_win;    /* 3: errors averaged in the recent error mean */
+    double sup_len;      /* 200: values kept quiet after an alarm-level score */
+    double sup_level;    /* 0.5: score that starts the quiet period */
+    double sd_floor;     /* 0.03: smallest deviation, relative to the range */
+    double level_w;      /* 0.9: weight of the level-novelty channel */
+    double ctx_w;        /* 0.9: weight of the context-novelty channel (0: off) */
+    double ctx_bins;     /* 8: value bins of the context channel, 2..256 */
+    double ctx_lags;     /* 8: past bins paired with the current one, 1..64 */
+    double ctx_short;    /* 3: novelty scores averaged in the recent mean */
+    double ctx_sd_floor; /* 0.01: smallest deviation of the novelty scores */
+    double tod_w;        /* 8: weight of the time-of-day pairing (0: off) */
 } eddy_nab_params;
 void eddy_nab_defaults(eddy_nab_params *p);
 int eddy_nab_new(const eddy_nab_params *p, eddy_anom **out, char *err, size_t errlen);
@@ -173,14 +224,17 @@ int eddy_nab_new(const eddy_nab_params *p, eddy_anom **out, char *err, size_t er
  * the minimum and maximum of each feature over the first window when
  * limits_lo/limits_hi are NULL (the first window is then replayed into the
  * trees once the limits are known). Splits are drawn from a seeded hash of
- * (tree, node), between padding and 1 - padding of the node's box, so
- * trees need no storage of their own; each node keeps two 16-bit masses
- * and a window stamp (8 bytes, 2^(height+1) - 1 nodes per tree). */
+ * (tree, node), between padding and 1 - padding of the node's box, and
+ * tabulated by the constructor (a double threshold, plus a 16-bit feature
+ * when dim > 1, per internal node); each of the 2^(height+1) - 1 nodes of a
+ * tree keeps two 16-bit masses (reference and current window). The
+ * defaults are river's (10 trees of height 8, window 250): about 30 KiB
+ * per detector. */
 typedef struct eddy_hst eddy_hst;
 typedef struct {
     uint32_t dim;          /* number of features, 1..4096 (required) */
-    uint32_t n_trees;      /* 25, 1..1000 */
-    uint32_t height;       /* 15, 1..24 */
+    uint32_t n_trees;      /* 10, 1..1000 */
+    uint32_t height;       /* 8, 1..24 */
     uint32_t window_size;  /* 250, 2..65535 */
     double padding;        /* 0.15, in [0, 0.5) */
     uint64_t seed;         /* 42 */

@@ -1,20 +1,16 @@
 /* Half-Space Trees (Tan, Ting & Liu 2011), scored like river's
  * anomaly.HalfSpaceTrees. Trees are complete and implicit (children of node
- * i are 2i+1 and 2i+2) and their splits are a seeded hash of (tree, node),
- * so only masses are stored. Masses roll over lazily: each node remembers
- * the window it last counted in, so ending a window costs nothing instead
- * of a pass over every node. */
+ * i are 2i+1 and 2i+2). Splits are a seeded hash of (tree, node), worked
+ * out once by the constructor into flat arrays (threshold, and feature when
+ * dim > 1), so a walk is a compare and a shift per level with no hashing.
+ * Masses are two halves that trade roles at the end of each window (see
+ * struct eddy_hst), and a few trees descend together (hst_learn_block). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../error.h"
 #include "anomaly_impl.h"
-
-typedef struct {
-    uint16_t l, r;  /* mass in the reference window, in the current one */
-    uint32_t epoch; /* window of r */
-} hnode;
 
 typedef struct {
     uint32_t cur;       /* current window; 0 is the first */
@@ -24,81 +20,148 @@ typedef struct {
 
 struct eddy_hst {
     eddy_hst_params p;
-    uint32_t nnodes;
+    uint32_t nnodes, ninner; /* per tree: all nodes, internal nodes */
+    size_t nall;             /* nnodes * n_trees */
     double max_score, size_limit;
+    uint32_t size_limit_int; /* integer m < size_limit exactly when m < this */
     double *lo, *scale; /* x' = (x - lo) * scale */
     double *buf;        /* first window, while the limits are learnt */
-    hnode *nodes;
-    double *xs, *box_lo, *box_hi; /* scratch for one walk */
+    /* Masses of node i of tree k at [k * nnodes + i] in two halves: the
+     * current window counts into half cur & 1, the other half is the
+     * reference window. Ending a window clears the older half and the
+     * halves trade roles, so no per-node stamp or branch is needed. */
+    uint16_t *mass;
+    double *thr;    /* split threshold of internal node i of tree k */
+    uint16_t *feat; /* its feature; NULL when dim is 1 */
+    double *xs, *box_lo, *box_hi; /* scratch */
     hst_state s;
 };
 
-static inline void node_roll(hnode *n, uint32_t cur)
+static inline uint16_t *hst_counting(const eddy_hst *h)
 {
-    if (n->epoch != cur) {
-        n->l = n->epoch + 1 == cur ? n->r : 0;
-        n->r = 0;
-        n->epoch = cur;
+    return h->mass + (h->s.cur & 1) * h->nall;
+}
+
+static inline const uint16_t *hst_reference(const eddy_hst *h)
+{
+    return h->mass + ((h->s.cur + 1) & 1) * h->nall;
+}
+
+/* The split of every internal node of tree k, drawn inside the node's box:
+ * the walk of the original definition, done once per node. */
+static void hst_build(eddy_hst *h, uint32_t k, uint64_t tkey, uint32_t node, uint32_t depth)
+{
+    if (depth == h->p.height)
+        return;
+    uint64_t r = anom_mix64(tkey ^ node);
+    uint32_t f = (uint32_t)(((r >> 32) * h->p.dim) >> 32);
+    double u = (double)(anom_mix64(r) >> 11) * 0x1p-53;
+    double a = h->box_lo[f], b = h->box_hi[f];
+    double at = a + (h->p.padding + u * (1.0 - 2.0 * h->p.padding)) * (b - a);
+    size_t i = (size_t)k * h->ninner + node;
+    h->thr[i] = at;
+    if (h->feat)
+        h->feat[i] = (uint16_t)f;
+    h->box_hi[f] = at;
+    hst_build(h, k, tkey, 2 * node + 1, depth + 1);
+    h->box_hi[f] = b;
+    h->box_lo[f] = at;
+    hst_build(h, k, tkey, 2 * node + 2, depth + 1);
+    h->box_lo[f] = a;
+}
+
+/* Counts the scaled point xs in trees k0..k0+nt-1 (nt <= HST_BLOCK) and
+ * adds each tree's mass score (river's score_one before normalisation) to
+ * *sum, in tree order, when scoring. The trees go down level by level
+ * together: their paths are independent chains of loads, which the CPU
+ * then overlaps instead of waiting on one tree's next node at a time. A
+ * tree's score is a sum of mass * 2^depth below 2^53, so integers add it
+ * exactly; a mask rather than a branch stops it below size_limit, keeping
+ * the loop free of data-dependent jumps. scoring and one_dim are constants
+ * at each call, so what they turn off compiles away. */
+#define HST_BLOCK 5
+
+static inline __attribute__((always_inline)) void
+hst_learn_block(eddy_hst *h, uint32_t k0, uint32_t nt, int scoring, int one_dim, double *sum)
+{
+    uint32_t height = h->p.height, nnodes = h->nnodes, ninner = h->ninner, node[HST_BLOCK];
+    uint16_t *cnt = hst_counting(h) + (size_t)k0 * nnodes;
+    const uint16_t *ref = hst_reference(h) + (size_t)k0 * nnodes;
+    const double *thr = h->thr + (size_t)k0 * ninner, *xs = h->xs;
+    const uint16_t *feat = one_dim ? NULL : h->feat + (size_t)k0 * ninner;
+    uint64_t score[HST_BLOCK], live[HST_BLOCK];
+    uint32_t lim = h->size_limit_int;
+    for (uint32_t j = 0; j < nt; j++) {
+        node[j] = 0;
+        score[j] = 0;
+        live[j] = ~(uint64_t)0;
     }
-}
-
-static inline uint32_t node_ref_mass(const hnode *n, uint32_t cur)
-{
-    if (n->epoch == cur)
-        return n->l;
-    return n->epoch + 1 == cur ? n->r : 0;
-}
-
-/* Walks tree k for the scaled point xs; learns when asked; answers the
- * tree's mass score (river's score_one before normalisation). */
-static double hst_walk(eddy_hst *h, uint32_t k, int learn, int scoring)
-{
-    uint32_t height = h->p.height, node = 0, undo_f[32];
-    double undo_v[32];
-    uint8_t undo_hi[32];
-    hnode *tree = h->nodes + (size_t)k * h->nnodes;
-    double score = 0.0, weight = 1.0;
-    uint64_t tkey = anom_mix64(h->p.seed ^ ((uint64_t)k << 40));
-    uint32_t depth = 0;
-    for (;; depth++) {
-        hnode *n = &tree[node];
-        if (scoring) {
-            double m = node_ref_mass(n, h->s.cur);
-            score += m * weight;
-            if (m < h->size_limit)
-                scoring = 0;
+    for (uint32_t depth = 0;; depth++) {
+#pragma GCC unroll 5
+        for (uint32_t j = 0; j < nt; j++) {
+            size_t i = (size_t)j * nnodes + node[j];
+            if (scoring) {
+                uint64_t m = ref[i];
+                score[j] += (m & live[j]) << depth;
+                live[j] &= -(uint64_t)(m >= lim);
+            }
+            cnt[i]++;
+            if (depth < height) {
+                size_t t = (size_t)j * ninner + node[j];
+                double v = one_dim ? xs[0] : xs[feat[t]];
+                node[j] = 2 * node[j] + 1 + (v >= thr[t]);
+            }
         }
-        if (learn) {
-            node_roll(n, h->s.cur);
-            n->r++;
-        }
-        if (depth == height || (!learn && !scoring))
+        if (depth == height)
             break;
-        uint64_t r = anom_mix64(tkey ^ node);
-        uint32_t f = (uint32_t)(((r >> 32) * h->p.dim) >> 32);
-        double u = (double)(anom_mix64(r) >> 11) * 0x1p-53;
-        double a = h->box_lo[f], b = h->box_hi[f];
-        double at = a + (h->p.padding + u * (1.0 - 2.0 * h->p.padding)) * (b - a);
-        undo_f[depth] = f;
-        if (h->xs[f] < at) {
-            undo_v[depth] = b;
-            undo_hi[depth] = 1;
-            h->box_hi[f] = at;
-            node = 2 * node + 1;
-        } else {
-            undo_v[depth] = a;
-            undo_hi[depth] = 0;
-            h->box_lo[f] = at;
-            node = 2 * node + 2;
-        }
-        weight *= 2.0;
     }
-    /* Put the box back to [0,1]^dim for the next walk. */
-    while (depth-- > 0) {
-        if (undo_hi[depth])
-            h->box_hi[undo_f[depth]] = undo_v[depth];
-        else
-            h->box_lo[undo_f[depth]] = undo_v[depth];
+    if (scoring)
+        for (uint32_t j = 0; j < nt; j++)
+            *sum += (double)score[j];
+}
+
+/* Blocks of HST_BLOCK trees, with the block size a constant so that the
+ * compiler keeps each tree's walk in registers; single trees for the rest. */
+static inline __attribute__((always_inline)) void hst_learn_trees(eddy_hst *h, int scoring,
+                                                                  int one_dim, double *sum)
+{
+    uint32_t k = 0, n = h->p.n_trees;
+    for (; k + HST_BLOCK <= n; k += HST_BLOCK)
+        hst_learn_block(h, k, HST_BLOCK, scoring, one_dim, sum);
+    for (; k < n; k++)
+        hst_learn_block(h, k, 1, scoring, one_dim, sum);
+}
+
+static double hst_learn_all(eddy_hst *h, int scoring)
+{
+    double sum = 0.0;
+    if (scoring && h->feat)
+        hst_learn_trees(h, 1, 0, &sum);
+    else if (scoring)
+        hst_learn_trees(h, 1, 1, &sum);
+    else if (h->feat)
+        hst_learn_trees(h, 0, 0, &sum);
+    else
+        hst_learn_trees(h, 0, 1, &sum);
+    return sum;
+}
+
+/* Scoring only: read-only, and it can stop where the score does. */
+static double hst_score_walk(const eddy_hst *h, uint32_t k)
+{
+    const uint16_t *ref = hst_reference(h) + (size_t)k * h->nnodes;
+    const double *thr = h->thr + (size_t)k * h->ninner;
+    const uint16_t *feat = h->feat ? h->feat + (size_t)k * h->ninner : NULL;
+    uint32_t node = 0;
+    double score = 0.0, weight = 1.0;
+    for (uint32_t depth = 0;; depth++) {
+        double m = ref[node];
+        score += m * weight;
+        if (m < h->size_limit || depth == h->p.height)
+            break;
+        double v = feat ? h->xs[feat[node]] : h->xs[0];
+        node = 2 * node + 1 + (v >= thr[node]);
+        weight *= 2.0;
     }
     return score;
 }
@@ -111,8 +174,7 @@ static void hst_scale(eddy_hst *h, const double *x)
 
 static void hst_learn_scaled(eddy_hst *h)
 {
-    for (uint32_t k = 0; k < h->p.n_trees; k++)
-        hst_walk(h, k, 1, 0);
+    hst_learn_all(h, 0);
 }
 
 static void hst_end_of_value(eddy_hst *h)
@@ -120,6 +182,7 @@ static void hst_end_of_value(eddy_hst *h)
     if (++h->s.in_window == h->p.window_size) {
         h->s.cur++;
         h->s.in_window = 0;
+        memset(hst_counting(h), 0, sizeof(uint16_t) * h->nall);
     }
 }
 
@@ -179,9 +242,7 @@ double eddy_hst_update(eddy_hst *h, const double *x, uint32_t dim)
     }
     hst_scale(h, x);
     int scoring = h->s.cur > 0;
-    double sum = 0.0;
-    for (uint32_t k = 0; k < h->p.n_trees; k++)
-        sum += hst_walk(h, k, 1, scoring);
+    double sum = hst_learn_all(h, scoring);
     hst_end_of_value(h);
     return scoring ? 1.0 - sum / h->max_score : 0.0;
 }
@@ -192,18 +253,18 @@ double eddy_hst_score(const eddy_hst *h, const double *x, uint32_t dim)
         return NAN;
     if (h->s.cur == 0)
         return 0.0;
-    /* The walk only touches scratch, which it restores. */
+    /* The walk only reads; xs is scratch. */
     eddy_hst *m = (eddy_hst *)h;
     hst_scale(m, x);
     double sum = 0.0;
     for (uint32_t k = 0; k < h->p.n_trees; k++)
-        sum += hst_walk(m, k, 0, 1);
+        sum += hst_score_walk(h, k);
     return 1.0 - sum / h->max_score;
 }
 
 void eddy_hst_reset(eddy_hst *h)
 {
-    memset(h->nodes, 0, sizeof(hnode) * h->nnodes * (size_t)h->p.n_trees);
+    memset(h->mass, 0, sizeof(uint16_t) * 2 * h->nall);
     h->s = (hst_state){.limits_known = h->buf == NULL};
     if (h->buf) {
         for (uint32_t i = 0; i < h->p.dim; i++) {
@@ -220,7 +281,9 @@ void eddy_hst_free(eddy_hst *h)
     free(h->lo);
     free(h->scale);
     free(h->buf);
-    free(h->nodes);
+    free(h->mass);
+    free(h->thr);
+    free(h->feat);
     free(h->xs);
     free(h->box_lo);
     free(h->box_hi);
@@ -235,7 +298,7 @@ static size_t hst_regions(const eddy_hst *h, anom_region *r)
     r[k++] = (anom_region){h->scale, sizeof(double) * h->p.dim};
     if (h->buf)
         r[k++] = (anom_region){h->buf, sizeof(double) * h->p.dim * h->p.window_size};
-    r[k++] = (anom_region){h->nodes, sizeof(hnode) * h->nnodes * (size_t)h->p.n_trees};
+    r[k++] = (anom_region){h->mass, sizeof(uint16_t) * 2 * h->nall};
     return k;
 }
 
@@ -266,7 +329,7 @@ int eddy_hst_restore(eddy_hst *h, const void *data, size_t len)
 
 void eddy_hst_defaults(eddy_hst_params *p, uint32_t dim)
 {
-    *p = (eddy_hst_params){.dim = dim, .n_trees = 25, .height = 15, .window_size = 250,
+    *p = (eddy_hst_params){.dim = dim, .n_trees = 10, .height = 8, .window_size = 250,
                            .padding = 0.15, .seed = 42};
 }
 
@@ -300,8 +363,10 @@ int eddy_hst_new(const eddy_hst_params *p, eddy_hst **out, char *err, size_t err
                                            "limits of feature %u must be finite with lo < hi, "
                                            "got [%g, %g]",
                                            i, p->limits_lo[i], p->limits_hi[i]);
-    uint32_t nnodes = (1u << (p->height + 1)) - 1;
-    double bytes = (double)nnodes * p->n_trees * sizeof(hnode);
+    uint32_t nnodes = (1u << (p->height + 1)) - 1, ninner = (1u << p->height) - 1;
+    double split_bytes = sizeof(double) + (p->dim > 1 ? sizeof(uint16_t) : 0);
+    double bytes = ((double)nnodes * 2 * sizeof(uint16_t) + (double)ninner * split_bytes) *
+                   p->n_trees;
     if (bytes > (double)(1u << 30))
         return eddy_anom_bad_param(err, errlen, "hst",
                                    "n_trees %u x height %u needs %.0f MiB of nodes (limit 1024)",
@@ -312,15 +377,21 @@ int eddy_hst_new(const eddy_hst_params *p, eddy_hst **out, char *err, size_t err
     h->p = *p;
     h->p.limits_lo = h->p.limits_hi = NULL;
     h->nnodes = nnodes;
+    h->ninner = ninner;
+    h->nall = (size_t)nnodes * p->n_trees;
     h->max_score = (double)p->n_trees * p->window_size * (double)nnodes;
     h->size_limit = 0.1 * p->window_size;
+    h->size_limit_int = (uint32_t)ceil(h->size_limit);
     h->lo = calloc(p->dim, sizeof(double));
     h->scale = calloc(p->dim, sizeof(double));
     h->xs = calloc(p->dim, sizeof(double));
     h->box_lo = calloc(p->dim, sizeof(double));
     h->box_hi = calloc(p->dim, sizeof(double));
-    h->nodes = calloc((size_t)nnodes * p->n_trees, sizeof(hnode));
-    int bad = !h->lo || !h->scale || !h->xs || !h->box_lo || !h->box_hi || !h->nodes;
+    h->mass = calloc(2 * h->nall, sizeof(uint16_t));
+    h->thr = malloc(sizeof(double) * ninner * (size_t)p->n_trees);
+    int bad = !h->lo || !h->scale || !h->xs || !h->box_lo || !h->box_hi || !h->mass || !h->thr;
+    if (p->dim > 1)
+        bad |= !(h->feat = malloc(sizeof(uint16_t) * ninner * (size_t)p->n_trees));
     if (!p->limits_lo)
         bad |= !(h->buf = calloc((size_t)p->dim * p->window_size, sizeof(double)));
     if (bad) {
@@ -329,6 +400,8 @@ int eddy_hst_new(const eddy_hst_params *p, eddy_hst **out, char *err, size_t err
     }
     for (uint32_t i = 0; i < p->dim; i++)
         h->box_hi[i] = 1.0;
+    for (uint32_t k = 0; k < p->n_trees; k++)
+        hst_build(h, k, anom_mix64(p->seed ^ ((uint64_t)k << 40)), 0, 0);
     eddy_hst_reset(h);
     if (p->limits_lo)
         hst_set_limits(h, p->limits_lo, p->limits_hi);

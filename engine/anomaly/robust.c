@@ -1,155 +1,97 @@
 /* Robust z-score over the previous `window` values: rolling median and MAD,
- * both exact. The window is an order-statistic treap whose nodes are the
- * ring's slots (so it never allocates); keys are (value, slot) so equal
- * values stay distinct and a slot can be deleted by key. */
+ * both exact. Windows up to RZ_SORTED_MAX keep their values in a sorted
+ * array (a replacement is two binary searches and one memmove of the
+ * values in between, which beats pointer chasing by far at these sizes);
+ * larger windows use the order-statistic treap of robust_treap.c. Either
+ * way the ring val[] remembers arrival order, and the MAD is the k-th
+ * smallest of two sorted sequences found by binary search. */
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "../error.h"
 #include "anomaly_impl.h"
+#include "robust_treap.h"
 
-typedef struct {
-    int32_t l, r;
-    uint32_t size, prio;
-} tnode;
+/* Measured with bench_anomaly-like input: the memmove's O(N) stays below
+ * the treap's O(log N) pointer walks up to a few thousand values. */
+#define RZ_SORTED_MAX 131072u
 
 typedef struct {
     uint32_t head, count;
-    int32_t root, pad_;
-    uint64_t rng;
+    rz_treap treap; /* large windows only */
     double med, mad;
 } robust_state;
 
 typedef struct {
     eddy_anom base;
     eddy_robust_zscore_params p;
-    double *val; /* val[slot] */
-    tnode *node; /* node[slot] */
+    double *val;    /* val[slot], in arrival order */
+    double *sorted; /* small windows: the live values, ascending */
+    rz_node *node;  /* large windows: node[slot] */
     robust_state s;
 } robust;
 
-static inline uint32_t tsize(const robust *w, int32_t t)
+static inline rz_tree rtree(robust *w)
 {
-    return t < 0 ? 0 : w->node[t].size;
+    return (rz_tree){&w->s.treap, w->node, w->val};
 }
 
-static inline void tfix(robust *w, int32_t t)
+/* The i-th smallest value in the window (0-based). */
+static inline double rsel(robust *w, uint32_t i)
 {
-    w->node[t].size = 1 + tsize(w, w->node[t].l) + tsize(w, w->node[t].r);
+    return w->sorted ? w->sorted[i] : rz_treap_select(rtree(w), i);
 }
 
-static inline int tless(const robust *w, int32_t a, int32_t b)
+/* First index in a[0..n) whose value is >= x. */
+static inline uint32_t lower_bound(const double *a, uint32_t n, double x)
 {
-    return w->val[a] < w->val[b] || (w->val[a] == w->val[b] && a < b);
-}
-
-/* Splits t into keys < key(k) and keys >= key(k). */
-static void tsplit(robust *w, int32_t t, int32_t k, int32_t *lo, int32_t *hi)
-{
-    if (t < 0) {
-        *lo = *hi = -1;
-        return;
+    uint32_t lo = 0;
+    while (n > 0) {
+        uint32_t half = n / 2;
+        if (a[lo + half] < x) {
+            lo += half + 1;
+            n -= half + 1;
+        } else {
+            n = half;
+        }
     }
-    if (tless(w, t, k)) {
-        tsplit(w, w->node[t].r, k, &w->node[t].r, hi);
-        *lo = t;
+    return lo;
+}
+
+/* Replaces one copy of old (present) by x in sorted[0..n). */
+static void sorted_replace(double *a, uint32_t n, double old, double x)
+{
+    uint32_t i = lower_bound(a, n, old);
+    if (x < old) {
+        uint32_t j = lower_bound(a, i, x);
+        memmove(a + j + 1, a + j, sizeof(double) * (i - j));
+        a[j] = x;
     } else {
-        tsplit(w, w->node[t].l, k, lo, &w->node[t].l);
-        *hi = t;
-    }
-    tfix(w, t);
-}
-
-static int32_t tmerge(robust *w, int32_t a, int32_t b)
-{
-    if (a < 0)
-        return b;
-    if (b < 0)
-        return a;
-    if (w->node[a].prio > w->node[b].prio) {
-        w->node[a].r = tmerge(w, w->node[a].r, b);
-        tfix(w, a);
-        return a;
-    }
-    w->node[b].l = tmerge(w, a, w->node[b].l);
-    tfix(w, b);
-    return b;
-}
-
-static void tinsert(robust *w, int32_t k)
-{
-    w->s.rng = anom_mix64(w->s.rng);
-    w->node[k] = (tnode){-1, -1, 1, (uint32_t)(w->s.rng >> 32)};
-    int32_t lo, hi;
-    tsplit(w, w->s.root, k, &lo, &hi);
-    w->s.root = tmerge(w, tmerge(w, lo, k), hi);
-}
-
-static int32_t terase(robust *w, int32_t t, int32_t k)
-{
-    if (t == k)
-        return tmerge(w, w->node[t].l, w->node[t].r);
-    if (tless(w, k, t))
-        w->node[t].l = terase(w, w->node[t].l, k);
-    else
-        w->node[t].r = terase(w, w->node[t].r, k);
-    w->node[t].size--;
-    return t;
-}
-
-/* The i-th smallest value (0-based). */
-static double tselect(const robust *w, uint32_t i)
-{
-    int32_t t = w->s.root;
-    for (;;) {
-        uint32_t ls = tsize(w, w->node[t].l);
-        if (i < ls) {
-            t = w->node[t].l;
-        } else if (i == ls) {
-            return w->val[t];
-        } else {
-            i -= ls + 1;
-            t = w->node[t].r;
-        }
+        uint32_t j = i + 1 + lower_bound(a + i + 1, n - i - 1, x);
+        memmove(a + i, a + i + 1, sizeof(double) * (j - 1 - i));
+        a[j - 1] = x;
     }
 }
 
-/* How many values are < m. */
-static uint32_t trank_below(const robust *w, double m)
+static void sorted_insert(double *a, uint32_t n, double x)
 {
-    uint32_t c = 0;
-    for (int32_t t = w->s.root; t >= 0;) {
-        if (w->val[t] < m) {
-            c += tsize(w, w->node[t].l) + 1;
-            t = w->node[t].r;
-        } else {
-            t = w->node[t].l;
-        }
-    }
-    return c;
+    uint32_t j = lower_bound(a, n, x);
+    memmove(a + j + 1, a + j, sizeof(double) * (n - j));
+    a[j] = x;
 }
 
 /* The deviations from med, sorted, are the merge of A_j = med - a[p-1-j]
- * (j < p) and B_j = a[p+j] - med (j < n-p), both ascending. */
-static double dev_a(const robust *w, double med, uint32_t p, uint32_t j)
-{
-    return med - tselect(w, p - 1 - j);
-}
-
-static double dev_b(const robust *w, double med, uint32_t p, uint32_t j)
-{
-    return tselect(w, p + j) - med;
-}
-
-/* k-th smallest (0-based) of the union, by binary search on how many come
- * from A: O(log n) probes of O(log n) selects each. */
-static double dev_kth(const robust *w, double med, uint32_t n, uint32_t p, uint32_t k)
+ * (j < p) and B_j = a[p+j] - med (j < n-p), both ascending. The k-th
+ * smallest (0-based) of the union is found by binary search on how many
+ * come from A: O(log n) selects. */
+static double dev_kth(robust *w, double med, uint32_t n, uint32_t p, uint32_t k)
 {
     uint32_t q = n - p;
     uint32_t lo = k + 1 > q ? k + 1 - q : 0, hi = k + 1 < p ? k + 1 : p;
     while (lo < hi) {
         uint32_t i = lo + (hi - lo) / 2;
-        if (dev_a(w, med, p, i) < dev_b(w, med, p, k - i))
+        if (med - rsel(w, p - 1 - i) < rsel(w, p + k - i) - med)
             lo = i + 1;
         else
             hi = i;
@@ -157,9 +99,9 @@ static double dev_kth(const robust *w, double med, uint32_t n, uint32_t p, uint3
     uint32_t i = lo, j = k + 1 - i;
     double best = -INFINITY;
     if (i > 0)
-        best = dev_a(w, med, p, i - 1);
+        best = med - rsel(w, p - i);
     if (j > 0) {
-        double b = dev_b(w, med, p, j - 1);
+        double b = rsel(w, p + j - 1) - med;
         if (b > best)
             best = b;
     }
@@ -169,8 +111,8 @@ static double dev_kth(const robust *w, double med, uint32_t n, uint32_t p, uint3
 static void robust_stats(robust *w)
 {
     uint32_t n = w->s.count;
-    double med = n % 2 ? tselect(w, n / 2) : (tselect(w, n / 2 - 1) + tselect(w, n / 2)) / 2;
-    uint32_t p = trank_below(w, med);
+    double med = n % 2 ? rsel(w, n / 2) : (rsel(w, n / 2 - 1) + rsel(w, n / 2)) / 2;
+    uint32_t p = w->sorted ? lower_bound(w->sorted, n, med) : rz_treap_rank_below(rtree(w), med);
     double mad = n % 2 ? dev_kth(w, med, n, p, n / 2)
                        : (dev_kth(w, med, n, p, n / 2 - 1) + dev_kth(w, med, n, p, n / 2)) / 2;
     w->s.med = med;
@@ -183,7 +125,11 @@ static double robust_update(eddy_anom *a, double x, int64_t ts_ms)
     robust_state *s = &w->s;
     uint32_t n = w->p.window;
     double score = 0.0;
-    int32_t slot;
+    (void)ts_ms;
+    /* -0.0 and 0.0 compare equal but differ in bits: one spelling keeps
+     * the sorted copy bit-identical to the ring. */
+    if (x == 0.0)
+        x = 0.0;
     if (s->count == n) {
         double d = x - s->med, z;
         if (s->mad > 0.0)
@@ -192,14 +138,25 @@ static double robust_update(eddy_anom *a, double x, int64_t ts_ms)
             z = d == 0.0 ? 0.0 : copysign(INFINITY, d);
         a->stat = z;
         score = eddy_anom_z_to_score(z);
-        slot = (int32_t)s->head;
-        s->root = terase(w, s->root, slot);
+        uint32_t slot = s->head;
         s->head = s->head + 1 == n ? 0 : s->head + 1;
+        if (w->sorted) {
+            sorted_replace(w->sorted, n, w->val[slot], x);
+            w->val[slot] = x;
+        } else {
+            rz_treap_erase(rtree(w), (int32_t)slot);
+            w->val[slot] = x;
+            rz_treap_insert(rtree(w), (int32_t)slot);
+        }
     } else {
-        slot = (int32_t)s->count++;
+        uint32_t slot = s->count;
+        w->val[slot] = x;
+        if (w->sorted)
+            sorted_insert(w->sorted, slot, x);
+        else
+            rz_treap_insert(rtree(w), (int32_t)slot);
+        s->count++;
     }
-    w->val[slot] = x;
-    tinsert(w, slot);
     if (s->count == n)
         robust_stats(w);
     return score;
@@ -208,7 +165,8 @@ static double robust_update(eddy_anom *a, double x, int64_t ts_ms)
 static void robust_reset(eddy_anom *a)
 {
     robust *w = (robust *)a;
-    w->s = (robust_state){.root = -1, .rng = 0x2545f4914f6cdd1dULL};
+    w->s = (robust_state){0};
+    rz_treap_reset(&w->s.treap);
 }
 
 static size_t robust_regions(const eddy_anom *a, anom_region *r)
@@ -216,56 +174,57 @@ static size_t robust_regions(const eddy_anom *a, anom_region *r)
     robust *w = (robust *)a;
     r[0] = (anom_region){&w->s, sizeof w->s};
     r[1] = (anom_region){w->val, sizeof(double) * w->p.window};
-    r[2] = (anom_region){w->node, sizeof(tnode) * w->p.window};
+    if (w->sorted)
+        r[2] = (anom_region){w->sorted, sizeof(double) * w->p.window};
+    else
+        r[2] = (anom_region){w->node, sizeof(rz_node) * w->p.window};
     return 3;
 }
 
-/* A restored treap must be a tree over exactly the live slots, ordered and
- * with true sizes: otherwise a walk could loop or leave the arrays. */
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* A restored sorted copy must hold exactly the ring's live values, in
+ * order: otherwise a replacement could search for a value that is not
+ * there and move past the array. */
+static int sorted_check(const robust *w, uint32_t live)
+{
+    double *copy = malloc(sizeof(double) * (live ? live : 1));
+    if (!copy)
+        return -1;
+    memcpy(copy, w->val, sizeof(double) * live);
+    int rc = 0;
+    for (uint32_t i = 0; i < live && rc == 0; i++)
+        if (!isfinite(copy[i]))
+            rc = -1;
+    if (rc == 0) {
+        qsort(copy, live, sizeof(double), cmp_double);
+        if (live && memcmp(copy, w->sorted, sizeof(double) * live) != 0)
+            rc = -1;
+    }
+    free(copy);
+    return rc;
+}
+
 static int robust_check(const eddy_anom *a)
 {
-    const robust *w = (const robust *)a;
+    robust *w = (robust *)a;
     uint32_t n = w->p.window, live = w->s.count;
-    if (live > n || w->s.head >= n || w->s.root < -1 || w->s.root >= (int32_t)n)
+    if (live > n || w->s.head >= n || (live < n && w->s.head != 0))
         return -1;
-    if (live == 0)
-        return w->s.root == -1 ? 0 : -1;
-    if (w->s.root < 0 || (live < n && w->s.head != 0))
-        return -1;
-    int32_t *stack = malloc(sizeof(int32_t) * (live + 1));
-    if (!stack)
-        return -1;
-    uint32_t sp = 0, seen = 0;
-    int rc = 0;
-    stack[sp++] = w->s.root;
-    while (sp && rc == 0) {
-        int32_t t = stack[--sp];
-        if (t < 0 || (uint32_t)t >= live || ++seen > live) {
-            rc = -1;
-            break;
-        }
-        const tnode *nd = &w->node[t];
-        if (nd->l < -1 || nd->r < -1 || nd->l >= (int32_t)live || nd->r >= (int32_t)live ||
-            nd->size != 1 + (nd->l < 0 ? 0 : w->node[nd->l].size) +
-                            (nd->r < 0 ? 0 : w->node[nd->r].size) ||
-            (nd->l >= 0 && !tless(w, nd->l, t)) || (nd->r >= 0 && !tless(w, t, nd->r)) ||
-            !isfinite(w->val[t])) {
-            rc = -1;
-            break;
-        }
-        if (nd->l >= 0)
-            stack[sp++] = nd->l;
-        if (nd->r >= 0)
-            stack[sp++] = nd->r;
-    }
-    free(stack);
-    return rc == 0 && seen == live && w->node[w->s.root].size == live ? 0 : -1;
+    if (w->sorted)
+        return sorted_check(w, live);
+    return rz_treap_check(rtree(w), live);
 }
 
 static void robust_destroy(eddy_anom *a)
 {
     robust *w = (robust *)a;
     free(w->val);
+    free(w->sorted);
     free(w->node);
 }
 
@@ -293,10 +252,12 @@ int eddy_robust_zscore_new(const eddy_robust_zscore_params *p, eddy_anom **out, 
     if (!w)
         return EDDY_ENOMEM;
     w->val = calloc(p->window, sizeof(double));
-    w->node = calloc(p->window, sizeof(tnode));
-    if (!w->val || !w->node) {
-        free(w->val);
-        free(w->node);
+    if (p->window <= RZ_SORTED_MAX)
+        w->sorted = calloc(p->window, sizeof(double));
+    else
+        w->node = calloc(p->window, sizeof(rz_node));
+    if (!w->val || (!w->sorted && !w->node)) {
+        robust_destroy(&w->base);
         free(w);
         return EDDY_ENOMEM;
     }

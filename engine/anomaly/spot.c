@@ -13,6 +13,7 @@ typedef struct {
     double t, zq, gamma, sigma;
     uint64_t nt; /* peaks ever seen: the exceedance count */
     uint32_t head, count;
+    uint32_t since_fit, pad_; /* peaks since the last GPD fit */
 } spot_side;
 
 typedef struct {
@@ -62,19 +63,39 @@ static void spot_ma_push(spot *sp, double x)
     }
 }
 
-static void side_fit(spot *sp, spot_side *sd, const double *pk)
+/* z_q from the current fit and the current n / N_t. */
+static void side_zq(spot *sp, spot_side *sd)
 {
     if (sd->count == 0) {
-        sd->gamma = sd->sigma = 0.0;
         sd->zq = sd->t;
         return;
     }
-    eddy_spot_grimshaw(pk, sd->count, sp->p.n_points, &sd->gamma, &sd->sigma);
     double r = sp->p.q * (double)sp->s.n / (double)sd->nt;
     if (sd->gamma != 0.0)
         sd->zq = sd->t + sd->sigma / sd->gamma * (pow(r, -sd->gamma) - 1.0);
     else
         sd->zq = sd->t - sd->sigma * log(r);
+}
+
+static void side_fit(spot *sp, spot_side *sd, const double *pk)
+{
+    sd->since_fit = 0;
+    if (sd->count == 0)
+        sd->gamma = sd->sigma = 0.0;
+    else
+        eddy_spot_grimshaw(pk, sd->count, sp->p.n_points, &sd->gamma, &sd->sigma);
+    side_zq(sp, sd);
+}
+
+/* After a streaming peak: the paper refits on every one; with refit_every
+ * k > 1 only every k-th peak refits and the others move z_q with n / N_t
+ * under the last fit. */
+static void side_peak_fit(spot *sp, spot_side *sd, const double *pk)
+{
+    if (++sd->since_fit >= sp->p.refit_every)
+        side_fit(sp, sd, pk);
+    else
+        side_zq(sp, sd);
 }
 
 static void side_add_peak(spot *sp, spot_side *sd, double *pk, double excess)
@@ -157,11 +178,11 @@ static double spot_update(eddy_anom *a, double x, int64_t ts_ms)
     if (y > s->up.t) {
         side_add_peak(sp, &s->up, sp->pk_up, y - s->up.t);
         s->n++;
-        side_fit(sp, &s->up, sp->pk_up);
+        side_peak_fit(sp, &s->up, sp->pk_up);
     } else if (two && -y > s->down.t) {
         side_add_peak(sp, &s->down, sp->pk_down, -y - s->down.t);
         s->n++;
-        side_fit(sp, &s->down, sp->pk_down);
+        side_peak_fit(sp, &s->down, sp->pk_down);
     } else {
         s->n++;
     }
@@ -204,6 +225,7 @@ static size_t spot_regions(const eddy_anom *a, anom_region *r)
 static int side_ok(const spot *sp, const spot_side *sd)
 {
     return sd->count <= sp->p.max_peaks && sd->head < sp->p.max_peaks &&
+           sd->since_fit < sp->p.refit_every &&
            (sd->count == sp->p.max_peaks || sd->head == 0) && sd->nt >= sd->count;
 }
 
@@ -252,7 +274,8 @@ static const anom_ops dspot_ops = {
 void eddy_spot_defaults(eddy_spot_params *p)
 {
     *p = (eddy_spot_params){.n_init = 1000, .level = 0.98, .q = 1e-4, .depth = 0,
-                            .max_peaks = 1000, .n_points = 10, .two_sided = 0};
+                            .max_peaks = 1000, .n_points = 10, .two_sided = 0,
+                            .refit_every = 1};
 }
 
 void eddy_dspot_defaults(eddy_spot_params *p)
@@ -280,11 +303,16 @@ int eddy_spot_new(const eddy_spot_params *p, eddy_anom **out, char *err, size_t 
     if (p->n_points < 2 || p->n_points > 1000)
         return eddy_anom_bad_param(err, errlen, nm, "n_points must be in [2, 1000], got %u",
                                    p->n_points);
+    if (p->refit_every > (1u << 24))
+        return eddy_anom_bad_param(err, errlen, nm, "refit_every must be <= 16777216, got %u",
+                                   p->refit_every);
     spot *sp = calloc(1, sizeof *sp);
     if (!sp)
         return EDDY_ENOMEM;
     sp->p = *p;
     sp->p.two_sided = p->two_sided != 0;
+    if (sp->p.refit_every == 0)
+        sp->p.refit_every = 1;
     sp->base.ops = p->depth ? &dspot_ops : &spot_ops;
     sp->init = calloc(p->n_init, sizeof(double));
     sp->sorted = calloc(p->n_init, sizeof(double));

@@ -88,6 +88,10 @@ eddy_option eddy_anom_opts_ewma_chart[] = {
          "Most recent peaks (excesses over t) kept for the GPD fit."},                      \
         {"n_points", EDDY_OPT_INT, NULL, 2, 1000, NULL, 0,                                  \
          "Grid points per interval when bracketing Grimshaw's roots."},                     \
+        {"refit_every", EDDY_OPT_INT, NULL, 0, 1000000, NULL, 0,                           \
+         "Refit the GPD on every k-th new peak (1 or 0: every peak, as in the paper; the "  \
+         "threshold still follows the counts in between). 10 is ~10x faster, thresholds "   \
+         "within a few percent."},                                                          \
         {"two_sided", EDDY_OPT_BOOL, NULL, EDDY_NO_RANGE, NULL, 0,                       \
          "Also watch the lower tail (values far below the usual)."},                        \
         END_OPTS
@@ -108,9 +112,9 @@ eddy_option eddy_anom_opts_dspot[] = {
  * tunes is an option; the library checks their ranges. */
 eddy_option eddy_anom_opts_nab_detector[] = {
     FIELD_OPT,
-    COMMON_OPTS("0.6",
-                "Flag when score >= threshold (the library's scores reach 0.6 and more on "
-                "the anomalies it is tuned for).",
+    COMMON_OPTS("0.5",
+                "Flag when score >= threshold; 0.5 is the detector's alarm level (a score "
+                "that starts its quiet period).",
                 "100000"),
     EDDY_NAB_KNOBS(NAB_ROW),
     END_OPTS,
@@ -129,7 +133,8 @@ eddy_option eddy_anom_opts_half_space_trees[] = {
                 "10000"),
     {"n_trees", EDDY_OPT_INT, NULL, 1, 1000, NULL, 0, "Number of trees."},
     {"height", EDDY_OPT_INT, NULL, 1, 24, NULL, 0,
-     "Depth of each tree: 2^(height+1) - 1 nodes of 8 bytes per tree and key."},
+     "Depth of each tree: 2^(height+1) - 1 nodes per tree and key (4 bytes of masses per "
+     "node, plus the split of each internal node)."},
     {"window_size", EDDY_OPT_INT, NULL, 2, 65535, NULL, 0,
      "Values per window: each value is scored against the previous window's masses."},
     {"padding", EDDY_OPT_DOUBLE, NULL, 0, 0.4999999, NULL, 0,
@@ -152,6 +157,10 @@ static const char *const nab_knob_text[][2] = {
     {"ctx_w", "Weight of the context-novelty score."},
     {"ctx_bins", "Value bins of the context channel."},
     {"ctx_lags", "Lags paired with the current bin in the context channel."},
+    {"ctx_short", "Novelty scores averaged in the context channel's recent mean."},
+    {"ctx_sd_floor", "Smallest deviation of the context novelty scores."},
+    {"tod_w", "Weight of the (hour of day, weekday/weekend) pairing in the context channel "
+              "(0: off)."},
     {NULL, NULL},
 };
 
@@ -213,6 +222,7 @@ __attribute__((constructor)) static void table_defaults(void)
         set_default(t, "depth", sp.depth);
         set_default(t, "max_peaks", sp.max_peaks);
         set_default(t, "n_points", sp.n_points);
+        set_default(t, "refit_every", sp.refit_every);
         set_default(t, "two_sided", sp.two_sided);
     }
     eddy_hst_params hp;
@@ -276,6 +286,7 @@ static int mk_spot_common(const aop *op, adet *d, int dspot, char *err, size_t n
     p.depth = u32(op, "depth");
     p.max_peaks = u32(op, "max_peaks");
     p.n_points = u32(op, "n_points");
+    p.refit_every = u32(op, "refit_every");
     p.two_sided = h->opt_bool(op->opts, "two_sided");
     return eddy_spot_new(&p, &d->a, err, n);
 }

@@ -4,6 +4,7 @@
  * bad parameters are refused with a reason, snapshots round-trip. */
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "anomaly/anomaly.h"
 #include "anom_fixtures.h"
@@ -156,6 +157,106 @@ static double urand(void)
 static double gauss(void)
 {
     return sqrt(-2.0 * log(urand() + 1e-300)) * cos(6.283185307179586 * urand());
+}
+
+static int cmp_dbl(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* numpy's median of v[0..n) (sorts v). */
+static double np_median(double *v, size_t n)
+{
+    qsort(v, n, sizeof(double), cmp_dbl);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* Windows on both sides of the switch from the sorted array to the treap
+ * (131072), on values with many ties, against a sort-based reference
+ * every `every` values: the robust z must be bit for bit numpy's. */
+static void test_robust_ref(uint32_t window, size_t extra, size_t every)
+{
+    size_t n = window + extra;
+    double *xs = malloc(sizeof(double) * n), *w = malloc(sizeof(double) * window);
+    CHECK(xs && w);
+    if (!xs || !w) {
+        free(xs);
+        free(w);
+        return;
+    }
+    rng_state = 0x9e3779b97f4a7c15ULL ^ window;
+    for (size_t i = 0; i < n; i++)
+        xs[i] = round(gauss() * 20.0) / 4.0 + (i % 1000 == 7 ? 40.0 : 0.0);
+    eddy_robust_zscore_params p = {.window = window};
+    eddy_anom *a;
+    CHECK(eddy_robust_zscore_new(&p, &a, NULL, 0) == 0);
+    int bad = 0, checked = 0;
+    for (size_t i = 0; i < n; i++) {
+        eddy_anom_update(a, xs[i], 0);
+        if (i < window || (i - window) % every)
+            continue;
+        memcpy(w, xs + i - window, sizeof(double) * window);
+        double med = np_median(w, window);
+        for (uint32_t j = 0; j < window; j++)
+            w[j] = fabs(xs[i - window + j] - med);
+        double mad = np_median(w, window), d = xs[i] - med;
+        double z = mad > 0 ? 0.6745 * d / mad : d == 0 ? 0.0 : copysign(INFINITY, d);
+        checked++;
+        if (eddy_anom_statistic(a) != z && bad++ < 5)
+            fprintf(stderr, "robust%u[%zu]: %.17g vs %.17g\n", window, i, eddy_anom_statistic(a), z);
+    }
+    CHECK_MSG(bad == 0, "window %u: %d of %d differ", window, bad, checked);
+    CHECK(checked >= 5);
+    eddy_anom_free(a);
+    free(xs);
+    free(w);
+}
+
+/* refit_every: 0 is the paper's every peak, like 1, bit for bit; 10 keeps
+ * thresholds within 20% of the exact ones (they lag by up to 9 peaks while
+ * only a few dozen exist) and still alarms; too large is refused. */
+static void test_spot_refit_every(void)
+{
+    eddy_spot_params p;
+    eddy_spot_defaults(&p);
+    CHECK(p.refit_every == 1);
+    p.q = 1e-3;
+    eddy_anom *e, *z, *k;
+    p.refit_every = 1;
+    CHECK(eddy_spot_new(&p, &e, NULL, 0) == 0);
+    p.refit_every = 0;
+    CHECK(eddy_spot_new(&p, &z, NULL, 0) == 0);
+    p.refit_every = 10;
+    CHECK(eddy_spot_new(&p, &k, NULL, 0) == 0);
+    int same = 1, alarms = 0;
+    double worst = 0.0;
+    for (size_t i = 0; i < N_OF(fx_spot_x); i++) {
+        double se = eddy_anom_update(e, fx_spot_x[i], 0);
+        same &= se == eddy_anom_update(z, fx_spot_x[i], 0);
+        alarms += eddy_anom_update(k, fx_spot_x[i], 0) >= 0.5;
+        double te = eddy_anom_threshold(e), tk = eddy_anom_threshold(k);
+        if (!isnan(te))
+            worst = fmax(worst, fabs(tk - te) / fabs(te));
+    }
+    CHECK(same);
+    CHECK(alarms > 0);
+    CHECK_MSG(worst > 0.0 && worst < 0.2, "refit_every 10: thresholds %g apart", worst);
+    eddy_anom_free(e);
+    eddy_anom_free(z);
+    eddy_anom_free(k);
+    char err[200];
+    p.refit_every = (1u << 24) + 1;
+    CHECK(eddy_spot_new(&p, &k, err, sizeof err) == EDDY_EINVAL);
+    CHECK_CONTAINS(err, "spot: refit_every must be <= 16777216");
+}
+
+/* river's anomaly.HalfSpaceTrees defaults. */
+static void test_hst_defaults(void)
+{
+    eddy_hst_params p;
+    eddy_hst_defaults(&p, 3);
+    CHECK(p.dim == 3 && p.n_trees == 10 && p.height == 8 && p.window_size == 250);
 }
 
 /* Over many seeds, points far from a tight cluster score higher than
@@ -344,6 +445,80 @@ static void test_hst_snapshot(void)
     eddy_hst_free(b);
 }
 
+/* The NAB detector on a noisy daily cycle (5-minute steps) with a level
+ * shift after three weeks: silent during probation, no alarm-level score
+ * on the regular cycle once a couple of weekends have been seen (the
+ * context channel learns each hour's usual values), an alarm within a few
+ * values of the shift, then sup_len quiet values. Each channel mix (all,
+ * time of day off, context alone) sees the shift. */
+#define NAB_SHIFT 6048
+static double nab_series(size_t i, uint64_t *rng)
+{
+    *rng = *rng * 6364136223846793005ULL + 1442695040888963407ULL;
+    double noise = (double)(*rng >> 11) / 9007199254740992.0 - 0.5;
+    double v = 50 + 10 * sin(2 * M_PI * (double)i / 288) + 2 * noise;
+    return i >= NAB_SHIFT ? v + 40 : v;
+}
+
+static void test_nab_behaviour(void)
+{
+    char err[256];
+    eddy_nab_params p;
+    for (int mode = 0; mode < 3; mode++) {
+        eddy_nab_defaults(&p);
+        if (mode == 1)
+            p.tod_w = 0;
+        if (mode == 2)
+            p.level_w = 0, p.sd_floor = 1e9; /* context channel alone */
+        eddy_anom *a;
+        CHECK(eddy_nab_new(&p, &a, err, sizeof err) == 0);
+        uint64_t rng = 7;
+        size_t first = 0, after = 0, early = 0, before = 0;
+        for (size_t i = 0; i < NAB_SHIFT + 2 * (size_t)p.sup_len; i++) {
+            double s = eddy_anom_update(a, nab_series(i, &rng), (int64_t)i * 300000);
+            CHECK(s >= 0 && s <= 1);
+            if (i < (size_t)p.probation && s != 0)
+                early++;
+            if (s >= p.sup_level && i >= NAB_SHIFT - 2016 && i < NAB_SHIFT)
+                before++;
+            if (s >= p.sup_level && i >= NAB_SHIFT) {
+                if (!first)
+                    first = i;
+                else if (i < first + (size_t)p.sup_len)
+                    after++;
+            }
+        }
+        CHECK_MSG(early == 0, "mode %d: %zu scores during probation", mode, early);
+        CHECK_MSG(before == 0, "mode %d: %zu alarms on the regular cycle", mode, before);
+        CHECK_MSG(first >= NAB_SHIFT && first < NAB_SHIFT + 10, "mode %d: first alarm at %zu",
+                  mode, first);
+        CHECK_MSG(after == 0, "mode %d: %zu alarms in the quiet period", mode, after);
+        eddy_anom_free(a);
+    }
+    /* A constant series never reaches the alarm level. */
+    eddy_nab_defaults(&p);
+    eddy_anom *a;
+    CHECK(eddy_nab_new(&p, &a, err, sizeof err) == 0);
+    double worst = 0;
+    for (size_t i = 0; i < 3000; i++)
+        worst = fmax(worst, eddy_anom_update(a, 7.0, (int64_t)i * 60000));
+    CHECK(worst < p.sup_level);
+    eddy_anom_free(a);
+    /* Bad knobs are named. */
+    eddy_nab_defaults(&p);
+    p.ctx_bins = 300;
+    CHECK(eddy_nab_new(&p, &a, err, sizeof err) == EDDY_EINVAL);
+    CHECK_CONTAINS(err, "nab: ctx_bins must be a whole number in [2, 256]");
+    eddy_nab_defaults(&p);
+    p.short_win = p.long_win;
+    CHECK(eddy_nab_new(&p, &a, err, sizeof err) == EDDY_EINVAL);
+    CHECK_CONTAINS(err, "short_win and ctx_short must be whole");
+    eddy_nab_defaults(&p);
+    p.tod_w = -1;
+    CHECK(eddy_nab_new(&p, &a, err, sizeof err) == EDDY_EINVAL);
+    CHECK_CONTAINS(err, "tod_w must be >= 0");
+}
+
 int main(void)
 {
     test_zscore();
@@ -354,8 +529,14 @@ int main(void)
     test_spot_case("spot", 0, 0, fx_spot_up, NULL, fx_spot_score);
     test_spot_case("dspot", 10, 0, fx_dspot_up, NULL, fx_dspot_score);
     test_spot_case("bispot", 0, 1, fx_bispot_up, fx_bispot_down, fx_bispot_score);
+    test_spot_refit_every();
+    test_robust_ref(1000, 3000, 97);
+    test_robust_ref(131072, 400, 97);
+    test_robust_ref(131073, 400, 97);
+    test_hst_defaults();
     test_hst_property();
     test_bad_params();
+    test_nab_behaviour();
     const char *names[] = {"zscore", "robust_zscore", "ewma", "spot", "dspot", "nab"};
     for (size_t i = 0; i < N_OF(names); i++)
         test_snapshot(names[i]);
