@@ -316,7 +316,12 @@ cmd_start() {
     # already in the metadata log, so no extra admin step is needed.
     if [ ! -f "$dir/data/meta.properties" ]; then
         local cluster_id
-        cluster_id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')
+        # A leading '-' would be read as an option by kafka-storage (Kafka's
+        # own random-uuid avoids it the same way).
+        cluster_id=-
+        while [ "${cluster_id#-}" != "$cluster_id" ]; do
+            cluster_id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')
+        done
         if ! java_tool kafka.tools.StorageTool format -t "$cluster_id" \
             -c "$dir/server.properties" \
             --add-scram "SCRAM-SHA-256=[name=$SASL_USER,password=$SASL_PASSWORD]" \
