@@ -1,12 +1,14 @@
 /* Redis online store backend.
  *
  * put() encodes rows into chunks (one chunk = one EVALSHA of the upsert
- * script over up to batch_size rows) outside any lock, then links them to a
- * queue. A writer thread owns the write connection: it claims the chunks at
- * the head of the queue, pipelines them, and removes a chunk only once
- * Redis acknowledged it, so a dead or restarted server costs a reconnect,
- * never a row. The script compares event times on the server, which makes
- * both the newest-wins rule atomic and a retried chunk harmless.
+ * script over up to batch_size rows, already in the Redis protocol) outside
+ * any lock, then links them to a queue. A writer thread owns the write
+ * connection: it keeps a window of chunks in flight (it sends the next ones
+ * while Redis runs the first, so the server never waits for the client), and
+ * removes a chunk only once Redis acknowledged it, so a dead or restarted
+ * server costs a reconnect, never a row. The script compares event times on
+ * the server, which makes both the newest-wins rule atomic and a retried
+ * chunk harmless (chunks may be applied in any order).
  *
  * get() uses a second connection under its own lock, so a read from the
  * admin thread never waits behind a pipeline. */
@@ -24,9 +26,19 @@
 #include "log.h"
 #include "store_impl.h"
 
-/* ARGV: mode ('e' eddy: replace the whole hash, 'f' feast: update fields),
- * ts field, ttl ms; then per key: event ms, n, n field/value arguments.
- * Returns how many rows were stale (kept the stored newer value). */
+/* ARGV: mode ('e' eddy: the hash holds exactly the row, 'f' feast: update
+ * this view's fields), ts field, ttl ms ("0": none); then per key, eddy:
+ * event ms (also the _ts value), n, n field/value arguments; feast: event
+ * ms, Timestamp bytes, n, n field/value arguments. Returns how many rows
+ * were stale (kept the stored newer value).
+ *
+ * Redis runs this on its only thread, so every redis.call per row counts
+ * (each is a command lookup, argument objects and a reply conversion): a
+ * newer eddy row is HGET, HSET, HLEN, PEXPIRE. The hash is not deleted first:
+ * HSET overwrites the row's fields in place, and HLEN shows whether fields
+ * the row does not carry (a feature now null, or an older feature set) are
+ * left, the rare case that pays for DEL and a second HSET. With no ttl the
+ * key is PERSISTed, as a replaced hash would lose an expiry set earlier. */
 static const char upsert_lua[] =
     "local function pbts(s)\n"
     "  local i, sec, nanos = 1, 0, 0\n"
@@ -42,39 +54,57 @@ static const char upsert_lua[] =
     "  if sec >= 9223372036854775808 then sec = sec - 18446744073709551616 end\n"
     "  return sec * 1000 + math.floor(nanos / 1000000)\n"
     "end\n"
-    "local mode, tsf, ttl = ARGV[1], ARGV[2], tonumber(ARGV[3])\n"
+    "local call, unpack, tonumber, keys, argv = redis.call, unpack, tonumber, KEYS, ARGV\n"
+    "local mode, tsf, ttl = argv[1], argv[2], argv[3]\n"
+    "local expire = ttl ~= '0'\n"
     "local a, stale = 4, 0\n"
-    "for i = 1, #KEYS do\n"
-    "  local k = KEYS[i]\n"
-    "  local ts, n = tonumber(ARGV[a]), tonumber(ARGV[a + 1])\n"
-    "  local cur = redis.call('HGET', k, tsf)\n"
-    "  local old = nil\n"
-    "  if cur then\n"
-    "    if mode == 'e' then old = tonumber(cur) else old = pbts(cur) end\n"
+    "if mode == 'e' then\n"
+    "  for i = 1, #keys do\n"
+    "    local k, tsv = keys[i], argv[a]\n"
+    "    local n = tonumber(argv[a + 1])\n"
+    "    local cur = call('HGET', k, tsf)\n"
+    "    local old = cur and tonumber(cur)\n"
+    "    if not old or tonumber(tsv) >= old then\n"
+    "      call('HSET', k, tsf, tsv, unpack(argv, a + 2, a + 1 + n))\n"
+    "      if call('HLEN', k) * 2 ~= n + 2 then\n"
+    "        call('DEL', k)\n"
+    "        call('HSET', k, tsf, tsv, unpack(argv, a + 2, a + 1 + n))\n"
+    "      end\n"
+    "      if expire then call('PEXPIRE', k, ttl) else call('PERSIST', k) end\n"
+    "    else\n"
+    "      stale = stale + 1\n"
+    "    end\n"
+    "    a = a + 2 + n\n"
     "  end\n"
-    "  if old == nil or ts >= old then\n"
-    "    if mode == 'e' then redis.call('DEL', k) end\n"
-    "    redis.call('HSET', k, unpack(ARGV, a + 2, a + 1 + n))\n"
-    "    if ttl > 0 then redis.call('PEXPIRE', k, ttl) end\n"
-    "  else\n"
-    "    stale = stale + 1\n"
+    "else\n"
+    "  for i = 1, #keys do\n"
+    "    local k = keys[i]\n"
+    "    local n = tonumber(argv[a + 2])\n"
+    "    local cur = call('HGET', k, tsf)\n"
+    "    local old = cur and pbts(cur)\n"
+    "    if not old or tonumber(argv[a]) >= old then\n"
+    "      call('HSET', k, tsf, argv[a + 1], unpack(argv, a + 3, a + 2 + n))\n"
+    "      if expire then call('PEXPIRE', k, ttl) end\n"
+    "    else\n"
+    "      stale = stale + 1\n"
+    "    end\n"
+    "    a = a + 3 + n\n"
     "  end\n"
-    "  a = a + 2 + n\n"
     "end\n"
     "return stale\n";
 
-#define PIPELINE_CHUNKS 64 /* chunks in flight per round trip */
+/* Chunks sent ahead of the oldest unanswered one. Two already keep Redis
+ * busy while the writer reads a reply; more only cover scheduling jitter. */
+#define WINDOW_CHUNKS 16
 #define BACKOFF_MIN_MS 50
 
-typedef struct span {
-    uint32_t off, len;
-} span;
-
+/* One EVALSHA's rows, as Redis protocol bulk strings: the keys and the
+ * per-row arguments (the command header and the fixed ARGV are added when
+ * it is sent, because KEYS precede ARGV on the wire). */
 typedef struct chunk {
     struct chunk *next;
-    eddy_buf data;
-    span *keys, *args;
-    uint32_t nkeys, kcap, nargs, acap;
+    eddy_buf keys, args;
+    uint32_t nkeys, nargs;
     uint32_t rows;
     bool inflight;
 } chunk;
@@ -86,6 +116,7 @@ typedef struct rstore {
     char ttl[24];
     char sha[41];
     char where[300]; /* "redis host:port" for messages */
+    eddy_buf fixed;  /* mode, ts field, ttl as bulk strings */
 
     pthread_mutex_t mu;
     pthread_cond_t work;  /* writer: chunks queued, or stop */
@@ -103,7 +134,7 @@ typedef struct rstore {
     pthread_mutex_t rmu;
     redisContext *rctx; /* get(), under rmu */
 
-    eddy_buf keybuf; /* producer scratch */
+    eddy_buf keybuf, valbuf; /* producer scratch */
 } rstore;
 
 static chunk *chunk_new(void)
@@ -115,68 +146,57 @@ static void chunk_free(chunk *k)
 {
     if (!k)
         return;
-    eddy_buf_free(&k->data);
-    free(k->keys);
-    free(k->args);
+    eddy_buf_free(&k->keys);
+    eddy_buf_free(&k->args);
     free(k);
 }
 
-static int push_span(span **v, uint32_t *n, uint32_t *cap, uint32_t off, uint32_t len)
+/* Appends "$<len>\r\n<p>\r\n". */
+static int put_bulk(eddy_buf *b, const void *p, size_t len)
 {
-    if (*n == *cap) {
-        uint32_t nc = *cap ? *cap * 2 : 64;
-        span *g = realloc(*v, nc * sizeof *g);
-        if (!g)
-            return -1;
-        *v = g;
-        *cap = nc;
-    }
-    (*v)[(*n)++] = (span){off, len};
+    char h[24], *e = h + sizeof h, *q = e;
+    size_t v = len;
+    *--q = '\n';
+    *--q = '\r';
+    do
+        *--q = (char)('0' + v % 10);
+    while (v /= 10);
+    *--q = '$';
+    size_t hl = (size_t)(e - q);
+    if (b->cap - b->len < hl + len + 2 && eddy_buf_grow(b, hl + len + 2) != 0)
+        return -1;
+    memcpy(b->data + b->len, q, hl);
+    if (len)
+        memcpy(b->data + b->len + hl, p, len);
+    memcpy(b->data + b->len + hl + len, "\r\n", 2);
+    b->len += hl + len + 2;
     return 0;
 }
 
-static int add_arg(chunk *k, const void *p, size_t len)
-{
-    uint32_t off = (uint32_t)k->data.len;
-    if (eddy_buf_put(&k->data, p, len) != 0)
-        return -1;
-    return push_span(&k->args, &k->nargs, &k->acap, off, (uint32_t)len);
-}
-
-/* Starts an argument that the caller then appends to data directly. */
-static int add_arg_mark(chunk *k, uint32_t *off)
-{
-    *off = (uint32_t)k->data.len;
-    return push_span(&k->args, &k->nargs, &k->acap, *off, 0);
-}
-
-static void add_arg_close(chunk *k, uint32_t off) { k->args[k->nargs - 1].len = (uint32_t)k->data.len - off; }
-
-static int add_arg_int(chunk *k, int64_t v)
+static int put_bulk_int(eddy_buf *b, int64_t v)
 {
     char t[24];
     int n = snprintf(t, sizeof t, "%" PRId64, v);
-    return add_arg(k, t, (size_t)n);
+    return put_bulk(b, t, (size_t)n);
 }
 
-static int add_key(chunk *k, const void *p, size_t len)
+static int arg(chunk *k, const void *p, size_t len)
 {
-    uint32_t off = (uint32_t)k->data.len;
-    if (eddy_buf_put(&k->data, p, len) != 0)
-        return -1;
-    return push_span(&k->keys, &k->nkeys, &k->kcap, off, (uint32_t)len);
+    k->nargs++;
+    return put_bulk(&k->args, p, len);
 }
 
 static int encode_row(rstore *s, chunk *k, const eddy_store_row *r, char *err, size_t errlen)
 {
     const eddy_store_conf *c = s->c;
+    bool feast = c->layout == EDDY_LAYOUT_FEAST;
     uint32_t nset = 0;
     for (uint32_t i = 0; i < r->nfeatures; i++)
-        if (c->layout == EDDY_LAYOUT_FEAST || r->features[i].v.type != EDDY_NULL)
+        if (feast || r->features[i].v.type != EDDY_NULL)
             nset++;
     eddy_buf_reset(&s->keybuf);
     int rc = 0;
-    if (c->layout == EDDY_LAYOUT_FEAST) {
+    if (feast) {
         eddy_value one[1];
         const eddy_value *vals = r->entity_vals;
         if (!vals) {
@@ -198,36 +218,39 @@ static int encode_row(rstore *s, chunk *k, const eddy_store_row *r, char *err, s
         if (rc)
             return EDDY_ENOMEM;
     }
-    if (add_key(k, s->keybuf.data, s->keybuf.len) != 0 || add_arg_int(k, r->event_ts) != 0 ||
-        add_arg_int(k, 2 * (int64_t)(nset + 1)) != 0 ||
-        add_arg(k, s->tsfield, strlen(s->tsfield)) != 0)
+    if (put_bulk(&k->keys, s->keybuf.data, s->keybuf.len) != 0)
         return EDDY_ENOMEM;
-    uint32_t off;
-    if (add_arg_mark(k, &off) != 0)
+    k->nkeys++;
+    k->nargs += 1;
+    if (put_bulk_int(&k->args, r->event_ts) != 0)
         return EDDY_ENOMEM;
-    if (c->layout == EDDY_LAYOUT_FEAST)
-        rc = eddy_feast_timestamp(&k->data, r->event_ts);
-    else
-        rc = eddy_buf_printf(&k->data, "%" PRId64, r->event_ts);
-    if (rc)
+    if (feast) {
+        eddy_buf_reset(&s->valbuf);
+        if (eddy_feast_timestamp(&s->valbuf, r->event_ts) != 0 ||
+            arg(k, s->valbuf.data, s->valbuf.len) != 0)
+            return EDDY_ENOMEM;
+    }
+    k->nargs += 1;
+    if (put_bulk_int(&k->args, 2 * (int64_t)nset) != 0)
         return EDDY_ENOMEM;
-    add_arg_close(k, off);
     for (uint32_t i = 0; i < r->nfeatures; i++) {
         const eddy_store_feature *f = &r->features[i];
-        if (c->layout == EDDY_LAYOUT_FEAST) {
+        eddy_buf_reset(&s->valbuf);
+        if (feast) {
             uint8_t h[4];
             eddy_feast_field(c->view, f->name, h);
-            if (add_arg(k, h, 4) != 0 || add_arg_mark(k, &off) != 0 ||
-                eddy_feast_value(&k->data, &f->v) != 0)
+            if (arg(k, h, 4) != 0 ||
+                eddy_feast_value(&s->valbuf, &f->v) != 0)
                 return EDDY_ENOMEM;
         } else {
             if (f->v.type == EDDY_NULL)
                 continue;
-            if (add_arg(k, f->name, strlen(f->name)) != 0 || add_arg_mark(k, &off) != 0 ||
-                eddy_store_value_text(&k->data, &f->v) != 0)
+            if (arg(k, f->name, strlen(f->name)) != 0 ||
+                eddy_store_value_text(&s->valbuf, &f->v) != 0)
                 return EDDY_ENOMEM;
         }
-        add_arg_close(k, off);
+        if (arg(k, s->valbuf.data, s->valbuf.len) != 0)
+            return EDDY_ENOMEM;
     }
     k->rows++;
     return 0;
@@ -236,17 +259,14 @@ static int encode_row(rstore *s, chunk *k, const eddy_store_row *r, char *err, s
 /* Moves src's rows to the end of dst (both encoded, not linked). */
 static int chunk_merge(chunk *dst, const chunk *src)
 {
-    uint32_t base = (uint32_t)dst->data.len;
-    if (eddy_buf_put(&dst->data, src->data.data, src->data.len) != 0)
+    if (eddy_buf_put(&dst->keys, src->keys.data, src->keys.len) != 0)
         return -1;
-    for (uint32_t i = 0; i < src->nkeys; i++)
-        if (push_span(&dst->keys, &dst->nkeys, &dst->kcap, base + src->keys[i].off,
-                      src->keys[i].len) != 0)
-            return -1;
-    for (uint32_t i = 0; i < src->nargs; i++)
-        if (push_span(&dst->args, &dst->nargs, &dst->acap, base + src->args[i].off,
-                      src->args[i].len) != 0)
-            return -1;
+    if (eddy_buf_put(&dst->args, src->args.data, src->args.len) != 0) {
+        dst->keys.len -= src->keys.len;
+        return -1;
+    }
+    dst->nkeys += src->nkeys;
+    dst->nargs += src->nargs;
     dst->rows += src->rows;
     return 0;
 }
@@ -434,96 +454,99 @@ static bool transient_error(const char *msg)
     return false;
 }
 
+/* Appends chunk k as one EVALSHA to the write connection's output buffer:
+ * hiredis sends preformatted bytes as they are, so the header, the keys,
+ * the fixed ARGV and the rows' arguments go in four appends, no copy into
+ * an argv array. */
+static int send_chunk(rstore *s, const chunk *k)
+{
+    char nk[16], hdr[128];
+    int nl = snprintf(nk, sizeof nk, "%u", k->nkeys);
+    int hl = snprintf(hdr, sizeof hdr, "*%u\r\n$7\r\nEVALSHA\r\n$40\r\n%s\r\n$%d\r\n%s\r\n",
+                      6 + k->nkeys + k->nargs, s->sha, nl, nk);
+    if (redisAppendFormattedCommand(s->wctx, hdr, (size_t)hl) != REDIS_OK ||
+        redisAppendFormattedCommand(s->wctx, (const char *)k->keys.data, k->keys.len) != REDIS_OK ||
+        redisAppendFormattedCommand(s->wctx, (const char *)s->fixed.data, s->fixed.len) !=
+            REDIS_OK ||
+        redisAppendFormattedCommand(s->wctx, (const char *)k->args.data, k->args.len) != REDIS_OK)
+        return -1;
+    return 0;
+}
+
 typedef enum { SENT_OK, SENT_RETRY, SENT_FAILED } sent;
 
-/* One pipelined round trip over the claimed chunks; fills outcome[]. Returns
- * -1 when the connection broke (every unanswered chunk is retried). */
-static int round_trip(rstore *s, chunk **claimed, uint32_t nc, sent *outcome, uint64_t *stale,
-                      bool *noscript, char *why, size_t wlen)
+/* Reads the reply to the oldest chunk in flight. Returns -1 when the
+ * connection broke; else sets *outcome, *stale, *noscript and, for a
+ * transient server error, why. */
+static int read_reply(rstore *s, const chunk *k, sent *outcome, uint64_t *stale, bool *noscript,
+                      char *why, size_t wlen)
 {
-    const char *argv[4096 + 8];
-    size_t argl[4096 + 8];
-    const char **av = argv;
-    size_t *al = argl;
-    const char **heap_av = NULL;
-    size_t *heap_al = NULL;
-    for (uint32_t i = 0; i < nc; i++) {
-        chunk *k = claimed[i];
-        size_t total = 6 + (size_t)k->nkeys + k->nargs;
-        if (total > sizeof argv / sizeof argv[0]) {
-            heap_av = realloc(heap_av, total * sizeof *heap_av);
-            heap_al = realloc(heap_al, total * sizeof *heap_al);
-            if (!heap_av || !heap_al) {
-                free(heap_av);
-                free(heap_al);
-                snprintf(why, wlen, "out of memory");
-                return -1;
-            }
-            av = heap_av;
-            al = heap_al;
-        } else {
-            av = argv;
-            al = argl;
-        }
-        char nkeys[16];
-        size_t a = 0;
-        av[a] = "EVALSHA", al[a++] = 7;
-        av[a] = s->sha, al[a++] = 40;
-        snprintf(nkeys, sizeof nkeys, "%u", k->nkeys);
-        av[a] = nkeys, al[a++] = strlen(nkeys);
-        for (uint32_t j = 0; j < k->nkeys; j++)
-            av[a] = (const char *)k->data.data + k->keys[j].off, al[a++] = k->keys[j].len;
-        av[a] = s->mode, al[a++] = 1;
-        av[a] = s->tsfield, al[a++] = strlen(s->tsfield);
-        av[a] = s->ttl, al[a++] = strlen(s->ttl);
-        for (uint32_t j = 0; j < k->nargs; j++)
-            av[a] = (const char *)k->data.data + k->args[j].off, al[a++] = k->args[j].len;
-        if (redisAppendCommandArgv(s->wctx, (int)a, av, al) != REDIS_OK) {
-            free(heap_av);
-            free(heap_al);
-            snprintf(why, wlen, "%s", s->wctx->errstr[0] ? s->wctx->errstr : "out of memory");
-            return -1;
-        }
+    void *rv = NULL;
+    if (redisGetReply(s->wctx, &rv) != REDIS_OK || !rv) {
+        snprintf(why, wlen, "%s", s->wctx->errstr[0] ? s->wctx->errstr : "connection lost");
+        return -1;
     }
-    free(heap_av);
-    free(heap_al);
-    for (uint32_t i = 0; i < nc; i++) {
-        void *rv = NULL;
-        if (redisGetReply(s->wctx, &rv) != REDIS_OK || !rv) {
-            for (uint32_t j = i; j < nc; j++)
-                outcome[j] = SENT_RETRY;
-            snprintf(why, wlen, "%s", s->wctx->errstr[0] ? s->wctx->errstr : "connection lost");
-            return -1;
-        }
-        redisReply *r = rv;
-        if (r->type == REDIS_REPLY_INTEGER) {
-            outcome[i] = SENT_OK;
-            *stale += (uint64_t)r->integer;
-        } else if (r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0) {
-            outcome[i] = SENT_RETRY;
-            *noscript = true;
-        } else if (r->type == REDIS_REPLY_ERROR && transient_error(r->str)) {
-            outcome[i] = SENT_RETRY;
-            snprintf(why, wlen, "%s", r->str);
-        } else {
-            outcome[i] = SENT_FAILED;
-            eddy_log(EDDY_LOG_ERROR, (const char *[]){"view", s->c->view, NULL},
-                     "feature store: %s rejected %u rows: %s", s->where, claimed[i]->rows,
-                     r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply type");
-        }
-        freeReplyObject(r);
+    redisReply *r = rv;
+    if (r->type == REDIS_REPLY_INTEGER) {
+        *outcome = SENT_OK;
+        *stale = (uint64_t)r->integer;
+    } else if (r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0) {
+        *outcome = SENT_RETRY;
+        *noscript = true;
+    } else if (r->type == REDIS_REPLY_ERROR && transient_error(r->str)) {
+        *outcome = SENT_RETRY;
+        snprintf(why, wlen, "%s", r->str);
+    } else {
+        *outcome = SENT_FAILED;
+        eddy_log(EDDY_LOG_ERROR, (const char *[]){"view", s->c->view, NULL},
+                 "feature store: %s rejected %u rows: %s", s->where, k->rows,
+                 r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply type");
     }
+    freeReplyObject(r);
     return 0;
+}
+
+/* Under mu: a chunk Redis answered leaves the queue (written or rejected);
+ * one to retry stays where it is and may be claimed again. */
+static void settle(rstore *s, chunk *k, sent outcome, uint64_t stale)
+{
+    if (outcome == SENT_RETRY) {
+        k->inflight = false;
+        return;
+    }
+    chunk *prev = NULL;
+    chunk **pp = &s->head;
+    while (*pp && *pp != k) {
+        prev = *pp;
+        pp = &(*pp)->next;
+    }
+    if (!*pp)
+        return;
+    *pp = k->next;
+    if (s->tail == k)
+        s->tail = prev;
+    uint64_t failed = outcome == SENT_FAILED ? k->rows : 0;
+    s->pending -= (int64_t)k->rows;
+    s->st.written += k->rows - failed - stale;
+    s->st.stale += stale;
+    s->st.failed += failed;
+    s->failed_unreported += failed;
+    chunk_free(k);
+}
+
+static int64_t next_backoff(const rstore *s, int64_t b)
+{
+    return b * 2 > s->c->backoff_max_ms ? s->c->backoff_max_ms : b * 2;
 }
 
 static void *writer(void *arg)
 {
     rstore *s = arg;
     int64_t backoff = BACKOFF_MIN_MS;
-    chunk *claimed[PIPELINE_CHUNKS];
-    sent outcome[PIPELINE_CHUNKS];
+    chunk *fl[WINDOW_CHUNKS]; /* in flight, oldest first (replies come in this order) */
+    uint32_t nfl = 0;
+    bool draining = false, noscript = false, ever_connected = false;
     char why[400];
-    bool ever_connected = false;
     for (;;) {
         if (!s->wctx) {
             why[0] = '\0';
@@ -541,7 +564,7 @@ static void *writer(void *arg)
                            s->where, why, backoff, held);
                 if (nap(s, backoff))
                     break;
-                backoff = backoff * 2 > s->c->backoff_max_ms ? s->c->backoff_max_ms : backoff * 2;
+                backoff = next_backoff(s, backoff);
                 continue;
             }
             pthread_mutex_lock(&s->mu);
@@ -555,54 +578,79 @@ static void *writer(void *arg)
                          "feature store: reconnected to %s", s->where);
             ever_connected = true;
         }
+        /* A NOSCRIPT or transient error stops new sends until every chunk in
+         * flight is answered; then reload the script or back off. */
+        if (draining && nfl == 0) {
+            draining = false;
+            if (noscript) {
+                noscript = false;
+                if (load_script(s, why, sizeof why) != 0)
+                    drop_conn(s);
+            } else {
+                if (nap(s, backoff))
+                    break;
+                backoff = next_backoff(s, backoff);
+            }
+            continue;
+        }
+
+        chunk *fresh[WINDOW_CHUNKS];
+        uint32_t nfresh = 0;
         pthread_mutex_lock(&s->mu);
-        while (!s->stop && !s->head)
+        while (!s->stop && nfl == 0 && !s->head)
             pthread_cond_wait(&s->work, &s->mu);
-        if (s->stop && !s->head) {
+        if (s->stop && nfl == 0 && !s->head) {
             pthread_mutex_unlock(&s->mu);
             break;
         }
-        uint32_t nc = 0;
-        for (chunk *k = s->head; k && nc < PIPELINE_CHUNKS; k = k->next) {
-            k->inflight = true;
-            claimed[nc++] = k;
+        if (!draining) {
+            for (chunk *k = s->head; k && nfl < WINDOW_CHUNKS; k = k->next) {
+                if (!k->inflight) {
+                    k->inflight = true;
+                    fl[nfl++] = k;
+                    fresh[nfresh++] = k;
+                }
+            }
         }
         pthread_mutex_unlock(&s->mu);
 
-        uint64_t stale = 0;
-        bool noscript = false;
         why[0] = '\0';
-        int broke = round_trip(s, claimed, nc, outcome, &stale, &noscript, why, sizeof why);
+        bool broke = false;
+        for (uint32_t i = 0; i < nfresh && !broke; i++) {
+            if (send_chunk(s, fresh[i]) != 0) {
+                snprintf(why, sizeof why, "%s",
+                         s->wctx->errstr[0] ? s->wctx->errstr : "out of memory");
+                broke = true;
+            }
+        }
+        sent outcome = SENT_RETRY;
+        uint64_t stale = 0;
+        if (!broke && nfl > 0)
+            broke = read_reply(s, fl[0], &outcome, &stale, &noscript, why, sizeof why) != 0;
 
         pthread_mutex_lock(&s->mu);
-        uint64_t done = 0, failed = 0;
-        chunk **pp = &s->head, *prev = NULL;
-        for (uint32_t i = 0; i < nc; i++) {
-            chunk *k = *pp;
-            if (outcome[i] == SENT_RETRY) {
-                k->inflight = false;
-                prev = k;
-                pp = &k->next;
-                continue;
-            }
-            done += k->rows;
-            if (outcome[i] == SENT_FAILED)
-                failed += k->rows;
-            *pp = k->next;
-            if (s->tail == k)
-                s->tail = prev;
-            chunk_free(k);
-        }
-        s->pending -= (int64_t)done;
-        s->st.written += done - failed - stale;
-        s->st.stale += stale;
-        s->st.failed += failed;
-        s->failed_unreported += failed;
-        bool retry = broke || noscript || why[0];
-        if (retry && why[0])
+        if (broke) {
+            for (uint32_t i = 0; i < nfl; i++)
+                fl[i]->inflight = false;
+            nfl = 0;
+            draining = noscript = false;
             snprintf(s->reason, sizeof s->reason, "%s: %s; retrying (%" PRId64 " rows held)",
                      s->where, why, s->pending);
-        pthread_cond_broadcast(&s->acked);
+        } else if (nfl > 0) {
+            settle(s, fl[0], outcome, stale);
+            memmove(fl, fl + 1, (nfl - 1) * sizeof fl[0]);
+            nfl--;
+            if (outcome == SENT_RETRY) {
+                draining = true;
+                if (why[0])
+                    snprintf(s->reason, sizeof s->reason,
+                             "%s: %s; retrying (%" PRId64 " rows held)", s->where, why,
+                             s->pending);
+            } else if (s->connected && !draining) {
+                s->reason[0] = '\0';
+            }
+            pthread_cond_broadcast(&s->acked);
+        }
         pthread_mutex_unlock(&s->mu);
 
         if (broke) {
@@ -612,26 +660,11 @@ static void *writer(void *arg)
             drop_conn(s);
             if (nap(s, backoff))
                 break;
-            backoff = backoff * 2 > s->c->backoff_max_ms ? s->c->backoff_max_ms : backoff * 2;
+            backoff = next_backoff(s, backoff);
             continue;
         }
-        if (noscript && load_script(s, why, sizeof why) != 0) {
-            drop_conn(s);
-            continue;
-        }
-        if (why[0] && !noscript) { /* transient server error: back off */
-            if (nap(s, backoff))
-                break;
-            backoff = backoff * 2 > s->c->backoff_max_ms ? s->c->backoff_max_ms : backoff * 2;
-            continue;
-        }
-        backoff = BACKOFF_MIN_MS;
-        if (done) {
-            pthread_mutex_lock(&s->mu);
-            if (s->connected)
-                s->reason[0] = '\0';
-            pthread_mutex_unlock(&s->mu);
-        }
+        if (outcome == SENT_OK)
+            backoff = BACKOFF_MIN_MS;
     }
     return NULL;
 }
@@ -864,6 +897,8 @@ static void rs_close(void *self)
     pthread_cond_destroy(&s->work);
     pthread_cond_destroy(&s->acked);
     eddy_buf_free(&s->keybuf);
+    eddy_buf_free(&s->valbuf);
+    eddy_buf_free(&s->fixed);
     free(s);
 }
 
@@ -887,6 +922,13 @@ int eddy_store_redis_open(const eddy_store_conf *c, void **out, char *err, size_
         snprintf(s->tsfield, sizeof s->tsfield, "_ts");
     }
     snprintf(s->ttl, sizeof s->ttl, "%" PRId64, c->ttl_ms > 0 ? c->ttl_ms : 0);
+    if (put_bulk(&s->fixed, s->mode, 1) != 0 ||
+        put_bulk(&s->fixed, s->tsfield, strlen(s->tsfield)) != 0 ||
+        put_bulk(&s->fixed, s->ttl, strlen(s->ttl)) != 0) {
+        snprintf(err, errlen, "feature store %s: out of memory", c->view);
+        rs_close(s);
+        return EDDY_ENOMEM;
+    }
     snprintf(s->where, sizeof s->where, "redis %s:%d", c->host, c->port);
     snprintf(s->reason, sizeof s->reason, "%s: connecting", s->where);
     if (pthread_create(&s->thread, NULL, writer, s) != 0) {

@@ -55,6 +55,13 @@ check "batch replayed older: newer kept" test "$stale" = 0
 # The same event time replaces (a window re-emitted after late events).
 printf 'put u1 120000 spend=21 n=5\nflush\n' | "$DRIVE" "${common[@]}" view=user_spend >/dev/null 2>&1
 check "same event time replaces" test "$(rcli hget eddy:user_spend:u1 spend)" = "21"
+# A newer row replaces the whole hash: a feature now null leaves no field
+# (the script overwrites fields in place and removes what the row lacks).
+printf 'put u3 1000 spend=1 n=2\nput u3 2000 spend=5\nput u3 1500 spend=9 n=9\nflush\n' |
+    "$DRIVE" "${common[@]}" view=user_spend features=spend,n >/dev/null 2>&1
+check "null feature: field removed" test "$(rcli hexists eddy:user_spend:u3 n)" = 0
+check "null feature: rest kept" test "$(rcli hget eddy:user_spend:u3 spend)" = 5
+check "null feature: hash is the row" test "$(rcli hlen eddy:user_spend:u3)" = 2
 
 # --- Redis killed mid-run and restarted: nothing lost ----------------------
 coproc DRV { "$DRIVE" "${common[@]}" view=kill max_pending=100000 2>"$TMP/drive.err"; }
