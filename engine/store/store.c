@@ -66,7 +66,7 @@ static int copy_conf(eddy_store_owned *o, const eddy_store_conf *in)
     if (!c->port)
         c->port = 6379;
     if (!c->batch_size)
-        c->batch_size = 256;
+        c->batch_size = 1024;
     if (!c->max_pending)
         c->max_pending = 100000;
     if (c->connect_timeout_ms <= 0)

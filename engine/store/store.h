@@ -71,7 +71,7 @@ typedef struct eddy_store_conf {
     const char *username;                          /* ACL user, may be NULL */
     int db;
     const char *key_prefix;                        /* layout eddy, default "eddy" */
-    uint32_t batch_size;                           /* rows per EVALSHA, default 256 */
+    uint32_t batch_size;                           /* rows per EVALSHA, default 1024 */
     uint32_t max_pending;                          /* rows held before put blocks, default 100000 */
     int64_t connect_timeout_ms;                    /* default 2000 */
     int64_t timeout_ms;                            /* per command round trip, default 5000 */

@@ -49,7 +49,7 @@ const eddy_option eddy_store_options[] = {
     {"db", EDDY_OPT_INT, "0", 0, 1000000, NULL, 0, "Redis database number (SELECT)."},
     {"path", EDDY_OPT_STRING, "eddy-features.db", EDDY_NO_RANGE, NULL, 0,
      "Embedded store: SQLite database file (created if missing; -wal and -shm files beside it)."},
-    {"batch_size", EDDY_OPT_INT, "256", 1, 10000, NULL, 0,
+    {"batch_size", EDDY_OPT_INT, "1024", 1, 10000, NULL, 0,
      "Redis: rows per server-side script call; calls are pipelined."},
     {"max_pending", EDDY_OPT_INT, "100000", 1, 100000000, NULL, 0,
      "Redis: rows held while the server is slow or down. Sources pause at half of it; a write "
