@@ -98,8 +98,8 @@ int eddy_host_alert(eddy_ctx *ctx, const eddy_alert *in)
 {
     if (!ctx || !in || in->struct_size < offsetof(eddy_alert, message))
         return EDDY_EINVAL;
-    if (!ctx->th)
-        return 0; /* validation probe */
+    if (!ctx->th || !ctx->st->alert_policy.enabled)
+        return 0; /* validation probe, or alerts turned off for the step */
     /* A plugin built against a shorter eddy_alert: copy what it has. */
     eddy_alert a = {0};
     memcpy(&a, in, in->struct_size < sizeof a ? in->struct_size : sizeof a);

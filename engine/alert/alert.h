@@ -21,6 +21,7 @@
 
 /* The step's `alerts:` section (eddy_alert_policy_options). */
 typedef struct eddy_alert_policy {
+    bool enabled;             /* false: the step's checks raise no alerts */
     uint32_t min_consecutive; /* breached checks in a row before firing */
     uint32_t resolve_after;   /* clear checks in a row before resolving */
     bool resolve;             /* send `resolved` events */

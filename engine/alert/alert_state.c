@@ -11,6 +11,9 @@
 #include "options.h"
 
 const eddy_option eddy_alert_policy_options[] = {
+    {"enabled", EDDY_OPT_BOOL, "true", EDDY_NO_RANGE, NULL, 0,
+     "false: this step raises no alerts at all (its detector still annotates records), e.g. "
+     "for detectors that only feed an `ensemble`."},
     {"min_consecutive", EDDY_OPT_INT, "1", 1, 1000000, NULL, 0,
      "Breached checks in a row before an alert fires (1 = the first breach fires)."},
     {"resolve_after", EDDY_OPT_INT, "1", 1, 1000000, NULL, 0,
@@ -37,7 +40,7 @@ const eddy_option eddy_alert_policy_options[] = {
 
 void eddy_alert_policy_defaults(eddy_alert_policy *p)
 {
-    *p = (eddy_alert_policy){.min_consecutive = 1, .resolve_after = 1, .resolve = true,
+    *p = (eddy_alert_policy){.enabled = true, .min_consecutive = 1, .resolve_after = 1, .resolve = true,
                              .cooldown_ms = 0, .rate_limit = 0, .rate_window_ms = 3600000,
                              .severity = -1, .max_keys = 10000};
 }
@@ -47,6 +50,7 @@ void eddy_alert_policy_from_opts(eddy_alert_policy *p, const struct eddy_opts *o
     eddy_alert_policy_defaults(p);
     if (!o)
         return;
+    p->enabled = eddy_opts_bool(o, "enabled");
     p->min_consecutive = (uint32_t)eddy_opts_int(o, "min_consecutive");
     p->resolve_after = (uint32_t)eddy_opts_int(o, "resolve_after");
     p->resolve = eddy_opts_bool(o, "resolve");

@@ -6,6 +6,7 @@
 
 #include "../error.h"
 #include "anomaly_impl.h"
+#include "grimshaw.h"
 
 enum { PH_MA = 0, PH_CALIB = 1, PH_RUN = 2 };
 
@@ -14,6 +15,7 @@ typedef struct {
     uint64_t nt; /* peaks ever seen: the exceedance count */
     uint32_t head, count;
     uint32_t since_fit, pad_; /* peaks since the last GPD fit */
+    grim_hints hint;          /* the last fit's roots, where the next one starts */
 } spot_side;
 
 typedef struct {
@@ -83,7 +85,8 @@ static void side_fit(spot *sp, spot_side *sd, const double *pk)
     if (sd->count == 0)
         sd->gamma = sd->sigma = 0.0;
     else
-        eddy_spot_grimshaw(pk, sd->count, sp->p.n_points, &sd->gamma, &sd->sigma);
+        eddy_spot_grimshaw_warm(pk, sd->count, sp->p.n_points, &sd->gamma, &sd->sigma,
+                                &sd->hint);
     side_zq(sp, sd);
 }
 
@@ -226,7 +229,8 @@ static int side_ok(const spot *sp, const spot_side *sd)
 {
     return sd->count <= sp->p.max_peaks && sd->head < sp->p.max_peaks &&
            sd->since_fit < sp->p.refit_every &&
-           (sd->count == sp->p.max_peaks || sd->head == 0) && sd->nt >= sd->count;
+           (sd->count == sp->p.max_peaks || sd->head == 0) && sd->nt >= sd->count &&
+           sd->hint.n <= GRIM_HINTS;
 }
 
 static int spot_check(const eddy_anom *a)

@@ -41,6 +41,8 @@ expect_out "eddy features get: unknown entity" "no features for entity 'nobody'"
 expect_code "eddy features get: unknown view in config" 1 "$EDDY" features get nope user-7 -c "$SRC/configs/quickstart.yaml"
 expect_out "eddy features get: unknown view in config" "no feature_store sink for view 'nope'"
 expect_code "eddy features get: usage" 2 "$EDDY" features get user_spend
+check "quick start: anomalies printed" grep -q "tail_score=" "$TMP/qs.out"
+check "quick start: an injected anomaly is caught" grep -q "injected_anomaly=true.*tail_score=" "$TMP/qs.out"
 kill -TERM "$pid"
 wait "$pid"
 code=$?

@@ -213,6 +213,93 @@ static void test_robust_ref(uint32_t window, size_t extra, size_t every)
     free(w);
 }
 
+/* The fit does not depend on the order of the peaks (SPOT's ring rotates
+ * them) beyond rounding, for every count around the 16-wide rows of the
+ * product sums, including the padded last row. */
+static void test_grimshaw_order(void)
+{
+    double rev[N_OF(fx_gpd_pos)];
+    int bad = 0;
+    for (size_t n = 1; n <= N_OF(fx_gpd_pos); n += n < 40 ? 1 : 37) {
+        for (size_t i = 0; i < n; i++)
+            rev[i] = fx_gpd_pos[n - 1 - i];
+        double g1, s1, g2, s2;
+        CHECK(eddy_spot_grimshaw(fx_gpd_pos, n, 10, &g1, &s1) == 0);
+        CHECK(eddy_spot_grimshaw(rev, n, 10, &g2, &s2) == 0);
+        int ok = isfinite(g1) && s1 > 0.0 && fabs(g1 - g2) <= 1e-6 && close_rel(s1, s2, 1e-6);
+        if (!ok && bad++ < 5)
+            fprintf(stderr, "grimshaw n=%zu: gamma %.17g vs %.17g, sigma %.17g vs %.17g\n", n,
+                    g1, g2, s1, s2);
+    }
+    CHECK_MSG(bad == 0, "grimshaw depends on the peaks' order (%d counts)", bad);
+}
+
+/* A long stream wraps the peak ring (kept small here) many times, and the
+ * detector refits from the previous fit's roots on every peak: its
+ * thresholds must be those of a cold fit on the same peaks, mirrored here
+ * from the rules in anomaly.h. */
+static void test_spot_warm(void)
+{
+    enum { N_INIT = 1000, CAP = 200, N = 60000 };
+    eddy_spot_params p;
+    eddy_spot_defaults(&p);
+    p.q = 1e-3;
+    p.max_peaks = CAP;
+    eddy_anom *a;
+    CHECK(eddy_spot_new(&p, &a, NULL, 0) == 0);
+    rng_state = 0x2545f4914f6cdd1dULL;
+    double init[N_INIT], pk[CAP], t = 0.0;
+    uint64_t n = 0, nt = 0;
+    uint32_t count = 0, head = 0;
+    int bad = 0, fits = 0;
+    for (int i = 0; i < N; i++) {
+        /* Exponential-tailed data, so the GPD is well away from the
+         * rounding-level roots next to gamma = 0. */
+        double x = -log(urand() + 1e-300) + 0.3 * gauss(), zq = eddy_anom_threshold(a);
+        eddy_anom_update(a, x, 0);
+        if (i < N_INIT) {
+            init[i] = x;
+            if (i == N_INIT - 1) {
+                qsort(init, N_INIT, sizeof(double), cmp_dbl);
+                t = init[(int)(p.level * N_INIT)];
+                rng_state = 0x2545f4914f6cdd1dULL;
+                for (int j = 0; j < N_INIT; j++) {
+                    double v = -log(urand() + 1e-300) + 0.3 * gauss();
+                    if (v > t) {
+                        pk[count++] = v - t;
+                        nt++;
+                    }
+                }
+                n = N_INIT;
+            }
+            continue;
+        }
+        if (x > zq)
+            continue;
+        n++;
+        if (!(x > t))
+            continue;
+        if (count < CAP) {
+            pk[count++] = x - t;
+        } else {
+            pk[head] = x - t;
+            head = head + 1 == CAP ? 0 : head + 1;
+        }
+        nt++;
+        double g, sg;
+        CHECK(eddy_spot_grimshaw(pk, count, p.n_points, &g, &sg) == 0);
+        double r = p.q * (double)n / (double)nt;
+        double want = g != 0.0 ? t + sg / g * (pow(r, -g) - 1.0) : t - sg * log(r);
+        double got = eddy_anom_threshold(a);
+        fits++;
+        if (!close_rel(got, want, 1e-9) && bad++ < 5)
+            fprintf(stderr, "spot warm[%d]: threshold %.17g, cold fit %.17g\n", i, got, want);
+    }
+    CHECK_MSG(bad == 0, "warm-started fits differ from cold ones (%d of %d)", bad, fits);
+    CHECK(fits > 500);
+    eddy_anom_free(a);
+}
+
 /* refit_every: 0 is the paper's every peak, like 1, bit for bit; 10 keeps
  * thresholds within 20% of the exact ones (they lag by up to 9 peaks while
  * only a few dozen exist) and still alarms; too large is refused. */
@@ -530,6 +617,8 @@ int main(void)
     test_spot_case("dspot", 10, 0, fx_dspot_up, NULL, fx_dspot_score);
     test_spot_case("bispot", 0, 1, fx_bispot_up, fx_bispot_down, fx_bispot_score);
     test_spot_refit_every();
+    test_grimshaw_order();
+    test_spot_warm();
     test_robust_ref(1000, 3000, 97);
     test_robust_ref(131072, 400, 97);
     test_robust_ref(131073, 400, 97);
