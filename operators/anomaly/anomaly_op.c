@@ -33,23 +33,6 @@ static void anom_destroy(void *state)
     op->h->free(op);
 }
 
-int anom_value_of(const eddy_value *v, double *x)
-{
-    switch (v->type) {
-    case EDDY_INT:
-        *x = (double)v->u.i;
-        return 1;
-    case EDDY_DOUBLE:
-        *x = v->u.d;
-        return isfinite(v->u.d);
-    case EDDY_BOOL:
-        *x = v->u.b ? 1.0 : 0.0;
-        return 1;
-    default:
-        return 0;
-    }
-}
-
 eddy_sym anom_opt_sym(const eddy_host *h, const eddy_opts *o, const char *name)
 {
     const char *s = h->opt_str(o, name);
@@ -333,7 +316,7 @@ static int anom_process(void *state, eddy_ctx *ctx, eddy_batch *in)
         uint32_t f = 0;
         for (; f < op->dim; f++) {
             const eddy_value *v = h->record_get(r, op->field[f]);
-            if (!v || !anom_value_of(v, &x[f]))
+            if (!v || !eddy_value_finite(v, &x[f]))
                 break;
         }
         if (f < op->dim) {

@@ -82,7 +82,6 @@ extern eddy_option eddy_anom_opts_zscore[], eddy_anom_opts_robust_zscore[],
 extern const eddy_option eddy_anom_opts_ensemble[];
 
 /* anomaly_op.c: also used by the ensemble. */
-int anom_value_of(const eddy_value *v, double *x);
 eddy_sym anom_opt_sym(const eddy_host *h, const eddy_opts *o, const char *name);
 /* Key fields from the `key` option; 0 or -1 with err. */
 int anom_keys(const eddy_host *h, const eddy_opts *o, eddy_sym *keys, uint32_t *n, char *err,

@@ -14,28 +14,22 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "operators/common/snapio.h"
+
 #include "anomaly_op.h"
 #include "error.h"
 
 #define SNAP_VERSION 1
 
-static int put(eddy_buf *b, const void *p, size_t n) { return eddy_buf_put(b, p, n); }
-static int put_u32(eddy_buf *b, uint32_t v) { return put(b, &v, 4); }
-static int put_u64(eddy_buf *b, uint64_t v) { return put(b, &v, 8); }
-static int put_str(eddy_buf *b, const void *p, size_t n)
-{
-    return put_u32(b, (uint32_t)n) || put(b, p, n);
-}
-static int put_cstr(eddy_buf *b, const char *s) { return put_str(b, s, strlen(s)); }
 
 static int put_key(eddy_buf *b, const char *key, size_t klen, const akey *k)
 {
-    if (put_str(b, key, klen) || put_u64(b, k->n) || put_u64(b, k->last_flag) ||
-        put_u64(b, (uint64_t)k->first_ts) || put_u64(b, (uint64_t)k->last_ts) ||
+    if (snap_put_str(b, key, klen) || snap_put_u64(b, k->n) || snap_put_u64(b, k->last_flag) ||
+        snap_put_u64(b, (uint64_t)k->first_ts) || snap_put_u64(b, (uint64_t)k->last_ts) ||
         eddy_buf_putc(b, (char)(k->alerted != 0)))
         return -1;
     size_t mark = b->len;
-    if (put_u32(b, 0))
+    if (snap_put_u32(b, 0))
         return -1;
     int rc = k->d.hst ? eddy_hst_snapshot(k->d.hst, b) : eddy_anom_snapshot(k->d.a, b);
     if (rc != 0)
@@ -60,16 +54,16 @@ static void put_each(const char *key, size_t n, void *v, void *arg)
 static int put_shape(const aop *op, eddy_buf *b)
 {
     const eddy_host *h = op->h;
-    if (put(b, "EANO", 4) || put_u32(b, SNAP_VERSION) || put_cstr(b, op->kind->name) ||
-        put_u32(b, op->dim))
+    if (snap_put(b, "EANO", 4) || snap_put_u32(b, SNAP_VERSION) || snap_put_cstr(b, op->kind->name) ||
+        snap_put_u32(b, op->dim))
         return -1;
     for (uint32_t i = 0; i < op->dim; i++)
-        if (put_cstr(b, h->sym_name(op->field[i])))
+        if (snap_put_cstr(b, h->sym_name(op->field[i])))
             return -1;
-    if (put_u32(b, op->nkeys))
+    if (snap_put_u32(b, op->nkeys))
         return -1;
     for (uint32_t i = 0; i < op->nkeys; i++)
-        if (put_cstr(b, h->sym_name(op->keys[i])))
+        if (snap_put_cstr(b, h->sym_name(op->keys[i])))
             return -1;
     return 0;
 }
@@ -82,12 +76,12 @@ int anom_snapshot(void *state, eddy_ctx *ctx, void **data, size_t *len)
     int rc = put_shape(op, &b);
     if (!rc && op->map) {
         walk w = {&b, 0};
-        rc = put_u32(&b, eddy_keymap_count(op->map));
+        rc = snap_put_u32(&b, eddy_keymap_count(op->map));
         if (!rc)
             eddy_keymap_each(op->map, put_each, &w);
         rc = rc || w.rc;
     } else if (!rc) {
-        rc = put_u32(&b, 1) || put_key(&b, "", 0, &op->global);
+        rc = snap_put_u32(&b, 1) || put_key(&b, "", 0, &op->global);
     }
     void *out = rc ? NULL : h->alloc(b.len ? b.len : 1);
     if (!out) {
@@ -104,85 +98,41 @@ int anom_snapshot(void *state, eddy_ctx *ctx, void **data, size_t *len)
 
 /* ---- restore ------------------------------------------------------------------ */
 
-typedef struct rd {
-    const uint8_t *p;
-    size_t left;
-    int err;
-} rd;
 
-static const uint8_t *take(rd *r, size_t n)
-{
-    if (r->err || r->left < n) {
-        r->err = 1;
-        return NULL;
-    }
-    const uint8_t *p = r->p;
-    r->p += n;
-    r->left -= n;
-    return p;
-}
-static uint32_t get_u32(rd *r)
-{
-    uint32_t v = 0;
-    const uint8_t *p = take(r, 4);
-    if (p)
-        memcpy(&v, p, 4);
-    return v;
-}
-static uint64_t get_u64(rd *r)
-{
-    uint64_t v = 0;
-    const uint8_t *p = take(r, 8);
-    if (p)
-        memcpy(&v, p, 8);
-    return v;
-}
-static const uint8_t *get_str(rd *r, uint32_t *n)
-{
-    *n = get_u32(r);
-    return take(r, *n);
-}
-static int str_is(rd *r, const char *want)
-{
-    uint32_t n;
-    const uint8_t *p = get_str(r, &n);
-    return p && n == strlen(want) && memcmp(p, want, n) == 0;
-}
-
-static const char *check_shape(const aop *op, rd *r)
+static const char *check_shape(const aop *op, snap_rd *r)
 {
     const eddy_host *h = op->h;
-    const uint8_t *magic = take(r, 4);
+    const uint8_t *magic = snap_take(r, 4);
     if (!magic || memcmp(magic, "EANO", 4) != 0)
         return "not an anomaly operator snapshot";
-    if (get_u32(r) != SNAP_VERSION)
+    if (snap_get_u32(r) != SNAP_VERSION)
         return "unknown snapshot layout version";
-    if (!str_is(r, op->kind->name))
+    if (!snap_str_is(r, op->kind->name))
         return "the snapshot is of another detector";
-    if (get_u32(r) != op->dim)
+    if (snap_get_u32(r) != op->dim)
         return "the scored fields differ from the snapshot's";
     for (uint32_t i = 0; i < op->dim; i++)
-        if (!str_is(r, h->sym_name(op->field[i])))
+        if (!snap_str_is(r, h->sym_name(op->field[i])))
             return "the scored fields differ from the snapshot's";
-    if (get_u32(r) != op->nkeys)
+    if (snap_get_u32(r) != op->nkeys)
         return "the key fields differ from the snapshot's";
     for (uint32_t i = 0; i < op->nkeys; i++)
-        if (!str_is(r, h->sym_name(op->keys[i])))
+        if (!snap_str_is(r, h->sym_name(op->keys[i])))
             return "the key fields differ from the snapshot's";
     return r->err ? "truncated" : NULL;
 }
 
 /* One key's state into k (a fresh entry). NULL or why not. */
-static const char *get_key(aop *op, rd *r, akey *k)
+static const char *get_key(aop *op, snap_rd *r, akey *k)
 {
-    k->n = get_u64(r);
-    k->last_flag = get_u64(r);
-    k->first_ts = (int64_t)get_u64(r);
-    k->last_ts = (int64_t)get_u64(r);
-    const uint8_t *al = take(r, 1);
+    k->n = snap_get_u64(r);
+    k->last_flag = snap_get_u64(r);
+    k->first_ts = (int64_t)snap_get_u64(r);
+    k->last_ts = (int64_t)snap_get_u64(r);
+    const uint8_t *al = snap_take(r, 1);
     k->alerted = al ? *al != 0 : 0;
     uint32_t dlen;
-    const uint8_t *det = get_str(r, &dlen);
+    const uint8_t *det = snap_get_str(r, &dlen);
     if (r->err)
         return "truncated key state";
     char err[256] = "";
@@ -203,9 +153,9 @@ int anom_restore(void *state, eddy_ctx *ctx, int version, const void *data, size
                version, SNAP_VERSION);
         return EDDY_EINVAL;
     }
-    rd r = {data, len, 0};
+    snap_rd r = {data, len, 0};
     const char *why = check_shape(op, &r);
-    uint32_t nkeys = why ? 0 : get_u32(&r);
+    uint32_t nkeys = why ? 0 : snap_get_u32(&r);
     if (!why && !op->map && nkeys != 1)
         why = "an unkeyed step's snapshot holds one state";
     eddy_keymap *map = NULL;
@@ -217,7 +167,7 @@ int anom_restore(void *state, eddy_ctx *ctx, int version, const void *data, size
     }
     for (uint32_t i = 0; i < nkeys && !why; i++) {
         uint32_t klen;
-        const uint8_t *kb = get_str(&r, &klen);
+        const uint8_t *kb = snap_get_str(&r, &klen);
         if (!kb) {
             why = "truncated key";
             break;

@@ -211,7 +211,7 @@ static int combine(const ens *e, const eddy_record *r, double *out)
     for (uint32_t i = 0; i < e->n; i++) {
         const eddy_value *v = h->record_get(r, e->score[i]);
         double x;
-        if (!v || v->type == EDDY_BOOL || !anom_value_of(v, &x))
+        if (!v || v->type == EDDY_BOOL || !eddy_value_finite(v, &x))
             continue;
         present++;
         best = x > best || present == 1 ? x : best;

@@ -2,7 +2,10 @@
  * at most half full). Entries are separate allocations so values never move. */
 #include "keymap.h"
 
+#include "batch.h"
+
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -165,4 +168,9 @@ size_t eddy_key_render(const eddy_host *h, const eddy_record *r, const eddy_sym 
     }
     buf[at] = '\0';
     return at;
+}
+
+int eddy_value_finite(const eddy_value *v, double *x)
+{
+    return eddy_value_number(v, x) && isfinite(*x);
 }

@@ -30,4 +30,8 @@ void eddy_keymap_each(eddy_keymap *m, void (*fn)(const char *k, size_t n, void *
 size_t eddy_key_render(const eddy_host *h, const eddy_record *r, const eddy_sym *fields,
                        uint32_t n, char *buf, size_t cap);
 
+/* The value as a finite double (engine eddy_value_number: ints, doubles,
+ * bools as 1/0), 0 for anything else and for NaN/inf: the caller skips it. */
+int eddy_value_finite(const eddy_value *v, double *x);
+
 #endif

@@ -148,23 +148,6 @@ static void *create_kind(const concept_kind *k, const eddy_host *h, eddy_ctx *ct
     return c;
 }
 
-static int value_of(const eddy_value *v, double *x)
-{
-    switch (v->type) {
-    case EDDY_INT:
-        *x = (double)v->u.i;
-        return 1;
-    case EDDY_DOUBLE:
-        *x = v->u.d;
-        return !isnan(v->u.d);
-    case EDDY_BOOL:
-        *x = v->u.b ? 1.0 : 0.0;
-        return 1;
-    default:
-        return 0;
-    }
-}
-
 static const char *const sig_names[] = {"none", "warning", "change"};
 
 static int report(concept *c, ckey *k, const char *key, eddy_drift_signal sig, int breach,
@@ -222,7 +205,7 @@ static int concept_process(void *state, eddy_ctx *ctx, eddy_batch *in)
         eddy_record *r = h->batch_get(in, i);
         const eddy_value *v = h->record_get(r, c->field);
         double x;
-        if (!v || !value_of(v, &x)) {
+        if (!v || !eddy_value_finite(v, &x)) {
             skipped++;
             continue;
         }

@@ -56,6 +56,30 @@ wait_http() {
     return 1
 }
 
+# kafka_start: a real broker for this test (scripts/kafka.sh, Kafka 3.9.2
+# KRaft on loopback, free ports), stopped when the test exits, even on
+# failure. Sets KAFKA (the script), B (bootstrap servers) and the
+# KAFKA_* variables the script exports (SASL/TLS listeners, CA).
+kafka_start() {
+    KAFKA=$SRC/scripts/kafka.sh
+    export EDDY_KAFKA_PORTS=auto
+    unset KAFKA_DIR KAFKA_BROKERS
+    "$KAFKA" fetch >/dev/null || { echo "FAIL: scripts/kafka.sh fetch" >&2; exit 1; }
+    kafka_dir=""
+    stop_broker() { [ -n "$kafka_dir" ] && "$KAFKA" stop "$kafka_dir" >/dev/null 2>&1; kafka_dir=""; }
+    trap 'stop_broker; cleanup' EXIT
+    trap 'exit 143' TERM
+    trap 'exit 130' INT
+    if ! "$KAFKA" start >"$TMP/env" 2>"$TMP/start.err"; then
+        cat "$TMP/start.err" >&2
+        echo "FAIL: broker did not start" >&2
+        exit 1
+    fi
+    . "$TMP/env"
+    kafka_dir=$KAFKA_DIR
+    B=$KAFKA_BROKERS
+}
+
 finish() {
     echo "$passed passed, $failed failed"
     [ "$failed" = 0 ]

@@ -7,23 +7,7 @@
 # alerts tail` and by the example consumer (examples/alert-consumer).
 . "$(dirname "$0")/lib.sh"
 
-KAFKA=$SRC/scripts/kafka.sh
-export EDDY_KAFKA_PORTS=auto
-unset KAFKA_DIR KAFKA_BROKERS
-"$KAFKA" fetch >/dev/null || { echo "FAIL: scripts/kafka.sh fetch" >&2; exit 1; }
-kafka_dir=""
-stop_broker() { [ -n "$kafka_dir" ] && "$KAFKA" stop "$kafka_dir" >/dev/null 2>&1; kafka_dir=""; }
-trap 'stop_broker; cleanup' EXIT
-trap 'exit 143' TERM
-trap 'exit 130' INT
-if ! "$KAFKA" start >"$TMP/env" 2>"$TMP/start.err"; then
-    cat "$TMP/start.err" >&2
-    echo "FAIL: broker did not start" >&2
-    exit 1
-fi
-. "$TMP/env"
-kafka_dir=$KAFKA_DIR
-B=$KAFKA_BROKERS
+kafka_start
 AVSC=$SRC/configs/schemas/alert.avsc
 for t in events drift.alerts; do
     "$KAFKA" topic create "$t" 1 retention.ms=-1 >/dev/null 2>&1 || bad "create topic $t"
