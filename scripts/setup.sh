@@ -7,7 +7,7 @@ pkgs=(
   librdkafka-dev libevent-dev libmsgpack-dev libzstd-dev libavro-dev libfyaml-dev
   libjansson-dev curl python3 binutils kcat openssl
   libcurl4-openssl-dev libhiredis-dev redis-server liblmdb-dev lmdb-utils
-  libsqlite3-dev sqlite3
+  libsqlite3-dev sqlite3 python3-venv
 )
 # The real Kafka broker for integration tests comes from Maven (scripts/kafka.sh):
 # it needs a JRE 17 and Maven, which the machine may already have outside apt.
