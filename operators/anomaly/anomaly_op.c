@@ -309,6 +309,8 @@ static int anom_process(void *state, eddy_ctx *ctx, eddy_batch *in)
     uint32_t n = h->batch_count(in);
     uint64_t skipped = 0, untracked = 0, flags = 0;
     char kbuf[512];
+    double last_score = 0; /* the gauge shows the last score, set once per batch */
+    int scored = 0;
     double x[ANOM_MAX_FEATURES];
     op->ctx = ctx;
     for (uint32_t i = 0; i < n; i++) {
@@ -326,9 +328,9 @@ static int anom_process(void *state, eddy_ctx *ctx, eddy_batch *in)
         akey *k = &op->global;
         const char *key = "";
         if (op->nkeys) {
-            size_t kl = eddy_key_render(h, r, op->keys, op->nkeys, kbuf, sizeof kbuf);
             int created;
-            k = eddy_keymap_get(op->map, kbuf, kl, &created);
+            k = eddy_keymap_record(op->map, h, r, op->keys, op->nkeys, kbuf, sizeof kbuf,
+                                   &created);
             if (!k) {
                 untracked++;
                 continue;
@@ -355,11 +357,13 @@ static int anom_process(void *state, eddy_ctx *ctx, eddy_batch *in)
         if (anom_alert_check(h, ctx, &op->al, k, key, flagged, score, ts) < 0)
             return -1;
         k->last_ts = ts;
-        if (op->m_score)
-            h->metric_set(op->m_score, score);
+        last_score = score;
+        scored = 1;
         if (set_outputs(op, in, r, score, flagged) != 0)
             return -1;
     }
+    if (op->m_score && scored)
+        h->metric_set(op->m_score, last_score);
     h->metric_add(op->m_skipped, (double)skipped);
     h->metric_add(op->m_untracked, (double)untracked);
     if (flags && op->m_flags)

@@ -233,6 +233,8 @@ static int ens_process(void *state, eddy_ctx *ctx, eddy_batch *in)
     uint32_t n = h->batch_count(in);
     uint64_t skipped = 0, flags = 0;
     char kbuf[512];
+    double last_score = 0; /* the gauge shows the last score, set once per batch */
+    int scored = 0;
     for (uint32_t i = 0; i < n; i++) {
         eddy_record *r = h->batch_get(in, i);
         double score;
@@ -245,9 +247,8 @@ static int ens_process(void *state, eddy_ctx *ctx, eddy_batch *in)
         akey *k = &e->global;
         const char *key = "";
         if (e->nkeys) {
-            size_t kl = eddy_key_render(h, r, e->keys, e->nkeys, kbuf, sizeof kbuf);
             int created;
-            k = eddy_keymap_get(e->map, kbuf, kl, &created);
+            k = eddy_keymap_record(e->map, h, r, e->keys, e->nkeys, kbuf, sizeof kbuf, &created);
             key = kbuf;
         }
         int64_t ts = h->record_time(r);
@@ -258,8 +259,8 @@ static int ens_process(void *state, eddy_ctx *ctx, eddy_batch *in)
                 return -1;
             k->last_ts = ts;
         }
-        if (e->m_score)
-            h->metric_set(e->m_score, score);
+        last_score = score;
+        scored = 1;
         eddy_value sv = {.type = EDDY_DOUBLE};
         sv.u.d = score;
         if (h->record_set(in, r, e->score_field, &sv) != 0)
@@ -271,6 +272,8 @@ static int ens_process(void *state, eddy_ctx *ctx, eddy_batch *in)
                 return -1;
         }
     }
+    if (e->m_score && scored)
+        h->metric_set(e->m_score, last_score);
     h->metric_add(e->m_skipped, (double)skipped);
     if (flags && e->m_flags)
         h->metric_add(e->m_flags, (double)flags);

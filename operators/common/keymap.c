@@ -174,3 +174,11 @@ int eddy_value_finite(const eddy_value *v, double *x)
 {
     return eddy_value_number(v, x) && isfinite(*x);
 }
+
+void *eddy_keymap_record(eddy_keymap *m, const eddy_host *h, const eddy_record *r,
+                         const eddy_sym *fields, uint32_t n, char *kbuf, size_t cap,
+                         int *created)
+{
+    size_t kl = eddy_key_render(h, r, fields, n, kbuf, cap);
+    return eddy_keymap_get(m, kbuf, kl, created);
+}

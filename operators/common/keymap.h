@@ -30,6 +30,13 @@ void eddy_keymap_each(eddy_keymap *m, void (*fn)(const char *k, size_t n, void *
 size_t eddy_key_render(const eddy_host *h, const eddy_record *r, const eddy_sym *fields,
                        uint32_t n, char *buf, size_t cap);
 
+/* The state of record r's key: renders the key fields into kbuf (the
+ * key text, NUL-terminated, for alerts) and looks it up, like
+ * eddy_keymap_get. One call per record on the detectors' hot path. */
+void *eddy_keymap_record(eddy_keymap *m, const eddy_host *h, const eddy_record *r,
+                         const eddy_sym *fields, uint32_t n, char *kbuf, size_t cap,
+                         int *created);
+
 /* The value as a finite double (engine eddy_value_number: ints, doubles,
  * bools as 1/0), 0 for anything else and for NaN/inf: the caller skips it. */
 int eddy_value_finite(const eddy_value *v, double *x);

@@ -200,6 +200,7 @@ static int concept_process(void *state, eddy_ctx *ctx, eddy_batch *in)
     const eddy_host *h = c->h;
     uint32_t n = h->batch_count(in);
     uint64_t skipped = 0, untracked = 0, warns = 0, changes = 0;
+    const ckey *last = NULL; /* the gauge shows the last key updated, set once per batch */
     char kbuf[512];
     for (uint32_t i = 0; i < n; i++) {
         eddy_record *r = h->batch_get(in, i);
@@ -212,9 +213,8 @@ static int concept_process(void *state, eddy_ctx *ctx, eddy_batch *in)
         ckey *k = &c->global;
         const char *key = "";
         if (c->nkeys) {
-            size_t kl = eddy_key_render(h, r, c->keys, c->nkeys, kbuf, sizeof kbuf);
             int created;
-            k = eddy_keymap_get(c->map, kbuf, kl, &created);
+            k = eddy_keymap_record(c->map, h, r, c->keys, c->nkeys, kbuf, sizeof kbuf, &created);
             if (!k) {
                 untracked++;
                 continue;
@@ -252,8 +252,7 @@ static int concept_process(void *state, eddy_ctx *ctx, eddy_batch *in)
             if (report(c, k, key, EDDY_DRIFT_CHANGE, 0, ts) < 0)
                 return -1;
         }
-        if (c->m_stat)
-            h->metric_set(c->m_stat, eddy_drift_statistic(k->d));
+        last = k;
         if (c->sig_field) {
             eddy_value sv = {.type = EDDY_STRING, .len = (uint32_t)strlen(sig_names[sig])};
             sv.u.s = sig_names[sig];
@@ -267,6 +266,8 @@ static int concept_process(void *state, eddy_ctx *ctx, eddy_batch *in)
                 return -1;
         }
     }
+    if (c->m_stat && last)
+        h->metric_set(c->m_stat, eddy_drift_statistic(last->d));
     h->metric_add(c->m_skipped, (double)skipped);
     h->metric_add(c->m_untracked, (double)untracked);
     if (warns)
