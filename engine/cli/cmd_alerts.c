@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "http_get.h"
 #include "codec.h"
 #include "config.h"
 #include "sym.h"
@@ -283,11 +284,6 @@ typedef struct admin_tail {
     long long printed, skipped;
 } admin_tail;
 
-static size_t on_body(char *p, size_t size, size_t n, void *arg)
-{
-    return eddy_buf_put(arg, p, size * n) == 0 ? size * n : 0;
-}
-
 /* GET /v1/alerts after `after`: 0, or -1 with the reason printed (when
  * `quiet` is false). */
 static int fetch(admin_tail *t, int quiet)
@@ -298,18 +294,13 @@ static int fetch(admin_tail *t, int quiet)
     if (eddy_buf_printf(&t->url, "%s/v1/alerts?after=%" PRIu64 "&limit=%lld%c", t->base,
                         t->after, left < 1000 ? left : 1000, '\0') != 0)
         return -1;
-    curl_easy_setopt(t->curl, CURLOPT_URL, (const char *)t->url.data);
-    char err[CURL_ERROR_SIZE] = "";
-    curl_easy_setopt(t->curl, CURLOPT_ERRORBUFFER, err);
-    CURLcode cc = curl_easy_perform(t->curl);
-    if (cc != CURLE_OK) {
+    char err[CURL_ERROR_SIZE];
+    long status = 0;
+    if (cli_http_get(t->curl, (const char *)t->url.data, &t->body, &status, err, sizeof err) != 0) {
         if (!quiet)
-            fprintf(stderr, PROG ": cannot reach the admin server at %s: %s\n", t->base,
-                    err[0] ? err : curl_easy_strerror(cc));
+            fprintf(stderr, PROG ": cannot reach the admin server at %s: %s\n", t->base, err);
         return -1;
     }
-    long status = 0;
-    curl_easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &status);
     if (status != 200) {
         if (!quiet) {
             int n = t->body.len > 300 ? 300 : (int)t->body.len;
@@ -460,7 +451,7 @@ static int admin_tail_run(const tail_opts *o, const char *admin, int interval_ms
     t.base = base;
     char err[256];
     int code = EXIT_RUNTIME;
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK || !(t.curl = curl_easy_init())) {
+    if (!(t.curl = cli_http_new((long)o->timeout_ms, "eddy-alerts/" EDDY_VERSION))) {
         fprintf(stderr, PROG ": cannot initialise libcurl\n");
         return EXIT_RUNTIME;
     }
@@ -473,12 +464,6 @@ static int admin_tail_run(const tail_opts *o, const char *admin, int interval_ms
         fprintf(stderr, PROG ": out of memory\n");
         goto out;
     }
-    curl_easy_setopt(t.curl, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(t.curl, CURLOPT_WRITEDATA, &t.body);
-    curl_easy_setopt(t.curl, CURLOPT_CONNECTTIMEOUT_MS, (long)o->timeout_ms);
-    curl_easy_setopt(t.curl, CURLOPT_TIMEOUT_MS, (long)o->timeout_ms);
-    curl_easy_setopt(t.curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(t.curl, CURLOPT_USERAGENT, "eddy-alerts/" EDDY_VERSION);
     tail_catch_signals();
     code = admin_loop(&t);
     fprintf(stderr, "%lld alert%s (%lld skipped, %" PRIu64 " overwritten unread) from %s\n",

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "http_get.h"
 #include "error.h"
 #include "store/store.h"
 
@@ -23,35 +24,26 @@ static const char features_usage[] =
     "Exit codes: 0 found, 1 not found or the store cannot be reached, 2 usage,\n"
     "3 invalid configuration.\n";
 
-static size_t collect(char *p, size_t size, size_t n, void *arg)
-{
-    return eddy_buf_put(arg, p, size * n) == 0 ? size * n : 0;
-}
-
 static int from_admin(const char *admin, const char *view, const char *entity)
 {
-    CURL *c = curl_easy_init();
+    CURL *c = cli_http_new(10000L, "eddy-features/" EDDY_VERSION);
     if (!c) {
         fprintf(stderr, "eddy features: cannot initialise libcurl\n");
         return EXIT_RUNTIME;
     }
     char *v = curl_easy_escape(c, view, 0), *e = curl_easy_escape(c, entity, 0);
-    char url[2048];
+    char url[2048], err[CURL_ERROR_SIZE];
     snprintf(url, sizeof url, "http://%s/v1/features/%s/%s", admin, v ? v : "", e ? e : "");
     curl_free(v);
     curl_free(e);
     eddy_buf body = {0};
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 10000L);
-    CURLcode rc = curl_easy_perform(c);
     long status = 0;
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    int rc = cli_http_get(c, url, &body, &status, err, sizeof err);
     curl_easy_cleanup(c);
+    curl_global_cleanup();
     int code = EXIT_OK;
-    if (rc != CURLE_OK) {
-        fprintf(stderr, "eddy features: GET %s: %s\n", url, curl_easy_strerror(rc));
+    if (rc != 0) {
+        fprintf(stderr, "eddy features: GET %s: %s\n", url, err);
         code = EXIT_RUNTIME;
     } else if (status != 200) {
         fprintf(stderr, "eddy features: GET %s: HTTP %ld: %.*s", url, status, (int)body.len,
