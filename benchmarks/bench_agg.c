@@ -14,9 +14,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "agg/agg.h"
-#include "batch.h"
-#include "buf.h"
+#include "lib/agg/agg.h"
+#include "engine/core/batch.h"
+#include "lib/buf/buf.h"
 
 #define POOL 4096
 #define KEYS 100000

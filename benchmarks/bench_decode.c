@@ -32,10 +32,10 @@
 #include <jansson.h>
 #endif
 
-#include "batch.h"
-#include "codec.h"
-#include "error.h"
-#include "sym.h"
+#include "engine/core/batch.h"
+#include "engine/format/codec.h"
+#include "engine/core/error.h"
+#include "engine/core/sym.h"
 
 #define POOL 4096
 #define BATCH 1024

@@ -1,5 +1,5 @@
 /* Window throughput on one thread, in memory: msgpack payloads generated
- * before timing are decoded into batches of 1024 records (engine/codec.h)
+ * before timing are decoded into batches of 1024 records (engine/format/codec.h)
  * and passed through the window operator, as the runtime does; the
  * watermark (max event time - 1 s) is passed after every batch. Results
  * are counted and dropped.
@@ -25,10 +25,10 @@
 #include <sys/resource.h>
 #include <time.h>
 
-#include "batch.h"
-#include "codec.h"
+#include "engine/core/batch.h"
+#include "engine/format/codec.h"
 #include "operators/window/window.h"
-#include "sym.h"
+#include "engine/core/sym.h"
 #include "tests/unit/testhost.h"
 
 #define KEYS 100000

@@ -1,7 +1,7 @@
-/* The built-in connectors, gathered by registry.c. */
+/* The built-in connectors, gathered by conn_registry.c. */
 #ifndef EDDY_CONN_BUILTIN_H
 #define EDDY_CONN_BUILTIN_H
-#include "connector.h"
+#include "engine/connector.h"
 
 extern const eddy_source_ops eddy_file_source;
 extern const eddy_source_ops eddy_generator_source;

@@ -1,4 +1,4 @@
-#include "deadletter.h"
+#include "connectors/deadletter.h"
 
 #include <msgpack.h>
 #include <string.h>

@@ -9,8 +9,8 @@
 #define EDDY_CONN_DEADLETTER_H
 #include <stdbool.h>
 
-#include "batch.h"
-#include "buf.h"
+#include "engine/core/batch.h"
+#include "lib/buf/buf.h"
 
 /* Appends the envelope (no trailing newline). 0 or -1 (out of memory). */
 int eddy_deadletter_json(const eddy_record *r, eddy_buf *out);

@@ -1,4 +1,4 @@
-#include "scalar.h"
+#include "connectors/scalar.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <strings.h>
 
-#include "batch.h"
+#include "engine/core/batch.h"
 
 /* strtod/strtoll accept leading blanks, "inf", "nan" and hex; a CSV cell
  * "nan" or " 12" should stay text, so the shape is checked first. */

@@ -4,7 +4,7 @@
 #define EDDY_CONN_SCALAR_H
 #include <stddef.h>
 
-#include "eddy/operator.h"
+#include "include/eddy/operator.h"
 
 /* Infers the type of s[0..len): "" -> null, an integer that fits int64 ->
  * int, a decimal number (digits, optional fraction and exponent; no inf, nan

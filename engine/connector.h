@@ -10,9 +10,9 @@
 #define EDDY_CONNECTOR_H
 #include <stdint.h>
 
-#include "batch.h"
-#include "eddy/operator.h"
-#include "metrics.h"
+#include "engine/core/batch.h"
+#include "include/eddy/operator.h"
+#include "engine/obs/metrics.h"
 
 /* What the engine tells a connector at open. Valid until close. A NULL env
  * (unit tests) means: no kafka section, no metrics, no callbacks. */
@@ -77,7 +77,7 @@ typedef struct eddy_sink_ops {
     int64_t (*pending)(void *self, int64_t *high_water);
 } eddy_sink_ops;
 
-/* Registry of built-in connectors (connectors/registry.c). */
+/* Registry of built-in connectors (connectors/conn_registry.c). */
 const eddy_source_ops *eddy_source_find(const char *type);
 const eddy_sink_ops *eddy_sink_find(const char *type);
 const eddy_source_ops *const *eddy_sources_all(void); /* NULL-terminated */

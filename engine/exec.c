@@ -8,10 +8,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "codec.h"
-#include "exec.h"
-#include "log.h"
-#include "sym.h"
+#include "engine/format/codec.h"
+#include "engine/exec.h"
+#include "engine/obs/log.h"
+#include "engine/core/sym.h"
 
 #define POOL_MAX 64
 

@@ -2,7 +2,7 @@
  * and worker threads. Not part of any public interface. */
 #ifndef EDDY_EXEC_H
 #define EDDY_EXEC_H
-#include "runtime.h"
+#include "engine/runtime.h"
 
 typedef struct rt_timer {
     uint64_t id;

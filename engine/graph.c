@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "exec.h"
-#include "runtime.h"
-#include "sym.h"
+#include "engine/exec.h"
+#include "engine/runtime.h"
+#include "engine/core/sym.h"
 #include "connectors/kafka/topics.h"
 
 static const char *const top_keys[] = {"worker", "kafka", "topics", "sources", "pipelines", NULL};

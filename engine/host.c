@@ -8,10 +8,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "exec.h"
-#include "host_ext.h"
-#include "log.h"
-#include "sym.h"
+#include "engine/exec.h"
+#include "engine/host_ext.h"
+#include "engine/obs/log.h"
+#include "engine/core/sym.h"
 
 static void *h_alloc(size_t n) { return malloc(n); }
 static void *h_realloc(void *p, size_t n) { return realloc(p, n); }

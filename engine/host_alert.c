@@ -8,9 +8,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "exec.h"
-#include "host_ext.h"
-#include "log.h"
+#include "engine/exec.h"
+#include "engine/host_ext.h"
+#include "engine/obs/log.h"
 
 static eddy_metric *step_metric(eddy_ctx *ctx, const char *name, const char *help,
                                 eddy_metric_kind kind, const char *const *kv, uint32_t n)

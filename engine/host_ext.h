@@ -2,7 +2,7 @@
  * eddy_host_table by host.c. */
 #ifndef EDDY_HOST_EXT_H
 #define EDDY_HOST_EXT_H
-#include "eddy/operator.h"
+#include "include/eddy/operator.h"
 
 int eddy_host_alert(eddy_ctx *ctx, const eddy_alert *a);
 eddy_metric *eddy_host_metric_labels(eddy_ctx *ctx, const char *name, const char *help,

@@ -1,4 +1,4 @@
-#include "plugin.h"
+#include "engine/plugin.h"
 
 #include <dirent.h>
 #include <dlfcn.h>
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "operators/registry.h"
+#include "operators/op_registry.h"
 
 #define MAX_OPS 256
 #define MAX_HANDLES 64

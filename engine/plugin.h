@@ -11,7 +11,7 @@
 #define EDDY_PLUGIN_H
 #include <stddef.h>
 
-#include "eddy/operator.h"
+#include "include/eddy/operator.h"
 
 /* Size of each boundary struct in ABI 1.0: a plugin's struct must be at
  * least this big. Fixed numbers, not sizeof: sizeof grows with later minors. */

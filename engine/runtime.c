@@ -3,9 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "exec.h"
-#include "store/store.h"
-#include "log.h"
+#include "engine/exec.h"
+#include "lib/store/store.h"
+#include "engine/obs/log.h"
 #include "connectors/kafka/kafka_conf.h"
 #include "connectors/kafka/kafka_int.h"
 #include "connectors/kafka/topics.h"

@@ -20,14 +20,14 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "batch.h"
-#include "config.h"
-#include "connector.h"
-#include "error.h"
-#include "metrics.h"
-#include "options.h"
-#include "plugin.h"
-#include "alert/alert.h"
+#include "engine/core/batch.h"
+#include "engine/config/config.h"
+#include "engine/connector.h"
+#include "engine/core/error.h"
+#include "engine/obs/metrics.h"
+#include "engine/config/options.h"
+#include "engine/plugin.h"
+#include "engine/alert/alert.h"
 
 typedef struct rt_sink {
     char *name; /* "<pipeline>.<name>" or "<source>.dead_letter" */

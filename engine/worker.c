@@ -1,4 +1,4 @@
-#include "worker.h"
+#include "engine/worker.h"
 
 #include <event2/event.h>
 #include <signal.h>
@@ -7,10 +7,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "admin.h"
-#include "exec.h"
-#include "log.h"
-#include "store/store.h"
+#include "engine/obs/admin.h"
+#include "engine/exec.h"
+#include "engine/obs/log.h"
+#include "lib/store/store.h"
 
 typedef struct worker {
     eddy_runtime *rt;

@@ -2,7 +2,7 @@
  * server and the drain timer, around a started runtime. */
 #ifndef EDDY_WORKER_H
 #define EDDY_WORKER_H
-#include "runtime.h"
+#include "engine/runtime.h"
 
 /* Starts the runtime, serves until it is done or a signal drains it.
  * admin_listen overrides worker.admin.listen when not NULL. Returns the

@@ -15,7 +15,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "anomaly/anomaly.h"
+#include "lib/anomaly/anomaly.h"
 
 static double now(void)
 {

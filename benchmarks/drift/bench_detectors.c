@@ -30,7 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "drift/drift.h"
+#include "lib/drift/drift.h"
 
 #define BUF (1u << 20)
 #define SEGMENT 100000

@@ -1,4 +1,4 @@
-/* Distribution-drift statistics (engine/drift/stats.h): checks per second
+/* Distribution-drift statistics (lib/drift/stats.h): checks per second
  * on one core. A check compares a current sample with a fixed, already
  * sorted reference of the same size; its time includes copying the raw
  * current values and sorting them (eddy_sort_doubles with a scratch
@@ -20,7 +20,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
-#include "drift/stats.h"
+#include "lib/drift/stats.h"
 
 static uint64_t splitmix64(uint64_t *x)
 {

@@ -22,7 +22,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "anomaly/anomaly.h"
+#include "lib/anomaly/anomaly.h"
 
 typedef struct {
     const char *key;

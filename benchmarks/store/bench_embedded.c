@@ -5,7 +5,7 @@
  * durability settings. Then a crash test per variant: a child writes in a
  * loop and reports each commit, the parent SIGKILLs it after 50 commits,
  * reopens and checks that every row is whole and no acknowledged commit is
- * lost. The result chose SQLite for engine/store/embedded.c (RESULTS.md).
+ * lost. The result chose SQLite for lib/store/embedded.c (RESULTS.md).
  *
  *   build/benchmarks/store/bench_embedded DIR [rows] */
 #include <lmdb.h>

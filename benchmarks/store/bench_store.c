@@ -21,8 +21,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "batch.h"
-#include "store/store.h"
+#include "engine/core/batch.h"
+#include "lib/store/store.h"
 
 #define BATCH 1024
 

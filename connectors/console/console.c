@@ -12,10 +12,10 @@
 
 #include "connectors/deadletter.h"
 #include "connectors/builtin.h"
-#include "codec.h"
-#include "error.h"
-#include "options.h"
-#include "sym.h"
+#include "engine/format/codec.h"
+#include "engine/core/error.h"
+#include "engine/config/options.h"
+#include "engine/core/sym.h"
 
 #define SAMPLES 3
 #define KEYSET_MAX (1u << 20) /* distinct keys counted per interval, at most */

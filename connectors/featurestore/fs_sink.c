@@ -1,5 +1,5 @@
 /* `type: feature_store` sink: window results become feature rows of one
- * feature view in the online store (engine/store/store.h). Each record
+ * feature view in the online store (lib/store/store.h). Each record
  * gives one row: the entity from the `entity` fields, the features from
  * `features` (or every int/double field that is not a key or the time), the
  * event time from `event_time` or the record's time. The store does the
@@ -9,13 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "batch.h"
+#include "engine/core/batch.h"
 #include "connectors/builtin.h"
-#include "error.h"
-#include "metrics.h"
-#include "options.h"
-#include "store/store.h"
-#include "sym.h"
+#include "engine/core/error.h"
+#include "engine/obs/metrics.h"
+#include "engine/config/options.h"
+#include "lib/store/store.h"
+#include "engine/core/sym.h"
 
 typedef struct fsink {
     char *name;

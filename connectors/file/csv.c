@@ -1,11 +1,11 @@
-#include "csv.h"
+#include "connectors/file/csv.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "codec.h"
+#include "engine/format/codec.h"
 #include "connectors/deadletter.h"
 #include "connectors/scalar.h"
 

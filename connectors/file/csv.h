@@ -12,8 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "buf.h"
-#include "eddy/operator.h"
+#include "lib/buf/buf.h"
+#include "include/eddy/operator.h"
 
 typedef struct eddy_csv_cell {
     size_t start, end; /* bytes of the cell, quotes excluded */

@@ -13,12 +13,12 @@
 
 #include "connectors/deadletter.h"
 #include "connectors/builtin.h"
-#include "codec.h"
-#include "csv.h"
-#include "error.h"
-#include "format/avro_value.h"
-#include "options.h"
-#include "sym.h"
+#include "engine/format/codec.h"
+#include "connectors/file/csv.h"
+#include "engine/core/error.h"
+#include "engine/format/avro_value.h"
+#include "engine/config/options.h"
+#include "engine/core/sym.h"
 
 #define AVRO_BLOCK (1u << 20)
 #define SPILL (1u << 20) /* without flush: write once this much is buffered */

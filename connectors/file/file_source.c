@@ -7,9 +7,9 @@
 #include <string.h>
 
 #include "connectors/builtin.h"
-#include "error.h"
-#include "fsrc.h"
-#include "options.h"
+#include "engine/core/error.h"
+#include "connectors/file/fsrc.h"
+#include "engine/config/options.h"
 
 #define CHUNK (1u << 20)
 

@@ -6,10 +6,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "batch.h"
-#include "codec.h"
-#include "csv.h"
-#include "reader.h"
+#include "engine/core/batch.h"
+#include "engine/format/codec.h"
+#include "connectors/file/csv.h"
+#include "connectors/file/reader.h"
 
 typedef enum { FSRC_JSON, FSRC_MSGPACK, FSRC_AVRO, FSRC_CSV } fsrc_format;
 

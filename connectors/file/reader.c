@@ -1,4 +1,4 @@
-#include "reader.h"
+#include "connectors/file/reader.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -10,7 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "error.h"
+#include "engine/core/error.h"
 
 int eddy_reader_open(eddy_reader *r, const char *path, bool follow, size_t chunk,
                      size_t max_cap, char *err, size_t errlen)

@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "error.h"
-#include "format/avro_value.h"
-#include "fsrc.h"
+#include "engine/core/error.h"
+#include "engine/format/avro_value.h"
+#include "connectors/file/fsrc.h"
 
 #define RAW_PREVIEW 4096
 

@@ -4,10 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "error.h"
-#include "fsrc.h"
+#include "engine/core/error.h"
+#include "connectors/file/fsrc.h"
 #include "connectors/scalar.h"
-#include "sym.h"
+#include "engine/core/sym.h"
 
 #define RAW_PREVIEW 1024 /* raw bytes kept for a line too long to keep whole */
 

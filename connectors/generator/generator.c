@@ -18,13 +18,13 @@
 #include <string.h>
 #include <time.h>
 
-#include "batch.h"
+#include "engine/core/batch.h"
 #include "connectors/builtin.h"
-#include "dist.h"
-#include "error.h"
-#include "options.h"
-#include "rng.h"
-#include "sym.h"
+#include "connectors/generator/gen_dist.h"
+#include "engine/core/error.h"
+#include "engine/config/options.h"
+#include "connectors/generator/rng.h"
+#include "engine/core/sym.h"
 
 /* 2026-01-01T00:00:00Z: a fixed default start keeps output reproducible. */
 #define DEFAULT_START "1767225600000"

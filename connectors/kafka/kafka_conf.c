@@ -11,9 +11,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "kafka_int.h"
-#include "log.h"
-#include "options.h"
+#include "connectors/kafka/kafka_int.h"
+#include "engine/obs/log.h"
+#include "engine/config/options.h"
 
 bool eddy_kafka_secret_name(const char *name)
 {

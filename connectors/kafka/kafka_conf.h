@@ -7,7 +7,7 @@
 #include <librdkafka/rdkafka.h>
 #include <stddef.h>
 
-#include "options.h"
+#include "engine/config/options.h"
 
 /* A new librdkafka config (caller owns it; librdkafka takes it on
  * rd_kafka_new success) with bootstrap.servers from kafka.brokers (the

@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "kafka_int.h"
+#include "connectors/kafka/kafka_int.h"
 
 static int add(rd_kafka_headers_t *h, const char *name, const char *val)
 {

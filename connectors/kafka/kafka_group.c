@@ -11,9 +11,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "error.h"
-#include "kafka_src.h"
-#include "log.h"
+#include "engine/core/error.h"
+#include "connectors/kafka/kafka_src.h"
+#include "engine/obs/log.h"
 
 int64_t eddy_ksrc_now_ms(void)
 {

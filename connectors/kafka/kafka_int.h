@@ -9,9 +9,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "batch.h"
-#include "kafka_conf.h"
-#include "log.h"
+#include "engine/core/batch.h"
+#include "connectors/kafka/kafka_conf.h"
+#include "engine/obs/log.h"
 
 /* Partitions of a topic the embedded cluster creates on its own (a source
  * or sink naming a topic nobody declared): enough to show partition

@@ -14,23 +14,14 @@
 #include <string.h>
 #include <time.h>
 
-#include "codec.h"
+#include "engine/format/codec.h"
 #include "connectors/builtin.h"
-#include "error.h"
-#include "kafka_int.h"
-#include "options.h"
-#include "sym.h"
+#include "engine/core/error.h"
+#include "connectors/kafka/kafka_int.h"
+#include "engine/config/options.h"
+#include "engine/core/sym.h"
 
 /* snprintf for messages that embed other messages: truncation is fine. */
-static void say(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void say(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 static const eddy_option kafka_sink_options[] = {
     {"topic", EDDY_OPT_STRING, NULL, EDDY_NO_RANGE, NULL, EDDY_OPT_REQUIRED,
      "Topic to write. It must exist (declare it under `topics:` and run `eddy topics apply`); "
@@ -205,13 +196,13 @@ static int check_topic(ksink *s, char *err, size_t errlen)
             break;
     }
     if (s->failed) {
-        say(err, errlen, "kafka sink %s: %s", s->name, s->fail_msg);
+        eddy_errf(err, errlen, "kafka sink %s: %s", s->name, s->fail_msg);
         if (md)
             rd_kafka_metadata_destroy(md);
         return EDDY_EIO;
     }
     if (e) {
-        say(err, errlen, "kafka sink %s: cannot read the cluster's metadata: %s%s%s", s->name,
+        eddy_errf(err, errlen, "kafka sink %s: cannot read the cluster's metadata: %s%s%s", s->name,
                  rd_kafka_err2str(e), s->last_error[0] ? "; last client error: " : "",
                  s->last_error);
         return EDDY_EIO;
@@ -221,7 +212,7 @@ static int check_topic(ksink *s, char *err, size_t errlen)
         found = strcmp(md->topics[i].topic, s->topic) == 0 && !md->topics[i].err;
     rd_kafka_metadata_destroy(md);
     if (!found) {
-        say(err, errlen, "kafka sink %s: topic %s does not exist (declare it under topics: and "
+        eddy_errf(err, errlen, "kafka sink %s: topic %s does not exist (declare it under topics: and "
                  "run eddy topics apply), or this client may not describe it", s->name, s->topic);
         return EDDY_ENOTFOUND;
     }
@@ -236,7 +227,7 @@ static int codec_open(ksink *s, const eddy_opts *o, char *err, size_t errlen)
     cc.confluent = eddy_opts_bool(o, "confluent");
     if (cc.confluent) {
         if (cc.format != EDDY_FMT_AVRO || !eddy_opts_has(o, "schema_id") || !cc.avro_schema) {
-            say(err, errlen, "kafka sink %s: confluent: true needs format: avro, schema and "
+            eddy_errf(err, errlen, "kafka sink %s: confluent: true needs format: avro, schema and "
                      "schema_id", s->name);
             return EDDY_ECONFIG;
         }
@@ -246,7 +237,7 @@ static int codec_open(ksink *s, const eddy_opts *o, char *err, size_t errlen)
     }
     char why[512];
     if (eddy_codec_new(&cc, &s->codec, why, sizeof why) != 0) {
-        say(err, errlen, "kafka sink %s: %s", s->name, why);
+        eddy_errf(err, errlen, "kafka sink %s: %s", s->name, why);
         return EDDY_ECONFIG;
     }
     return 0;
@@ -281,12 +272,12 @@ static int ksink_open(const eddy_opts *o, const char *name, const eddy_connector
     const char *topic = eddy_opts_str(o, "topic");
     ksink *s = calloc(1, sizeof *s);
     if (!s || !(s->name = strdup(name ? name : "kafka")) || !(s->topic = strdup(topic ? topic : ""))) {
-        say(err, errlen, "kafka sink: out of memory");
+        eddy_errf(err, errlen, "kafka sink: out of memory");
         ksink_close(s);
         return EDDY_ENOMEM;
     }
     if (!s->topic[0]) {
-        say(err, errlen, "kafka sink %s: topic is required", s->name);
+        eddy_errf(err, errlen, "kafka sink %s: topic is required", s->name);
         ksink_close(s);
         return EDDY_ECONFIG;
     }
@@ -306,7 +297,7 @@ static int ksink_open(const eddy_opts *o, const char *name, const eddy_connector
     rd_kafka_conf_t *c = eddy_kafka_conf(kafka, o, "properties", env ? env->worker : NULL, why,
                                          sizeof why);
     if (!c) {
-        say(err, errlen, "kafka sink %s: %s", s->name, why);
+        eddy_errf(err, errlen, "kafka sink %s: %s", s->name, why);
         ksink_close(s);
         return EDDY_ECONFIG;
     }
@@ -319,7 +310,7 @@ static int ksink_open(const eddy_opts *o, const char *name, const eddy_connector
          * records here, level 1 0.15: the ratio on small JSON/msgpack
          * batches barely differs. */
         set_default(c, env, o, "compression.level", "1", why, sizeof why) != 0) {
-        say(err, errlen, "kafka sink %s: %s", s->name, why);
+        eddy_errf(err, errlen, "kafka sink %s: %s", s->name, why);
         rd_kafka_conf_destroy(c);
         ksink_close(s);
         return EDDY_ECONFIG;
@@ -329,13 +320,13 @@ static int ksink_open(const eddy_opts *o, const char *name, const eddy_connector
     rd_kafka_conf_set_opaque(c, s);
     if (eddy_kafka_is_embedded(kafka) &&
         eddy_kafka_embedded_topic(s->topic, EDDY_KAFKA_EMBEDDED_PARTITIONS, why, sizeof why) != 0) {
-        say(err, errlen, "kafka sink %s: %s", s->name, why);
+        eddy_errf(err, errlen, "kafka sink %s: %s", s->name, why);
         rd_kafka_conf_destroy(c);
         ksink_close(s);
         return EDDY_EIO;
     }
     if (!(s->rk = rd_kafka_new(RD_KAFKA_PRODUCER, c, why, sizeof why))) {
-        say(err, errlen, "kafka sink %s: cannot create the producer: %s", s->name, why);
+        eddy_errf(err, errlen, "kafka sink %s: cannot create the producer: %s", s->name, why);
         rd_kafka_conf_destroy(c);
         ksink_close(s);
         return EDDY_ECONFIG;
@@ -345,7 +336,7 @@ static int ksink_open(const eddy_opts *o, const char *name, const eddy_connector
         return rc;
     }
     if (!(s->rkt = rd_kafka_topic_new(s->rk, s->topic, NULL))) {
-        say(err, errlen, "kafka sink %s: topic %s: %s", s->name, s->topic,
+        eddy_errf(err, errlen, "kafka sink %s: topic %s: %s", s->name, s->topic,
                  rd_kafka_err2str(rd_kafka_last_error()));
         ksink_close(s);
         return EDDY_EIO;
@@ -459,12 +450,12 @@ static int produce(ksink *s, const eddy_record *r, char *err, size_t errlen)
         vlen = s->val.len;
     }
     if (key_bytes(s, r, &key, &klen) != 0) {
-        say(err, errlen, "out of memory");
+        eddy_errf(err, errlen, "out of memory");
         return EDDY_ENOMEM;
     }
     rd_kafka_vu_t *v = vu_room(s, 8 + r->nheaders);
     if (!v) {
-        say(err, errlen, "out of memory");
+        eddy_errf(err, errlen, "out of memory");
         return EDDY_ENOMEM;
     }
     size_t n = 0;
@@ -488,7 +479,7 @@ static int produce(ksink *s, const eddy_record *r, char *err, size_t errlen)
     char src[320];
     if (dead) {
         if (!(hdrs = eddy_kafka_dlq_headers(r))) {
-            say(err, errlen, "out of memory");
+            eddy_errf(err, errlen, "out of memory");
             return EDDY_ENOMEM;
         }
         v[n].vtype = RD_KAFKA_VTYPE_HEADERS;
@@ -521,11 +512,11 @@ static int produce(ksink *s, const eddy_record *r, char *err, size_t errlen)
                 rd_kafka_poll(s->rk, 10);
                 continue;
             }
-            say(err, errlen, "producer queue still full after %lld ms (the brokers do not "
+            eddy_errf(err, errlen, "producer queue still full after %lld ms (the brokers do not "
                      "keep up, or are unreachable)%s%s", (long long)s->timeout_ms,
                      s->failed ? ": " : "", s->failed ? s->fail_msg : "");
         } else {
-            say(err, errlen, "cannot produce: %s", rd_kafka_error_string(e));
+            eddy_errf(err, errlen, "cannot produce: %s", rd_kafka_error_string(e));
             rd_kafka_error_destroy(e);
         }
         if (hdrs)
@@ -548,13 +539,13 @@ static int ksink_write(void *self, const eddy_batch *b, char *err, size_t errlen
         if (r->flags & EDDY_REC_DROPPED)
             continue;
         if (s->failed) {
-            say(err, errlen, "kafka sink %s: %s", s->name, s->fail_msg);
+            eddy_errf(err, errlen, "kafka sink %s: %s", s->name, s->fail_msg);
             return EDDY_EIO;
         }
         why[0] = '\0';
         int rc = produce(s, r, why, sizeof why);
         if (rc != 0) {
-            say(err, errlen, "kafka sink %s: record %s[%d]@%lld: %s", s->name,
+            eddy_errf(err, errlen, "kafka sink %s: record %s[%d]@%lld: %s", s->name,
                      r->topic ? r->topic : "?", (int)r->partition, (long long)r->offset,
                      why[0] ? why : eddy_strerror(rc));
             return rc;

@@ -17,21 +17,12 @@
 
 #include "connectors/builtin.h"
 #include "connectors/deadletter.h"
-#include "error.h"
-#include "kafka_src.h"
-#include "log.h"
-#include "options.h"
+#include "engine/core/error.h"
+#include "connectors/kafka/kafka_src.h"
+#include "engine/obs/log.h"
+#include "engine/config/options.h"
 
 /* snprintf for messages that embed other messages: truncation is fine. */
-static void say(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void say(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 static const eddy_option kafka_source_options[] = {
     {"topics", EDDY_OPT_LIST, NULL, EDDY_NO_RANGE, NULL, EDDY_OPT_REQUIRED,
      "Topics to read; a name starting with ^ is a regular expression matching topics. With "
@@ -172,7 +163,7 @@ static int parse_schemas(ksrc *s, const eddy_opts *o, char *err, size_t errlen)
     if (!n)
         return 0;
     if (!(s->schemas = calloc(n, sizeof *s->schemas))) {
-        say(err, errlen, "kafka source %s: out of memory", s->name);
+        eddy_errf(err, errlen, "kafka source %s: out of memory", s->name);
         return EDDY_ENOMEM;
     }
     for (uint32_t i = 0; i < n; i++) {
@@ -180,7 +171,7 @@ static int parse_schemas(ksrc *s, const eddy_opts *o, char *err, size_t errlen)
         char *end;
         long id = k ? strtol(k, &end, 10) : -1;
         if (!k || !*k || *end || id < 0 || id > 2147483647L) {
-            say(err, errlen, "kafka source %s: schemas: '%s' is not a schema id (a "
+            eddy_errf(err, errlen, "kafka source %s: schemas: '%s' is not a schema id (a "
                      "non-negative integer)", s->name, k ? k : "");
             return EDDY_ECONFIG;
         }
@@ -204,7 +195,7 @@ static int codec_open(ksrc *s, const eddy_opts *o, char *err, size_t errlen)
     cc.nschemas = s->nschemas;
     char why[512];
     if (eddy_codec_new(&cc, &s->codec, why, sizeof why) != 0) {
-        say(err, errlen, "kafka source %s: %s", s->name, why);
+        eddy_errf(err, errlen, "kafka source %s: %s", s->name, why);
         return EDDY_ECONFIG;
     }
     return 0;
@@ -238,7 +229,7 @@ static rd_kafka_conf_t *make_conf(ksrc *s, const eddy_opts *o, const eddy_connec
     rd_kafka_conf_t *c = eddy_kafka_conf(kafka, o, "properties", env ? env->worker : NULL, why,
                                          sizeof why);
     if (!c) {
-        say(err, errlen, "kafka source %s: %s", s->name, why);
+        eddy_errf(err, errlen, "kafka source %s: %s", s->name, why);
         return NULL;
     }
     const char *group = eddy_opts_str(o, "group");
@@ -266,7 +257,7 @@ static rd_kafka_conf_t *make_conf(ksrc *s, const eddy_opts *o, const eddy_connec
         set_default(c, kafka, o, "queued.max.messages.kbytes", "32768", why, sizeof why) != 0 ||
         (s->stop_at_end &&
          set_forced(s, c, kafka, o, "enable.partition.eof", "true", why, sizeof why) != 0)) {
-        say(err, errlen, "kafka source %s: %s", s->name, why);
+        eddy_errf(err, errlen, "kafka source %s: %s", s->name, why);
         rd_kafka_conf_destroy(c);
         return NULL;
     }
@@ -300,7 +291,7 @@ static int subscribe(ksrc *s, const eddy_opts *o, const eddy_connector_env *env,
     uint32_t n = eddy_opts_count(o, "topics");
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)n);
     if (!l) {
-        say(err, errlen, "kafka source %s: out of memory", s->name);
+        eddy_errf(err, errlen, "kafka source %s: out of memory", s->name);
         return EDDY_ENOMEM;
     }
     char why[512];
@@ -308,24 +299,24 @@ static int subscribe(ksrc *s, const eddy_opts *o, const eddy_connector_env *env,
     for (uint32_t i = 0; i < n && rc == 0; i++) {
         const char *t = eddy_opts_item(o, "topics", i);
         if (!t || !*t) {
-            say(err, errlen, "kafka source %s: topics[%u] is empty", s->name, i);
+            eddy_errf(err, errlen, "kafka source %s: topics[%u] is empty", s->name, i);
             rc = EDDY_ECONFIG;
         } else if (t[0] != '^' && eddy_kafka_is_embedded(env ? env->kafka : NULL) &&
                    eddy_kafka_embedded_topic(t, EDDY_KAFKA_EMBEDDED_PARTITIONS, why,
                                              sizeof why) != 0) {
-            say(err, errlen, "kafka source %s: %s", s->name, why);
+            eddy_errf(err, errlen, "kafka source %s: %s", s->name, why);
             rc = EDDY_EIO;
         } else {
             rd_kafka_topic_partition_list_add(l, t, RD_KAFKA_PARTITION_UA);
         }
     }
     if (rc == 0 && !n) {
-        say(err, errlen, "kafka source %s: topics is empty; name at least one topic", s->name);
+        eddy_errf(err, errlen, "kafka source %s: topics is empty; name at least one topic", s->name);
         rc = EDDY_ECONFIG;
     }
     rd_kafka_resp_err_t e = rc == 0 ? rd_kafka_subscribe(s->rk, l) : RD_KAFKA_RESP_ERR_NO_ERROR;
     if (e) {
-        say(err, errlen, "kafka source %s: cannot subscribe: %s", s->name,
+        eddy_errf(err, errlen, "kafka source %s: cannot subscribe: %s", s->name,
                  rd_kafka_err2str(e));
         rc = EDDY_EIO;
     }
@@ -339,7 +330,7 @@ static int ksrc_open(const eddy_opts *o, const char *name, const eddy_connector_
     ksrc *s = calloc(1, sizeof *s);
     if (!s || !(s->name = strdup(name && *name ? name : "kafka"))) {
         free(s);
-        say(err, errlen, "kafka source: out of memory");
+        eddy_errf(err, errlen, "kafka source: out of memory");
         return EDDY_ENOMEM;
     }
     s->env = env;
@@ -348,7 +339,7 @@ static int ksrc_open(const eddy_opts *o, const char *name, const eddy_connector_
     s->stop_at_end = eddy_opts_bool(o, "stop_at_end");
     int rc = codec_open(s, o, err, errlen);
     if (rc == 0 && !(s->pend = calloc(s->batch_size, sizeof *s->pend))) {
-        say(err, errlen, "kafka source %s: out of memory", s->name);
+        eddy_errf(err, errlen, "kafka source %s: out of memory", s->name);
         rc = EDDY_ENOMEM;
     }
     rd_kafka_conf_t *c = rc == 0 ? make_conf(s, o, env, err, errlen) : NULL;
@@ -356,7 +347,7 @@ static int ksrc_open(const eddy_opts *o, const char *name, const eddy_connector_
         rc = EDDY_ECONFIG;
     char why[512];
     if (c && !(s->rk = rd_kafka_new(RD_KAFKA_CONSUMER, c, why, sizeof why))) {
-        say(err, errlen, "kafka source %s: cannot create the consumer: %s", s->name, why);
+        eddy_errf(err, errlen, "kafka source %s: cannot create the consumer: %s", s->name, why);
         rd_kafka_conf_destroy(c);
         rc = EDDY_ECONFIG;
     }
@@ -553,7 +544,7 @@ static int emit(ksrc *s, eddy_batch *b, uint32_t max, char *err, size_t errlen)
     rd_kafka_message_t *m0 = s->pend[0];
     uint32_t ti;
     if (topic_of(s, m0, &ti) != 0) {
-        say(err, errlen, "%s", s->fatal ? s->fatal_msg : "kafka source: out of memory");
+        eddy_errf(err, errlen, "%s", s->fatal ? s->fatal_msg : "kafka source: out of memory");
         return EDDY_ENOMEM;
     }
     const char *topic = s->topics[ti];
@@ -585,7 +576,7 @@ static int emit(ksrc *s, eddy_batch *b, uint32_t max, char *err, size_t errlen)
     }
     s->npend = j;
     if (!taken) {
-        say(err, errlen, "kafka source %s: out of memory building a batch", s->name);
+        eddy_errf(err, errlen, "kafka source %s: out of memory building a batch", s->name);
         return EDDY_ENOMEM;
     }
     ksrc_part *p = eddy_ksrc_part(s, vpart);
@@ -602,7 +593,7 @@ static int ksrc_poll(void *self, eddy_batch *b, uint32_t max, int timeout_ms, ch
     if (!s->fatal)
         consume(s, timeout_ms);
     if (s->fatal) {
-        say(err, errlen, "%s", s->fatal_msg);
+        eddy_errf(err, errlen, "%s", s->fatal_msg);
         return EDDY_EIO;
     }
     eddy_ksrc_lag(s);

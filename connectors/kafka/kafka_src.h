@@ -10,9 +10,9 @@
 #define EDDY_KAFKA_SRC_H
 #include <stdint.h>
 
-#include "codec.h"
-#include "connector.h"
-#include "kafka_int.h"
+#include "engine/format/codec.h"
+#include "engine/connector.h"
+#include "connectors/kafka/kafka_int.h"
 
 #define KSRC_PART_BITS 20
 #define KSRC_MAX_TOPICS 2047

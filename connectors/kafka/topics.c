@@ -10,8 +10,8 @@
 
 #include "connectors/kafka/kafka_conf.h"
 #include "connectors/kafka/topics.h"
-#include "error.h"
-#include "runtime.h" /* eddy_kafka_options */
+#include "engine/core/error.h"
+#include "engine/runtime.h" /* eddy_kafka_options */
 
 #define MAX_PARTITIONS 1000000
 #define NAME_MAX_LEN 249 /* Kafka's limit on a topic name */
@@ -31,17 +31,6 @@ const eddy_option eddy_topic_options[] = {
      "cleanup.policy: compact }. apply sets them; configs not listed keep their value."},
     {NULL, 0, NULL, 0, 0, NULL, 0, NULL},
 };
-
-static void say(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void say(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 /* ---- parsing ------------------------------------------------------------ */
 
@@ -269,7 +258,7 @@ rd_kafka_t *eddy_topics_client(const eddy_opts *kafka, char *err, size_t errlen)
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, why, sizeof why);
     if (!rk) {
         rd_kafka_conf_destroy(conf);
-        say(err, errlen, "cannot create a Kafka client: %s", why);
+        eddy_errf(err, errlen, "cannot create a Kafka client: %s", why);
     }
     return rk;
 }
@@ -322,7 +311,7 @@ static int read_metadata(const eddy_topics *t, rd_kafka_t *rk, int timeout_ms, p
     if (e) {
         char hint[600];
         last_log_hint(hint, sizeof hint);
-        say(err, errlen, "cannot get metadata from the Kafka brokers within %d ms: %s%s",
+        eddy_errf(err, errlen, "cannot get metadata from the Kafka brokers within %d ms: %s%s",
             wait_ms, rd_kafka_err2str(e), hint);
         return EDDY_EIO;
     }
@@ -337,7 +326,7 @@ static int read_metadata(const eddy_topics *t, rd_kafka_t *rk, int timeout_ms, p
             if (mt->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART)
                 break;
             if (mt->err && mt->err != RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE) {
-                say(err, errlen, "topic %s: the brokers answered: %s", s->d->name,
+                eddy_errf(err, errlen, "topic %s: the brokers answered: %s", s->d->name,
                     rd_kafka_err2str(mt->err));
                 rc = EDDY_EIO;
                 break;
@@ -363,13 +352,13 @@ static rd_kafka_event_t *await(rd_kafka_queue_t *q, int timeout_ms, const char *
 {
     rd_kafka_event_t *ev = rd_kafka_queue_poll(q, timeout_ms + 5000);
     if (!ev) {
-        say(err, errlen, "%s: no answer from the brokers within %d ms", what, timeout_ms);
+        eddy_errf(err, errlen, "%s: no answer from the brokers within %d ms", what, timeout_ms);
         return NULL;
     }
     if (rd_kafka_event_error(ev)) {
         char hint[600];
         last_log_hint(hint, sizeof hint);
-        say(err, errlen, "%s: %s%s", what, rd_kafka_event_error_string(ev),
+        eddy_errf(err, errlen, "%s: %s%s", what, rd_kafka_event_error_string(ev),
             rd_kafka_event_error(ev) == RD_KAFKA_RESP_ERR__TIMED_OUT ? hint : "");
         rd_kafka_event_destroy(ev);
         return NULL;
@@ -498,12 +487,12 @@ static int plan_build(const eddy_topics *t, rd_kafka_t *rk, int timeout_ms, plan
     p->n = t->n;
     p->ts = calloc(t->n ? t->n : 1, sizeof *p->ts);
     if (!p->ts) {
-        say(err, errlen, "out of memory");
+        eddy_errf(err, errlen, "out of memory");
         return EDDY_ENOMEM;
     }
     int rc = read_metadata(t, rk, timeout_ms, p, err, errlen);
     if (rc == 0 && (rc = read_configs(p, rk, timeout_ms)) != 0)
-        say(err, errlen, "out of memory reading topic configs");
+        eddy_errf(err, errlen, "out of memory reading topic configs");
     return rc;
 }
 
@@ -631,10 +620,10 @@ int eddy_topics_plan(const eddy_topics *t, rd_kafka_t *rk, int timeout_ms, eddy_
         if (unk) {
             for (size_t i = 0; i < p.n; i++)
                 if (strcmp(p.ts[i].d->name, unk) == 0)
-                    say(err, errlen, "cannot read the configs of topic %s: %s", unk, p.ts[i].cfg_err);
+                    eddy_errf(err, errlen, "cannot read the configs of topic %s: %s", unk, p.ts[i].cfg_err);
             rc = EDDY_EIO;
         } else if ((rc = report_all(&p, report, changes, &problems)) != 0) {
-            say(err, errlen, "out of memory");
+            eddy_errf(err, errlen, "out of memory");
         }
     }
     plan_free(&p);
@@ -929,7 +918,7 @@ int eddy_topics_apply(const eddy_topics *t, rd_kafka_t *rk, int timeout_ms, eddy
         const char *unk = first_unknown_configs(&p);
         for (size_t i = 0; unk && i < p.n; i++)
             if (strcmp(p.ts[i].d->name, unk) == 0)
-                say(err, errlen, "cannot read the configs of topic %s: %s", unk, p.ts[i].cfg_err);
+                eddy_errf(err, errlen, "cannot read the configs of topic %s: %s", unk, p.ts[i].cfg_err);
         if (unk)
             rc = EDDY_EIO;
     }
@@ -941,13 +930,13 @@ int eddy_topics_apply(const eddy_topics *t, rd_kafka_t *rk, int timeout_ms, eddy
         int r3 = do_alter(&p, rk, timeout_ms, report, failures);
         rc = r1 ? r1 : r2 ? r2 : r3;
         if (rc)
-            say(err, errlen, "out of memory");
+            eddy_errf(err, errlen, "out of memory");
         else if (*failures) {
-            say(err, errlen, "%d of %d change%s failed", *failures, changes, changes == 1 ? "" : "s");
+            eddy_errf(err, errlen, "%d of %d change%s failed", *failures, changes, changes == 1 ? "" : "s");
             rc = EDDY_EIO;
         }
     } else if (rc == EDDY_ENOMEM) {
-        say(err, errlen, "out of memory");
+        eddy_errf(err, errlen, "out of memory");
     }
     plan_free(&p);
     return rc;
@@ -985,14 +974,14 @@ int eddy_topics_check(const eddy_topics *t, rd_kafka_t *rk, int timeout_ms,
         rc = -1;
     const char *file = config_path ? config_path : "FILE";
     if (rc) {
-        say(err, errlen, "out of memory");
+        eddy_errf(err, errlen, "out of memory");
         rc = EDDY_ENOMEM;
     } else if (nmissing == 1) {
-        say(err, errlen, "topic %s is declared but does not exist; run `eddy topics apply -c %s`",
+        eddy_errf(err, errlen, "topic %s is declared but does not exist; run `eddy topics apply -c %s`",
             (const char *)missing.data, file);
         rc = EDDY_ENOTFOUND;
     } else if (nmissing > 1) {
-        say(err, errlen, "topics %s are declared but do not exist; run `eddy topics apply -c %s`",
+        eddy_errf(err, errlen, "topics %s are declared but do not exist; run `eddy topics apply -c %s`",
             (const char *)missing.data, file);
         rc = EDDY_ENOTFOUND;
     }
@@ -1013,13 +1002,13 @@ int eddy_topics_apply_mock(const eddy_topics *t, rd_kafka_mock_cluster_t *mock,
         if (e == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS)
             continue;
         if (e) {
-            say(err, errlen, "topic %s: cannot create it in the embedded cluster: %s", d->name,
+            eddy_errf(err, errlen, "topic %s: cannot create it in the embedded cluster: %s", d->name,
                 rd_kafka_err2str(e));
             return EDDY_EIO;
         }
         if (eddy_buf_printf(report, "created %s (partitions %d, replication %d)\n", d->name,
                             (int)d->partitions, (int)d->replication) != 0) {
-            say(err, errlen, "out of memory");
+            eddy_errf(err, errlen, "out of memory");
             return EDDY_ENOMEM;
         }
     }

@@ -25,9 +25,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "buf.h"
-#include "config.h"
-#include "options.h"
+#include "lib/buf/buf.h"
+#include "engine/config/config.h"
+#include "engine/config/options.h"
 
 typedef struct eddy_topic {
     char *name;

@@ -11,13 +11,13 @@
 #include <string.h>
 #include <time.h>
 
-#include "codec.h"
+#include "engine/format/codec.h"
 #include "connectors/builtin.h"
 #include "connectors/deadletter.h"
-#include "error.h"
-#include "log.h"
-#include "options.h"
-#include "wh_int.h"
+#include "engine/core/error.h"
+#include "engine/obs/log.h"
+#include "engine/config/options.h"
+#include "connectors/webhook/wh_int.h"
 
 static const eddy_option webhook_options[] = {
     {"url", EDDY_OPT_STRING, NULL, EDDY_NO_RANGE, NULL, EDDY_OPT_REQUIRED,

@@ -9,8 +9,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "error.h"
-#include "wh_int.h"
+#include "engine/core/error.h"
+#include "connectors/webhook/wh_int.h"
 
 #define BODY_SHOWN 200 /* bytes of an error answer quoted in the reason */
 

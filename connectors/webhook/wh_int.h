@@ -9,8 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "buf.h"
-#include "metrics.h"
+#include "lib/buf/buf.h"
+#include "engine/obs/metrics.h"
 
 typedef enum wh_verdict {
     WH_OK = 0,    /* 2xx */

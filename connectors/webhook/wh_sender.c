@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "log.h"
-#include "wh_int.h"
+#include "engine/obs/log.h"
+#include "connectors/webhook/wh_int.h"
 
 int64_t eddy_wh_now_ns(void)
 {

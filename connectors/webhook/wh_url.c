@@ -4,8 +4,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "error.h"
-#include "wh_int.h"
+#include "engine/core/error.h"
+#include "connectors/webhook/wh_int.h"
 
 /* The path up to its first segment, "/..." standing for the rest. */
 static void short_path(const char *path, char *out, size_t outlen)

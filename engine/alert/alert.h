@@ -15,9 +15,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "batch.h"
-#include "buf.h"
-#include "eddy/operator.h"
+#include "engine/core/batch.h"
+#include "lib/buf/buf.h"
+#include "include/eddy/operator.h"
 
 /* The step's `alerts:` section (eddy_alert_policy_options). */
 typedef struct eddy_alert_policy {

@@ -7,10 +7,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "alert.h"
-#include "codec.h"
-#include "error.h"
-#include "sym.h"
+#include "engine/alert/alert.h"
+#include "engine/format/codec.h"
+#include "engine/core/error.h"
+#include "engine/core/sym.h"
 
 const char *eddy_severity_name(int sev)
 {

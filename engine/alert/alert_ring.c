@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alert.h"
-#include "error.h"
+#include "engine/alert/alert.h"
+#include "engine/core/error.h"
 
 struct eddy_alert_ring {
     pthread_mutex_t mu;

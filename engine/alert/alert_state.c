@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alert.h"
-#include "error.h"
-#include "options.h"
+#include "engine/alert/alert.h"
+#include "engine/core/error.h"
+#include "engine/config/options.h"
 
 const eddy_option eddy_alert_policy_options[] = {
     {"enabled", EDDY_OPT_BOOL, "true", EDDY_NO_RANGE, NULL, 0,

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cfg_internal.h"
+#include "engine/config/cfg_int.h"
 
 static eddy_cfg *cfg_new(const char *name)
 {

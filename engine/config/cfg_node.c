@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cfg_internal.h"
+#include "engine/config/cfg_int.h"
 
 eddy_cnode_kind eddy_cnode_kind_of(const eddy_cnode *n) { return n ? n->kind : EDDY_CNODE_NULL; }
 

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cfg_internal.h"
+#include "engine/config/cfg_int.h"
 
 typedef struct frame {
     eddy_cnode *node;

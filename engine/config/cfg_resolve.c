@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "cfg_internal.h"
+#include "lib/buf/buf.h"
+#include "engine/config/cfg_int.h"
 
 #define DESC_MAX 40                /* characters of a value shown in errors */
 #define SECRET_FILE_MAX (1u << 20) /* a secret file is a key or a password */

@@ -10,8 +10,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include "config.h"
-#include "units_internal.h"
+#include "engine/core/error.h"
+#include "engine/config/config.h"
+#include "engine/config/units_int.h"
 
 typedef struct unit {
     const char *name;
@@ -61,22 +62,11 @@ static const quantity_kind size_kind = {
     "size", size_units, size_list, 1ull, 1ull, "64MiB or 10kB",
 };
 
-static void say(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void say(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 static int parse_quantity(const quantity_kind *k, const char *s, int64_t *out, char *err,
                           size_t errlen, bool echo)
 {
     if (!s || !*s) {
-        say(err, errlen, "empty %s; expected a number with a unit like %s", k->what, k->example);
+        eddy_errf(err, errlen, "empty %s; expected a number with a unit like %s", k->what, k->example);
         return -1;
     }
     const char *p = s;
@@ -84,19 +74,19 @@ static int parse_quantity(const quantity_kind *k, const char *s, int64_t *out, c
         p++;
     if (*p == '-') {
         if (echo)
-            say(err, errlen, "negative %s '%s'; a %s must be 0 or more", k->what, s, k->what);
+            eddy_errf(err, errlen, "negative %s '%s'; a %s must be 0 or more", k->what, s, k->what);
         else
-            say(err, errlen, "a %s must be 0 or more", k->what);
+            eddy_errf(err, errlen, "a %s must be 0 or more", k->what);
         return -1;
     }
     if (*p == '+')
         p++;
     if (!isdigit((unsigned char)*p)) {
         if (echo)
-            say(err, errlen, "'%s' is not a %s; expected a number with a unit like %s", s,
+            eddy_errf(err, errlen, "'%s' is not a %s; expected a number with a unit like %s", s,
                 k->what, k->example);
         else
-            say(err, errlen, "%s", "");
+            eddy_errf(err, errlen, "%s", "");
         return -1;
     }
     unsigned __int128 whole = 0;
@@ -112,9 +102,9 @@ static int parse_quantity(const quantity_kind *k, const char *s, int64_t *out, c
         p++;
         if (!isdigit((unsigned char)*p)) {
             if (echo)
-                say(err, errlen, "'%s' is not a %s: a digit must follow the '.'", s, k->what);
+                eddy_errf(err, errlen, "'%s' is not a %s: a digit must follow the '.'", s, k->what);
             else
-                say(err, errlen, "a digit must follow the '.'");
+                eddy_errf(err, errlen, "a digit must follow the '.'");
             return -1;
         }
         for (; isdigit((unsigned char)*p); p++) {
@@ -140,10 +130,10 @@ static int parse_quantity(const quantity_kind *k, const char *s, int64_t *out, c
     }
     if (!scale) {
         if (echo)
-            say(err, errlen, "unknown unit '%.*s' in '%s'; expected %s", (int)ulen, uname, s,
+            eddy_errf(err, errlen, "unknown unit '%.*s' in '%s'; expected %s", (int)ulen, uname, s,
                 k->list);
         else
-            say(err, errlen, "unknown unit; expected %s", k->list);
+            eddy_errf(err, errlen, "unknown unit; expected %s", k->list);
         return -1;
     }
     unsigned __int128 total = whole * scale + (unsigned __int128)frac * scale / frac_scale;
@@ -152,9 +142,9 @@ static int parse_quantity(const quantity_kind *k, const char *s, int64_t *out, c
         result = 1; /* a positive duration never rounds to "none" */
     if (overflow || result > INT64_MAX) {
         if (echo)
-            say(err, errlen, "%s '%s' is too large", k->what, s);
+            eddy_errf(err, errlen, "%s '%s' is too large", k->what, s);
         else
-            say(err, errlen, "too large");
+            eddy_errf(err, errlen, "too large");
         return -1;
     }
     *out = (int64_t)result;

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "opts_internal.h"
+#include "engine/config/opts_int.h"
 
 const char *eddy_opt_type_name(eddy_opt_type t)
 {

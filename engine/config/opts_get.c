@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "opts_internal.h"
+#include "engine/config/opts_int.h"
 
 eddy_opts *eddy_opts_new(const eddy_option *table)
 {

@@ -4,7 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "opts_internal.h"
+#include "engine/core/error.h"
+#include "engine/config/opts_int.h"
 
 static char *join(const char *path, const char *key, long idx)
 {
@@ -171,30 +172,19 @@ eddy_opts *eddy_opts_parse(eddy_cfg *cfg, const eddy_option *table, const eddy_c
     return o;
 }
 
-static void say(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void say(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 eddy_opts *eddy_opts_from_pairs(const eddy_option *table, const char *const *pairs,
                                 size_t npairs, char *err, size_t errlen)
 {
     eddy_opts *o = eddy_opts_new(table);
     if (!o) {
-        say(err, errlen, "out of memory");
+        eddy_errf(err, errlen, "out of memory");
         return NULL;
     }
     char why[1024];
     for (size_t i = 0; i < npairs; i++) {
         const char *pair = pairs[i], *eq = pair ? strchr(pair, '=') : NULL;
         if (!eq) {
-            say(err, errlen, "expected name=value, found \"%.40s\"", pair ? pair : "");
+            eddy_errf(err, errlen, "expected name=value, found \"%.40s\"", pair ? pair : "");
             goto fail;
         }
         char name[128];
@@ -202,7 +192,7 @@ eddy_opts *eddy_opts_from_pairs(const eddy_option *table, const char *const *pai
         long r = eddy_opts_row(o, name);
         if (r < 0) {
             eddy_opt_suggest(table, NULL, name, why, sizeof why);
-            say(err, errlen, "unknown option '%s'%s", name, why);
+            eddy_errf(err, errlen, "unknown option '%s'%s", name, why);
             goto fail;
         }
         eddy_opt_type t = table[r].type;
@@ -210,7 +200,7 @@ eddy_opts *eddy_opts_from_pairs(const eddy_option *table, const char *const *pai
                      ? eddy_opt_set_text_items(o, (size_t)r, eq + 1, "", why, sizeof why)
                      : eddy_opt_set_scalar(o, (size_t)r, eq + 1, false, "", why, sizeof why);
         if (rc != 0) {
-            say(err, errlen, "%s: %s", name, why);
+            eddy_errf(err, errlen, "%s: %s", name, why);
             goto fail;
         }
     }
@@ -218,11 +208,11 @@ eddy_opts *eddy_opts_from_pairs(const eddy_option *table, const char *const *pai
         if (o->v[r].set)
             continue;
         if (table[r].flags & EDDY_OPT_REQUIRED) {
-            say(err, errlen, "missing required option '%s'", table[r].name);
+            eddy_errf(err, errlen, "missing required option '%s'", table[r].name);
             goto fail;
         }
         if (eddy_opt_default(o, r, why, sizeof why) != 0) {
-            say(err, errlen, "%s", why);
+            eddy_errf(err, errlen, "%s", why);
             goto fail;
         }
     }

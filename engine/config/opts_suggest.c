@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "opts_internal.h"
+#include "engine/config/opts_int.h"
 
 #define NAME_MAX_LEN 64    /* longer keys are not typos worth fixing */
 #define LIST_MAX_KEYS 12   /* tables this short are listed in full */

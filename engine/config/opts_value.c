@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "opts_internal.h"
-#include "units_internal.h"
+#include "engine/config/opts_int.h"
+#include "engine/config/units_int.h"
 
 #define SHOWN_MAX 40 /* characters of a value repeated in a message */
 

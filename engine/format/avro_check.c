@@ -8,9 +8,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "avro_int.h"
-#include "error.h"
-#include "format_int.h"
+#include "engine/format/avro_int.h"
+#include "engine/core/error.h"
+#include "engine/format/format_int.h"
 
 /* Arrays of zero-byte items (nulls, empty records) cost avro-c memory per
  * item but cost the payload nothing; this bounds them. */

@@ -14,9 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "avro_int.h"
-#include "error.h"
-#include "format_int.h"
+#include "engine/format/avro_int.h"
+#include "engine/core/error.h"
+#include "engine/format/format_int.h"
 
 typedef struct av_entry {
     int32_t id;

@@ -5,8 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "avro_value.h"
-#include "sym.h"
+#include "engine/format/avro_value.h"
+#include "engine/core/sym.h"
 
 /* A schema compiled for the validating pass (avro_check.c): plain structs
  * instead of avro-c's hash-table lookups, links resolved. */

@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "avro_int.h"
-#include "error.h"
-#include "format_int.h"
+#include "engine/format/avro_int.h"
+#include "engine/core/error.h"
+#include "engine/format/format_int.h"
 
 const char *eddy_avro_type_name(avro_type_t t)
 {

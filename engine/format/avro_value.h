@@ -6,7 +6,7 @@
 #include <avro.h>
 #include <stddef.h>
 
-#include "batch.h"
+#include "engine/core/batch.h"
 
 /* Appends the fields of v (a record value) to r; strings, bytes and nested
  * values are copied into b's arena, so v may be reused afterwards.

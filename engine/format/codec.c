@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "error.h"
-#include "format_int.h"
+#include "engine/core/error.h"
+#include "engine/format/format_int.h"
 
 int eddy_format_parse(const char *name)
 {

@@ -30,7 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "format_int.h"
+#include "engine/format/format_int.h"
 
 /* The first version, byte for byte. */
 static size_t dtoa_printf(char *o, double d)

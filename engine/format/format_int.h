@@ -7,10 +7,10 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "batch.h"
-#include "buf.h"
-#include "codec.h"
-#include "sym.h"
+#include "engine/core/batch.h"
+#include "lib/buf/buf.h"
+#include "engine/format/codec.h"
+#include "engine/core/sym.h"
 
 #define EDDY_FMT_DEFAULT_DEPTH 64u
 /* Decoders recurse once per nesting level; this bounds the C stack. */

@@ -18,8 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "error.h"
-#include "format_int.h"
+#include "engine/core/error.h"
+#include "engine/format/format_int.h"
 
 typedef struct jp {
     const uint8_t *start, *cur, *end;

@@ -18,9 +18,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "error.h"
-#include "format_int.h"
-#include "sym.h"
+#include "engine/core/error.h"
+#include "engine/format/format_int.h"
+#include "engine/core/sym.h"
 
 int eddy_json_put_double(eddy_buf *out, double d)
 {

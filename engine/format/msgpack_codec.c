@@ -20,8 +20,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "error.h"
-#include "format_int.h"
+#include "engine/core/error.h"
+#include "engine/format/format_int.h"
 
 static inline uint8_t *be16(uint8_t *o, uint16_t v)
 {

@@ -38,8 +38,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "error.h"
-#include "format_int.h"
+#include "engine/core/error.h"
+#include "engine/format/format_int.h"
 
 /* The nesting cap of the msgpack-c based decoder (its unpacker's fixed
  * stack of 32), kept so that the payloads accepted do not change. */

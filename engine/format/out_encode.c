@@ -1,5 +1,5 @@
 /* The encoders' output cursor and symbol-name cache (see format_int.h). */
-#include "format_int.h"
+#include "engine/format/format_int.h"
 
 _Thread_local eddy_fmt_name eddy_fmt_names[EDDY_FMT_NAME_CACHE];
 

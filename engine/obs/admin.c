@@ -4,7 +4,7 @@
  * the method nor a request body: they are read-only (GET and HEAD). Request
  * handlers (eddy_admin_route_req) also see the method and the query string,
  * and may accept POST for operator requests such as taking a reference. */
-#include "admin.h"
+#include "engine/obs/admin.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -18,7 +18,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "error.h"
+#include "engine/core/error.h"
 
 #define TEXT_PLAIN "text/plain; charset=utf-8"
 #define PROM_TEXT "text/plain; version=0.0.4; charset=utf-8"

@@ -5,7 +5,7 @@
  * and the line stays valid logfmt / JSON. */
 #include <stdarg.h>
 
-#include "log.h"
+#include "engine/obs/log.h"
 
 #include <errno.h>
 #include <stdatomic.h>

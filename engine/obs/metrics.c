@@ -4,7 +4,7 @@
  * thread, and the processing thread never blocks on a render. Values are
  * doubles kept as their bit pattern in a 64-bit atomic so an update is one
  * relaxed CAS (or fetch_add for bucket counts) without a lock. */
-#include "metrics.h"
+#include "engine/obs/metrics.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "error.h"
+#include "engine/core/error.h"
 
 enum { KIND_COUNTER = EDDY_METRIC_COUNTER, KIND_GAUGE = EDDY_METRIC_GAUGE, KIND_HIST = 2 };
 

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "anomaly_op.h"
+#include "operators/anomaly/anomaly_op.h"
 
 void akey_release(void *v)
 {

@@ -1,4 +1,4 @@
-/* Anomaly operators: one operator per detector of engine/anomaly (zscore,
+/* Anomaly operators: one operator per detector of lib/anomaly (zscore,
  * robust_zscore, ewma_chart, spot, dspot, nab_detector, half_space_trees)
  * sharing one implementation (anomaly_op.c, snapshots in anomaly_snap.c)
  * and differing in their option tables and constructors (anomaly_opts.c);
@@ -8,8 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "eddy/operator.h"
-#include "engine/anomaly/anomaly.h"
+#include "include/eddy/operator.h"
+#include "lib/anomaly/anomaly.h"
 #include "operators/common/keymap.h"
 
 #define ANOM_MAX_KEY_FIELDS 8

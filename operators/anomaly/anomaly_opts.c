@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "anomaly_op.h"
+#include "operators/anomaly/anomaly_op.h"
 
 #define COMMON_OPTS(threshold_default, threshold_text, max_keys_default)                    \
     {"key", EDDY_OPT_LIST, NULL, EDDY_NO_RANGE, NULL, 0,                                    \
@@ -185,7 +185,7 @@ static void set_default(eddy_option *table, const char *name, double v)
         }
         o->default_value = buf;
         if (table == eddy_anom_opts_nab_detector) {
-            o->description = "Tuning parameter of the NAB detector (engine/anomaly/nab.c).";
+            o->description = "Tuning parameter of the NAB detector (lib/anomaly/nab.c).";
             for (int i = 0; nab_knob_text[i][0]; i++)
                 if (strcmp(nab_knob_text[i][0], name) == 0)
                     o->description = nab_knob_text[i][1];
@@ -193,7 +193,7 @@ static void set_default(eddy_option *table, const char *name, double v)
     }
 }
 
-/* The detectors' defaults live in engine/anomaly, where they are tuned; the
+/* The detectors' defaults live in lib/anomaly, where they are tuned; the
  * tables' default strings are written from them when the program loads, so
  * that `eddy describe`, the operators and the library cannot disagree. */
 __attribute__((constructor)) static void table_defaults(void)

@@ -16,8 +16,8 @@
 
 #include "operators/common/snapio.h"
 
-#include "anomaly_op.h"
-#include "error.h"
+#include "operators/anomaly/anomaly_op.h"
+#include "engine/core/error.h"
 
 #define SNAP_VERSION 1
 

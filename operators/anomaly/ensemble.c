@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "anomaly_op.h"
+#include "operators/anomaly/anomaly_op.h"
 
 #define ENS_MAX 64
 

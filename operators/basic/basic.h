@@ -3,7 +3,7 @@
  * the descriptors; docs/EXPRESSIONS.md describes the expressions they take. */
 #ifndef EDDY_OPS_BASIC_H
 #define EDDY_OPS_BASIC_H
-#include "eddy/operator.h"
+#include "include/eddy/operator.h"
 
 /* filter: where (EXPR), on_error (drop|reject|keep). */
 extern const eddy_op_descriptor eddy_op_filter;

@@ -2,8 +2,8 @@
  * place: dropped records are only flagged, the host compacts the batch. */
 #include <stdio.h>
 
-#include "basic.h"
-#include "engine/expr/expr.h"
+#include "operators/basic/basic.h"
+#include "lib/expr/expr.h"
 
 typedef struct filter {
     const eddy_host *h;

@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "basic.h"
+#include "operators/basic/basic.h"
 
 int eddy_on_error_parse(const char *s)
 {

@@ -3,8 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "basic.h"
-#include "engine/expr/expr.h"
+#include "operators/basic/basic.h"
+#include "lib/expr/expr.h"
 
 typedef struct rename_rule {
     eddy_sym from, to;

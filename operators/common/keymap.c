@@ -1,8 +1,8 @@
 /* Open addressing over entry pointers (linear probing, power-of-two size,
  * at most half full). Entries are separate allocations so values never move. */
-#include "keymap.h"
+#include "operators/common/keymap.h"
 
-#include "batch.h"
+#include "engine/core/batch.h"
 
 #include <inttypes.h>
 #include <math.h>

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "eddy/operator.h"
+#include "include/eddy/operator.h"
 
 typedef struct eddy_keymap eddy_keymap;
 

@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "buf.h"
+#include "lib/buf/buf.h"
 
 static inline int snap_put(eddy_buf *b, const void *p, size_t n) { return eddy_buf_put(b, p, n); }
 static inline int snap_put_u32(eddy_buf *b, uint32_t v) { return snap_put(b, &v, 4); }

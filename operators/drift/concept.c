@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "concept.h"
+#include "operators/drift/concept.h"
 #include "operators/common/keymap.h"
 
 #define MAX_KEY_FIELDS 8

@@ -1,4 +1,4 @@
-/* Concept-drift operators: one operator per detector of engine/drift
+/* Concept-drift operators: one operator per detector of lib/drift
  * (adwin, page_hinkley, kswin, ddm, eddm, hddm_a, hddm_w, cusum), sharing
  * one implementation (concept.c) and differing in their option tables and
  * constructors (concept_opts.c). */
@@ -6,8 +6,8 @@
 #define EDDY_OPS_CONCEPT_H
 #include <stddef.h>
 
-#include "eddy/operator.h"
-#include "engine/drift/drift.h"
+#include "include/eddy/operator.h"
+#include "lib/drift/drift.h"
 
 typedef struct concept_kind {
     const char *name;      /* operator and detector name */

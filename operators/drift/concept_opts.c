@@ -5,8 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "concept.h"
-#include "engine/drift/drift.h"
+#include "operators/drift/concept.h"
+#include "lib/drift/drift.h"
 
 #define COMMON_OPTS(resolve_default)                                                        \
     {"field", EDDY_OPT_FIELD, NULL, EDDY_NO_RANGE, NULL, EDDY_OPT_REQUIRED,                  \

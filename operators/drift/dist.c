@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "dist.h"
+#include "operators/drift/dist.h"
 
 static void win_free(dwin *w)
 {

@@ -11,8 +11,8 @@
 #define EDDY_OPS_DIST_H
 #include <stdint.h>
 
-#include "eddy/operator.h"
-#include "engine/drift/stats.h"
+#include "include/eddy/operator.h"
+#include "lib/drift/stats.h"
 
 extern const eddy_op_descriptor eddy_op_distribution_drift;
 extern const eddy_option eddy_dist_options[];

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "dist.h"
+#include "operators/drift/dist.h"
 
 static const char *const stat_alert_names[ST_N] = {"psi", "ks_pvalue", "js", "wasserstein"};
 

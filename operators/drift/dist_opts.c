@@ -3,7 +3,7 @@
  * normalised Wasserstein >= 0.1, chi-square p < 0.05, ten quantile bins of
  * the reference with 1e-4 smoothing of empty bins, dataset drift when half
  * of the features drifted. */
-#include "dist.h"
+#include "operators/drift/dist.h"
 
 const eddy_option eddy_dist_options[] = {
     {"fields", EDDY_OPT_LIST, NULL, EDDY_NO_RANGE, NULL, 0,

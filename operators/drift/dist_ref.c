@@ -7,10 +7,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "connector.h"
-#include "error.h"
-#include "dist.h"
-#include "options.h"
+#include "engine/connector.h"
+#include "engine/core/error.h"
+#include "operators/drift/dist.h"
+#include "engine/config/options.h"
 
 int eddy_dist_load_file(dist *d, const eddy_opts *o, char *err, size_t errlen)
 {

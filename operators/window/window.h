@@ -23,10 +23,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "eddy/operator.h"
-#include "engine/agg/agg.h"
-#include "engine/buf.h"
-#include "engine/expr/expr.h"
+#include "include/eddy/operator.h"
+#include "lib/agg/agg.h"
+#include "lib/buf/buf.h"
+#include "lib/expr/expr.h"
 
 extern const eddy_op_descriptor eddy_op_window;
 

@@ -2,7 +2,7 @@
  * watermark and timer callbacks. */
 #include <string.h>
 
-#include "window.h"
+#include "operators/window/window.h"
 
 /* The key's previous final window, for derive's prev.<agg>. */
 void eddy_window_set_prev(window *w, uint32_t k, const wslot *s)

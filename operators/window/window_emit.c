@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "window.h"
+#include "operators/window/window.h"
 
 static eddy_batch *out_batch(window *w, eddy_batch **slot)
 {

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "window.h"
+#include "operators/window/window.h"
 
 enum { T_NULL, T_FALSE, T_TRUE, T_INT, T_DOUBLE, T_STRING, T_BYTES };
 

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "window.h"
+#include "operators/window/window.h"
 
 const eddy_option eddy_window_options[] = {
     {"type", EDDY_OPT_ENUM, "tumbling", EDDY_NO_RANGE, "tumbling|hopping|sliding|session|count", 0,

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "window.h"
+#include "operators/window/window.h"
 
 /* The slot of [start, end) in the key's list (sorted by start), created if
  * missing. W_NIL on out of memory. */

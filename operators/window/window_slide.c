@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "window.h"
+#include "operators/window/window.h"
 
 typedef struct wsv {
     uint8_t type;

@@ -17,7 +17,7 @@
 
 #include "operators/common/snapio.h"
 
-#include "window.h"
+#include "operators/window/window.h"
 
 #define SNAP_VERSION 1
 

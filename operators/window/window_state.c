@@ -1,7 +1,7 @@
 /* Pools, slots and the close queue of the window operator. */
 #include <string.h>
 
-#include "window.h"
+#include "operators/window/window.h"
 
 int eddy_wpool_init(wpool *p, size_t item, uint32_t shift)
 {

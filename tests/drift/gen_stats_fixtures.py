@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Writes tests/unit/drift/data/stats_cases.txt: inputs and scipy/numpy
-expected values for the distribution-drift statistics of engine/drift/stats.h.
+expected values for the distribution-drift statistics of lib/drift/stats.h.
 
 Run from anywhere:  python3 tests/drift/gen_stats_fixtures.py
 (needs numpy and scipy; the output is committed, the C test only reads it).

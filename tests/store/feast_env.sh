@@ -4,7 +4,7 @@
 # use. Exits 77 (the test runners' "skip") with the reason on stderr when
 # the package registry cannot be reached.
 set -u
-FEAST_VERSION=0.67.0 # keep in step with EDDY_FEAST_VERSION in engine/store/feast.h
+FEAST_VERSION=0.67.0 # keep in step with EDDY_FEAST_VERSION in lib/store/feast.h
 VENV=${EDDY_FEAST_VENV:-$HOME/.cache/eddy/feast-$FEAST_VERSION}
 PY=$VENV/bin/python
 if [ -x "$PY" ] && "$PY" -c "import feast, redis; assert feast.__version__ == '$FEAST_VERSION'" 2>/dev/null; then

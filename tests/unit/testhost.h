@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "eddy/operator.h"
+#include "include/eddy/operator.h"
 
 /* engine/host.c (declared in exec.h, whose struct eddy_ctx a test replaces
  * with its own). */

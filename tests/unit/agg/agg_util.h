@@ -6,10 +6,10 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "agg/agg.h"
-#include "error.h"
-#include "sym.h"
-#include "test.h"
+#include "lib/agg/agg.h"
+#include "engine/core/error.h"
+#include "engine/core/sym.h"
+#include "tests/unit/test.h"
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
 static inline void rng_seed(uint64_t s) { rng_state = s * 0x9e3779b97f4a7c15ull + 1; }

@@ -1,6 +1,6 @@
 /* Exact aggregates against brute force on seeded random streams: results,
  * merges over random splits, serialisation, wrong types. */
-#include "agg_util.h"
+#include "tests/unit/agg/agg_util.h"
 
 #define N 20000
 

@@ -1,5 +1,5 @@
 /* Parsing aggregate specs: accepted forms, error messages, state sizes. */
-#include "agg_util.h"
+#include "tests/unit/agg/agg_util.h"
 
 static void ok(const char *text, const char *kind, const char *field)
 {

@@ -2,7 +2,7 @@
  * distinct counts, space-saving top-k; merges and serialisation. */
 #include <float.h>
 
-#include "agg_util.h"
+#include "tests/unit/agg/agg_util.h"
 
 static int cmp_double(const void *a, const void *b)
 {

@@ -11,10 +11,10 @@
 #include <jansson.h>
 #endif
 
-#include "alert/alert.h"
-#include "codec.h"
-#include "sym.h"
-#include "test.h"
+#include "engine/alert/alert.h"
+#include "engine/format/codec.h"
+#include "engine/core/sym.h"
+#include "tests/unit/test.h"
 
 #ifndef ALERT_SCHEMA
 #error "ALERT_SCHEMA: path of configs/schemas/alert.avsc"

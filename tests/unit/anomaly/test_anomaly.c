@@ -6,10 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "anomaly/anomaly.h"
-#include "anom_fixtures.h"
-#include "error.h"
-#include "test.h"
+#include "lib/anomaly/anomaly.h"
+#include "tests/unit/anomaly/anom_fixtures.h"
+#include "engine/core/error.h"
+#include "tests/unit/test.h"
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -4,8 +4,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "test.h"
+#include "engine/config/config.h"
+#include "tests/unit/test.h"
 
 static eddy_cfg *load(const char *yaml) { return eddy_cfg_load_string("t.yaml", yaml, strlen(yaml)); }
 

@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "options.h"
-#include "test.h"
+#include "engine/config/options.h"
+#include "tests/unit/test.h"
 
 static const eddy_option table[] = {
     {"path", EDDY_OPT_STRING, NULL, EDDY_NO_RANGE, NULL, EDDY_OPT_REQUIRED, "Where to write."},

@@ -1,8 +1,8 @@
 /* Durations, sizes, booleans and numbers. */
 #include <stdint.h>
 
-#include "config.h"
-#include "test.h"
+#include "engine/config/config.h"
+#include "tests/unit/test.h"
 
 static int64_t dur(const char *s)
 {

@@ -8,14 +8,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "batch.h"
-#include "codec.h"
-#include "config.h"
-#include "connector.h"
-#include "error.h"
-#include "options.h"
-#include "sym.h"
-#include "test.h"
+#include "engine/core/batch.h"
+#include "engine/format/codec.h"
+#include "engine/config/config.h"
+#include "engine/connector.h"
+#include "engine/core/error.h"
+#include "engine/config/options.h"
+#include "engine/core/sym.h"
+#include "tests/unit/test.h"
 
 /* Options from YAML (map values with commas need it). NULL with the first
  * error in err. */

@@ -1,6 +1,6 @@
 /* Console sink: lines, json and summary output, captured by pointing
  * stdout (or stderr) at a temp file. */
-#include "conn_util.h"
+#include "tests/unit/connectors/conn_util.h"
 
 static const eddy_sink_ops *C;
 

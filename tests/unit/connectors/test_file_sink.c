@@ -1,6 +1,6 @@
 /* File sink: round trips through the file source for every format, the
  * dead-letter envelope, append, and write errors. */
-#include "conn_util.h"
+#include "tests/unit/connectors/conn_util.h"
 
 static const eddy_source_ops *SRC;
 static const eddy_sink_ops *SNK;

@@ -2,7 +2,7 @@
  * middle; follow mode; limits and I/O errors. */
 #include <msgpack.h>
 
-#include "conn_util.h"
+#include "tests/unit/connectors/conn_util.h"
 
 static const eddy_source_ops *F;
 

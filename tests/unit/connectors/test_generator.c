@@ -2,7 +2,7 @@
  * rate, and rejected specs. All draws use fixed seeds: deterministic. */
 #include <math.h>
 
-#include "conn_util.h"
+#include "tests/unit/connectors/conn_util.h"
 
 static const eddy_source_ops *G;
 

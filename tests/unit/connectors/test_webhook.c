@@ -14,9 +14,9 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#include "conn_util.h"
-#include "log.h"
-#include "metrics.h"
+#include "tests/unit/connectors/conn_util.h"
+#include "engine/obs/log.h"
+#include "engine/obs/metrics.h"
 
 #define MAXREQ 64
 

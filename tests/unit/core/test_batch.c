@@ -2,10 +2,10 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "arena.h"
-#include "batch.h"
-#include "sym.h"
-#include "test.h"
+#include "engine/core/arena.h"
+#include "engine/core/batch.h"
+#include "engine/core/sym.h"
+#include "tests/unit/test.h"
 
 static void test_symbols(void)
 {

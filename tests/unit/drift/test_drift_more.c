@@ -1,7 +1,7 @@
 /* KSWIN on the shift stream, CUSUM on a synthetic shift, parameter checks. */
-#include "../test.h"
-#include "drift/drift.h"
-#include "drift_stream.h"
+#include "tests/unit/test.h"
+#include "lib/drift/drift.h"
+#include "tests/unit/drift/drift_stream.h"
 
 static double xs[4096];
 

@@ -1,9 +1,9 @@
 /* Each detector replays river's documented example on the reference streams
  * and must report the same indices. The warning filter is river's example
  * loop: a warning is reported once, then again only after a change. */
-#include "../test.h"
-#include "drift/drift.h"
-#include "drift_stream.h"
+#include "tests/unit/test.h"
+#include "lib/drift/drift.h"
+#include "tests/unit/drift/drift_stream.h"
 
 #define MAXN 4096
 #define MAXEV 64

@@ -1,4 +1,4 @@
-/* Distribution-drift statistics (engine/drift/stats.h) against the values
+/* Distribution-drift statistics (lib/drift/stats.h) against the values
  * scipy/numpy give on the cases in data/stats_cases.txt (written by
  * tests/drift/gen_stats_fixtures.py), plus the reservoir, the categorical
  * counter and bad input. */
@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../../engine/drift/stats.h"
-#include "../../../engine/error.h"
-#include "test.h"
+#include "lib/drift/stats.h"
+#include "engine/core/error.h"
+#include "tests/unit/test.h"
 
 #ifndef STATS_DATA
 #error "STATS_DATA (path of stats_cases.txt) must be defined by the build"

@@ -4,11 +4,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "batch.h"
-#include "codec.h"
-#include "error.h"
-#include "sym.h"
-#include "test.h"
+#include "engine/core/batch.h"
+#include "engine/format/codec.h"
+#include "engine/core/error.h"
+#include "engine/core/sym.h"
+#include "tests/unit/test.h"
 
 static inline const eddy_value *fget(const eddy_record *r, const char *name)
 {

@@ -3,8 +3,8 @@
  * avro_value.h conversions. */
 #include <stdlib.h>
 
-#include "fmt_util.h"
-#include "format/avro_value.h"
+#include "tests/unit/format/fmt_util.h"
+#include "engine/format/avro_value.h"
 
 #define SMALL FMT_DATA_DIR "/small.avsc"
 #define EVENT FMT_DATA_DIR "/event.avsc"

@@ -4,7 +4,7 @@
  * failure reproduces. */
 #include <stdlib.h>
 
-#include "fmt_util.h"
+#include "tests/unit/format/fmt_util.h"
 
 static uint64_t g_rng = 0x9e3779b97f4a7c15ull;
 

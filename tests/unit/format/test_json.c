@@ -3,7 +3,7 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "fmt_util.h"
+#include "tests/unit/format/fmt_util.h"
 
 static eddy_codec *json_codec(uint32_t max_depth)
 {

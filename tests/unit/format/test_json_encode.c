@@ -10,8 +10,8 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "fmt_util.h"
-#include "format/format_int.h"
+#include "tests/unit/format/fmt_util.h"
+#include "engine/format/format_int.h"
 
 /* ---- the first version ------------------------------------------------- */
 

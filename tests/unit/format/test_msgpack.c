@@ -3,7 +3,7 @@
 #include <msgpack.h>
 #include <stdlib.h>
 
-#include "fmt_util.h"
+#include "tests/unit/format/fmt_util.h"
 
 static void pstr(msgpack_packer *pk, const char *s)
 {

@@ -7,8 +7,8 @@
 #include <msgpack.h>
 #include <stdlib.h>
 
-#include "fmt_util.h"
-#include "format/format_int.h"
+#include "tests/unit/format/fmt_util.h"
+#include "engine/format/format_int.h"
 
 /* ---- the packer-based encoder it replaced -------------------------------- */
 

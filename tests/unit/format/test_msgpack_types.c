@@ -4,7 +4,7 @@
  * that the payload cannot hold (no allocation for them). */
 #include <stdlib.h>
 
-#include "fmt_util.h"
+#include "tests/unit/format/fmt_util.h"
 
 /* Decodes {"v": <val>} and returns the value of v (NULL on failure). */
 static const eddy_value *dec_v(eddy_codec *c, eddy_batch *b, const char *val, size_t n)

@@ -8,17 +8,17 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "batch.h"
-#include "codec.h"
-#include "config.h"
-#include "connector.h"
+#include "engine/core/batch.h"
+#include "engine/format/codec.h"
+#include "engine/config/config.h"
+#include "engine/connector.h"
 #include "connectors/builtin.h"
 #include "connectors/kafka/kafka_int.h"
-#include "error.h"
-#include "options.h"
-#include "runtime.h"
-#include "sym.h"
-#include "test.h"
+#include "engine/core/error.h"
+#include "engine/config/options.h"
+#include "engine/runtime.h"
+#include "engine/core/sym.h"
+#include "tests/unit/test.h"
 
 #define KT_WAIT_MS 30000 /* generous: a loaded CI machine, never a timing assertion */
 

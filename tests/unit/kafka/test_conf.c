@@ -1,6 +1,6 @@
 /* eddy_kafka_conf (kafka section + connector properties), secrets kept out
  * of messages, the embedded broker, and the connector option tables. */
-#include "kafka_util.h"
+#include "tests/unit/kafka/kafka_util.h"
 
 static void get(rd_kafka_conf_t *c, const char *name, char *out, size_t len)
 {

@@ -3,7 +3,7 @@
  * never a secret); a lost delivery fails flush so nothing is committed; a
  * producer queue that stays full fails the write; dead letters carry the
  * original payload and the envelope headers. */
-#include "kafka_util.h"
+#include "tests/unit/kafka/kafka_util.h"
 
 #define SECRET "hunter2-do-not-log"
 

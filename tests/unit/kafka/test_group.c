@@ -3,7 +3,7 @@
  * ones are read again; pause holds records back (while the group is still
  * served) and resume delivers them; a rebalance calls revoked() before the
  * partitions leave, and a commit made inside it lands. */
-#include "kafka_util.h"
+#include "tests/unit/kafka/kafka_util.h"
 
 static const eddy_source_ops *ops = &eddy_kafka_source;
 

@@ -1,9 +1,9 @@
 /* Kafka sink -> embedded broker -> Kafka source, in every format: fields,
  * keys, headers, timestamps, one partition per batch, keys kept on one
  * partition; undecodable payloads become error records; metrics. */
-#include "kafka_util.h"
+#include "tests/unit/kafka/kafka_util.h"
 
-#include "metrics.h"
+#include "engine/obs/metrics.h"
 
 #define N 300
 #define TS0 1700000000000LL

@@ -14,9 +14,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "admin.h"
-#include "error.h"
-#include "test.h"
+#include "engine/obs/admin.h"
+#include "engine/core/error.h"
+#include "tests/unit/test.h"
 
 typedef struct resp {
     int status;

@@ -7,8 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "test.h"
+#include "engine/obs/log.h"
+#include "tests/unit/test.h"
 
 static int rfd = -1, wfd = -1;
 static char got[65536];

@@ -5,9 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "error.h"
-#include "metrics.h"
-#include "test.h"
+#include "engine/core/error.h"
+#include "engine/obs/metrics.h"
+#include "tests/unit/test.h"
 
 /* eddy_buf is not NUL-terminated; tests compare C strings. */
 static const char *cstr(eddy_buf *b)

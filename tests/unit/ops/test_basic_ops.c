@@ -6,11 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "batch.h"
+#include "engine/core/batch.h"
 #include "operators/basic/basic.h"
-#include "sym.h"
-#include "test.h"
-#include "testhost.h"
+#include "engine/core/sym.h"
+#include "tests/unit/test.h"
+#include "tests/unit/testhost.h"
 
 /* ---- the test host ------------------------------------------------------ */
 

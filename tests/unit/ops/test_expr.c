@@ -7,11 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "batch.h"
-#include "engine/expr/expr.h"
-#include "error.h"
-#include "sym.h"
-#include "test.h"
+#include "engine/core/batch.h"
+#include "lib/expr/expr.h"
+#include "engine/core/error.h"
+#include "engine/core/sym.h"
+#include "tests/unit/test.h"
 
 static eddy_sym S(const char *name) { return eddy_sym_intern(name, strlen(name)); }
 

@@ -13,13 +13,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "batch.h"
-#include "connector.h"
+#include "engine/core/batch.h"
+#include "engine/connector.h"
 #include "connectors/scalar.h"
-#include "error.h"
-#include "options.h"
-#include "store/store.h"
-#include "sym.h"
+#include "engine/core/error.h"
+#include "engine/config/options.h"
+#include "lib/store/store.h"
+#include "engine/core/sym.h"
 
 static const eddy_sink_ops *ops;
 static void *sink;

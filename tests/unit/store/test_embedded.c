@@ -9,10 +9,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "batch.h"
-#include "error.h"
-#include "store/store.h"
-#include "test.h"
+#include "engine/core/batch.h"
+#include "engine/core/error.h"
+#include "lib/store/store.h"
+#include "tests/unit/test.h"
 
 static char dir[] = "/tmp/eddy-store-test.XXXXXX";
 static char path[256];

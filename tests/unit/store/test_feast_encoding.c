@@ -5,11 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "batch.h"
-#include "error.h"
-#include "store/feast.h"
-#include "store/store_impl.h"
-#include "test.h"
+#include "engine/core/batch.h"
+#include "engine/core/error.h"
+#include "lib/store/feast.h"
+#include "lib/store/store_int.h"
+#include "tests/unit/test.h"
 
 static char names[64][64];
 static char hexes[64][256];

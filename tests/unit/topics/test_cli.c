@@ -4,11 +4,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "topics_util.h"
+#include "tests/unit/topics/topics_util.h"
 
-#include "batch.h"
-#include "codec.h"
-#include "sym.h"
+#include "engine/core/batch.h"
+#include "engine/format/codec.h"
+#include "engine/core/sym.h"
 
 #define TS 1700000000000LL /* 2023-11-14T22:13:20.000Z */
 

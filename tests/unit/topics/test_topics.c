@@ -3,11 +3,11 @@
  * (CreateTopics, CreatePartitions, DescribeConfigs, AlterConfigs): those
  * paths are tested here for their failure reports, and against a real
  * broker by the integration tests. */
-#include "topics_util.h"
+#include "tests/unit/topics/topics_util.h"
 
-#include "error.h"
-#include "options.h"
-#include "runtime.h"
+#include "engine/core/error.h"
+#include "engine/config/options.h"
+#include "engine/runtime.h"
 
 static void test_parse_ok(void)
 {

@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
+#include "engine/config/config.h"
 #include "connectors/kafka/topics.h"
-#include "test.h"
+#include "tests/unit/test.h"
 
 /* librdkafka's mock cluster lives in a client handle of its own. */
 typedef struct mock {

@@ -2,8 +2,8 @@
  * final/update/both, min_interval, max_keys and key_ttl eviction, session
  * merges, derived fields with prev, processing time, several key fields,
  * snapshot -> restore continuing identically, and configuration errors. */
-#include "codec.h"
-#include "whost.h"
+#include "engine/format/codec.h"
+#include "tests/unit/window/whost.h"
 
 static const char *const key_user[] = {"user"};
 static const char *const agg_k[] = {"n", "spend"};

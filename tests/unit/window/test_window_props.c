@@ -7,7 +7,7 @@
  * `both` (only the final results are compared), some group globally. */
 #include <math.h>
 
-#include "whost.h"
+#include "tests/unit/window/whost.h"
 
 #define SIZE 100
 #define SLIDE 25

@@ -9,11 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "batch.h"
+#include "engine/core/batch.h"
 #include "operators/window/window.h"
-#include "sym.h"
-#include "test.h"
-#include "testhost.h"
+#include "engine/core/sym.h"
+#include "tests/unit/test.h"
+#include "tests/unit/testhost.h"
 
 struct eddy_metric {
     char name[80];

@@ -1,0 +1,245 @@
+/* operators, describe, version: everything here is generated from the
+ * option tables, so `eddy describe`, docs/CONFIG.md and the parser agree. */
+#include <event2/event.h>
+#include <getopt.h>
+#include <librdkafka/rdkafka.h>
+#include <msgpack.h>
+#include <stdio.h>
+#include <string.h>
+#include <libfyaml.h>
+#include <zstd.h>
+
+#include "cli/cli.h"
+#include "engine/alert/alert.h"
+#include "engine/connector.h"
+#include "engine/config/options.h"
+#include "engine/plugin.h"
+#include "engine/runtime.h"
+
+static int load_plugin_dirs(int argc, char **argv, int *first_arg, bool *markdown, bool *all,
+                            const char *usage)
+{
+    static const struct option longopts[] = {
+        {"plugin-dir", required_argument, 0, 'p'},
+        {"markdown", no_argument, 0, 'm'},
+        {"all", no_argument, 0, 'A'},
+        {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
+    };
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "p:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'p': {
+            char err[512];
+            if (eddy_ops_load_dir(optarg, err, sizeof err) != 0) {
+                fprintf(stderr, "eddy: %s\n", err);
+                return EXIT_PLUGIN;
+            }
+            break;
+        }
+        case 'm': *markdown = true; break;
+        case 'A': *all = true; break;
+        case 'h': fputs(usage, stdout); return -1;
+        default: fputs(usage, stderr); return EXIT_USAGE;
+        }
+    }
+    *first_arg = optind;
+    return EXIT_OK;
+}
+
+static const char operators_usage[] =
+    "usage: eddy operators [--plugin-dir DIR]...\n"
+    "\n"
+    "Lists the built-in operators and those of the plugins in each DIR (*.so), with\n"
+    "their version, ABI and origin. A plugin that fails the ABI checks is reported and\n"
+    "the command exits 4.\n";
+
+int cmd_operators(int argc, char **argv)
+{
+    int first;
+    bool md = false, all = false;
+    int rc = load_plugin_dirs(argc, argv, &first, &md, &all, operators_usage);
+    if (rc != EXIT_OK)
+        return rc < 0 ? EXIT_OK : rc;
+    printf("%-16s %-9s %-5s %-10s %s\n", "OPERATOR", "VERSION", "ABI", "ORIGIN", "SUMMARY");
+    for (size_t i = 0; i < eddy_ops_count(); i++) {
+        const eddy_opdef *o = eddy_ops_at(i);
+        char abi[16];
+        snprintf(abi, sizeof abi, "%u.%u", o->abi_major, o->abi_minor);
+        printf("%-16s %-9s %-5s %-10s %s\n", o->d.name, o->d.version ? o->d.version : "-", abi,
+               o->origin, o->d.summary ? o->d.summary : "");
+    }
+    eddy_ops_unload_all();
+    return EXIT_OK;
+}
+
+static void section(eddy_buf *out, bool md, const char *title, const char *intro,
+                    const eddy_option *table)
+{
+    if (md) {
+        eddy_buf_printf(out, "### %s\n\n%s\n\n", title, intro);
+        eddy_options_markdown(table, out);
+        eddy_buf_puts(out, "\n");
+    } else {
+        eddy_buf_printf(out, "%s\n  %s\n\n", title, intro);
+        eddy_options_text(table, out);
+        eddy_buf_puts(out, "\n");
+    }
+}
+
+static const struct {
+    const char *name, *title, *intro;
+    const eddy_option *table;
+} sections[] = {
+    {"worker", "worker", "Top-level `worker:` mapping: the process.", eddy_worker_options},
+    {"worker.admin", "worker.admin", "The admin HTTP server.", eddy_admin_options},
+    {"worker.log", "worker.log", "Structured logs on stderr.", eddy_log_options},
+    {"kafka", "kafka", "Top-level `kafka:` mapping: brokers and client settings shared by every "
+     "Kafka source, sink and dead-letter output.", eddy_kafka_options},
+    {"source", "sources[]: common keys",
+     "Keys every source has, besides its connector's own (below), `timestamp`, `watermark` and "
+     "`dead_letter` (a sink mapping: rejected records go there, with the reason).",
+     eddy_source_common_options},
+    {"source.timestamp", "sources[].timestamp", "Where a record's event time comes from.",
+     eddy_timestamp_options},
+    {"source.watermark", "sources[].watermark", "How far event time may run out of order.",
+     eddy_watermark_options},
+    {"pipeline", "pipelines[]",
+     "A pipeline reads a source or another pipeline's stream and runs `steps` (a list; each "
+     "step is `{<operator>: {options}}` with optional `name`, `after`, `outputs` (side "
+     "outputs such as `late` or `alerts`, each a sink mapping) and `alerts` (noise controls, "
+     "below)) into `to` (a list of sinks, each with `type`, optional `name` and `after`). "
+     "`dead_letter` is a sink for records its operators reject.",
+     eddy_pipeline_options},
+    {"alerts", "pipelines[].steps[].alerts",
+     "Noise controls of the alerts a step raises (drift and anomaly operators), per alert key "
+     "(feature and entity key). Alert time is event time, so replays give the same alerts. "
+     "Alerts go to the step's `outputs: { alerts: <sink> }`, to GET /v1/alerts and to the log.",
+     eddy_alert_policy_options},
+};
+
+static int describe_one(const char *name, bool md, eddy_buf *out)
+{
+    for (size_t i = 0; i < sizeof sections / sizeof sections[0]; i++)
+        if (strcmp(name, sections[i].name) == 0) {
+            section(out, md, sections[i].title, sections[i].intro, sections[i].table);
+            return 0;
+        }
+    if (strncmp(name, "source:", 7) == 0) {
+        const eddy_source_ops *s = eddy_source_find(name + 7);
+        if (s) {
+            char t[64];
+            snprintf(t, sizeof t, "source `type: %s`", s->type);
+            section(out, md, t, s->summary, s->options);
+            return 0;
+        }
+    }
+    if (strncmp(name, "sink:", 5) == 0) {
+        const eddy_sink_ops *s = eddy_sink_find(name + 5);
+        if (s) {
+            char t[64];
+            snprintf(t, sizeof t, "sink `type: %s`", s->type);
+            section(out, md, t, s->summary, s->options);
+            return 0;
+        }
+    }
+    const eddy_opdef *o = eddy_ops_find(name);
+    if (o) {
+        char t[128];
+        snprintf(t, sizeof t, "operator `%s` (%s, version %s, ABI %u.%u)", o->d.name, o->origin,
+                 o->d.version ? o->d.version : "-", o->abi_major, o->abi_minor);
+        section(out, md, t, o->d.summary ? o->d.summary : "", o->d.options);
+        return 0;
+    }
+    return -1;
+}
+
+static void describe_all(bool md, eddy_buf *out)
+{
+    if (md)
+        eddy_buf_puts(out,
+                      "# Configuration reference\n\n"
+                      "Generated by `eddy describe --all --markdown` from the option tables "
+                      "that also parse and validate configs; do not edit by hand "
+                      "(`scripts/gen-docs.sh` rewrites it, and a test fails when it is stale).\n\n"
+                      "Durations: `500ms`, `5s`, `5m`, `2h`, `7d` (a bare number is "
+                      "milliseconds). Sizes: `64MiB`, `10kB`, `1GB`. Any string value may be "
+                      "`${ENV_VAR}` (substituted) or `file:/path` (the file's contents); such "
+                      "values are secrets and never logged.\n\n## Engine\n\n");
+    for (size_t i = 0; i < sizeof sections / sizeof sections[0]; i++)
+        describe_one(sections[i].name, md, out);
+    if (md)
+        eddy_buf_puts(out, "## Sources\n\n");
+    for (const eddy_source_ops *const *s = eddy_sources_all(); *s; s++) {
+        char n[64];
+        snprintf(n, sizeof n, "source:%s", (*s)->type);
+        describe_one(n, md, out);
+    }
+    if (md)
+        eddy_buf_puts(out, "## Sinks\n\n");
+    for (const eddy_sink_ops *const *s = eddy_sinks_all(); *s; s++) {
+        char n[64];
+        snprintf(n, sizeof n, "sink:%s", (*s)->type);
+        describe_one(n, md, out);
+    }
+    if (md)
+        eddy_buf_puts(out, "## Operators\n\n");
+    for (size_t i = 0; i < eddy_ops_count(); i++)
+        describe_one(eddy_ops_at(i)->d.name, md, out);
+}
+
+static const char describe_usage[] =
+    "usage: eddy describe [--markdown] [--plugin-dir DIR]... NAME\n"
+    "       eddy describe --all [--markdown]\n"
+    "\n"
+    "Shows the options of NAME: an operator (filter), a connector (source:file,\n"
+    "sink:console) or an engine section (worker, worker.admin, worker.log, kafka, source,\n"
+    "source.timestamp, source.watermark, pipeline): name, type, default, range and\n"
+    "description, from the same table that parses the config. --all shows everything;\n"
+    "--all --markdown is docs/CONFIG.md. Exit codes: 0 ok, 2 unknown NAME, 4 plugin error.\n";
+
+int cmd_describe(int argc, char **argv)
+{
+    int first;
+    bool md = false, all = false;
+    int rc = load_plugin_dirs(argc, argv, &first, &md, &all, describe_usage);
+    if (rc != EXIT_OK)
+        return rc < 0 ? EXIT_OK : rc;
+    eddy_buf out = {0};
+    if (all && first == argc) {
+        describe_all(md, &out);
+    } else if (!all && first == argc - 1) {
+        if (describe_one(argv[first], md, &out) != 0) {
+            fprintf(stderr, "eddy: nothing called '%s' (try `eddy operators`, source:TYPE, sink:TYPE or worker)\n",
+                    argv[first]);
+            eddy_ops_unload_all();
+            return EXIT_USAGE;
+        }
+    } else {
+        fputs(describe_usage, stderr);
+        eddy_ops_unload_all();
+        return EXIT_USAGE;
+    }
+    fwrite(out.data, 1, out.len, stdout);
+    eddy_buf_free(&out);
+    eddy_ops_unload_all();
+    return EXIT_OK;
+}
+
+int cmd_version(int argc, char **argv)
+{
+    if (argc > 1 && cli_is_help(argv[1])) {
+        puts("usage: eddy version\n\nPrints eddy's version, its operator ABI and library versions.");
+        return EXIT_OK;
+    }
+    printf("eddy %s\n", EDDY_VERSION);
+    printf("operator ABI %d.%d\n", EDDY_ABI_MAJOR, EDDY_ABI_MINOR);
+    printf("librdkafka %s\n", rd_kafka_version_str());
+    printf("libevent %s\n", event_get_version());
+    printf("msgpack-c %s\n", msgpack_version());
+    printf("zstd %s\n", ZSTD_versionString());
+    printf("avro-c %s\n", EDDY_AVRO_VERSION);
+    printf("libfyaml %s\n", fy_library_version());
+    return EXIT_OK;
+}

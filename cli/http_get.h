@@ -1,0 +1,18 @@
+/* One libcurl GET client for the CLI commands that talk to a running
+ * worker's admin server (`alerts tail --admin`, `features get --admin`).
+ * Owner: the caller frees the handle with curl_easy_cleanup. */
+#ifndef EDDY_CLI_HTTP_GET_H
+#define EDDY_CLI_HTTP_GET_H
+#include <curl/curl.h>
+
+#include "lib/buf/buf.h"
+
+/* A handle for repeated GETs (keep-alive), with connect and total timeouts;
+ * NULL when libcurl cannot be initialised. */
+CURL *cli_http_new(long timeout_ms, const char *user_agent);
+/* GET url into body (reset first). 0 with *status = the HTTP status, or -1
+ * when the request failed in transport (reason in err). */
+int cli_http_get(CURL *c, const char *url, eddy_buf *body, long *status, char *err,
+                 size_t errlen);
+
+#endif

@@ -1,0 +1,92 @@
+/* Option tables of the engine's own config sections. Like every option
+ * table they drive parsing, validation, defaults, `eddy describe` and
+ * docs/CONFIG.md. */
+#include "engine/runtime.h"
+
+const eddy_option eddy_worker_options[] = {
+    {"name", EDDY_OPT_STRING, "eddy", EDDY_NO_RANGE, NULL, 0,
+     "Worker name, used in logs, metrics and alerts."},
+    {"threads", EDDY_OPT_INT, "1", 1, 64, NULL, 0,
+     "Processing threads. Each source is owned by one thread; sources are spread over them."},
+    {"batch_size", EDDY_OPT_INT, "1024", 1, 1000000, NULL, 0,
+     "Maximum records a source hands to the pipelines at once."},
+    {"batch_memory", EDDY_OPT_SIZE, "64MiB", 65536, 17179869184.0, NULL, 0,
+     "Maximum arena memory of one batch; a record that does not fit is a dead letter."},
+    {"plugin_dirs", EDDY_OPT_LIST, NULL, EDDY_NO_RANGE, NULL, 0,
+     "Directories whose *.so operator plugins are loaded. Plugins load from these only."},
+    {"exit_on_eof", EDDY_OPT_BOOL, "true", EDDY_NO_RANGE, NULL, 0,
+     "Exit once every source has ended (files, bounded generators)."},
+    {"flush_interval", EDDY_OPT_DURATION, "200ms", 1, 3600000, NULL, 0,
+     "How often sinks are flushed while input is idle."},
+    {"run_for", EDDY_OPT_DURATION, "0ms", 0, 31536000000.0, NULL, 0,
+     "Drain and exit after this long, as on SIGTERM (demos, benchmarks); 0: run until the input "
+     "ends or a signal."},
+    {"shutdown_timeout", EDDY_OPT_DURATION, "30s", 0, 86400000, NULL, 0,
+     "On SIGTERM, how long draining may take before eddy exits anyway (exit code 1)."},
+    {NULL, 0, NULL, 0, 0, NULL, 0, NULL},
+};
+
+const eddy_option eddy_admin_options[] = {
+    {"enabled", EDDY_OPT_BOOL, "true", EDDY_NO_RANGE, NULL, 0, "Serve the admin HTTP endpoints."},
+    {"listen", EDDY_OPT_STRING, "127.0.0.1:9464", EDDY_NO_RANGE, NULL, 0,
+     "host:port of /healthz, /readyz, /metrics and /v1/... (port 0: any free port)."},
+    {NULL, 0, NULL, 0, 0, NULL, 0, NULL},
+};
+
+const eddy_option eddy_log_options[] = {
+    {"level", EDDY_OPT_ENUM, "info", EDDY_NO_RANGE, "error|warn|info|debug", 0, "Lowest level logged."},
+    {"format", EDDY_OPT_ENUM, "logfmt", EDDY_NO_RANGE, "logfmt|json", 0,
+     "Log line format: logfmt or JSON lines, on stderr."},
+    {NULL, 0, NULL, 0, 0, NULL, 0, NULL},
+};
+
+const eddy_option eddy_source_common_options[] = {
+    {"name", EDDY_OPT_STRING, NULL, EDDY_NO_RANGE, NULL, EDDY_OPT_REQUIRED,
+     "Source name; pipelines name it in `from`."},
+    {"type", EDDY_OPT_STRING, NULL, EDDY_NO_RANGE, NULL, EDDY_OPT_REQUIRED,
+     "Connector type (see Sources)."},
+    {"key", EDDY_OPT_FIELD, NULL, EDDY_NO_RANGE, NULL, 0,
+     "Field whose value becomes the record key (state, partitioning)."},
+    {NULL, 0, NULL, 0, 0, NULL, 0, NULL},
+};
+
+const eddy_option eddy_timestamp_options[] = {
+    {"field", EDDY_OPT_FIELD, NULL, EDDY_NO_RANGE, NULL, EDDY_OPT_REQUIRED,
+     "Field holding the event time. A record without it is a dead letter."},
+    {"unit", EDDY_OPT_ENUM, "ms", EDDY_NO_RANGE, "ms|s|us|ns|iso8601", 0,
+     "Unit of a numeric field, or iso8601 for strings like 2026-01-01T00:00:00.5Z."},
+    {NULL, 0, NULL, 0, 0, NULL, 0, NULL},
+};
+
+const eddy_option eddy_watermark_options[] = {
+    {"max_out_of_order", EDDY_OPT_DURATION, "0ms", 0, 31536000000.0, NULL, 0,
+     "Watermark = highest event time seen minus this."},
+    {"idle_timeout", EDDY_OPT_DURATION, "0ms", 0, 31536000000.0, NULL, 0,
+     "When a partition has received nothing for this long, its watermark advances with the "
+     "wall clock, so windows of a quiet stream still close. 0: never."},
+    {NULL, 0, NULL, 0, 0, NULL, 0, NULL},
+};
+
+const eddy_option eddy_pipeline_options[] = {
+    {"name", EDDY_OPT_STRING, NULL, EDDY_NO_RANGE, NULL, EDDY_OPT_REQUIRED, "Pipeline name."},
+    {"from", EDDY_OPT_STRING, NULL, EDDY_NO_RANGE, NULL, EDDY_OPT_REQUIRED,
+     "A source, or another pipeline whose output stream this one reads in process."},
+    {"output", EDDY_OPT_STRING, NULL, EDDY_NO_RANGE, NULL, 0,
+     "Step whose output is this pipeline's stream (default: the last step)."},
+    {NULL, 0, NULL, 0, 0, NULL, 0, NULL},
+};
+
+const eddy_option eddy_kafka_options[] = {
+    {"brokers", EDDY_OPT_STRING, "localhost:9092", EDDY_NO_RANGE, NULL, 0,
+     "Bootstrap brokers, host:port[,host:port]. `embedded` starts librdkafka's in-process mock "
+     "cluster (quick start and demos only: it keeps a few MB per partition, in memory)."},
+    {"group", EDDY_OPT_STRING, NULL, EDDY_NO_RANGE, NULL, 0,
+     "Consumer group of the Kafka sources (default: worker.name). Workers of one group share "
+     "the partitions."},
+    {"client_id", EDDY_OPT_STRING, NULL, EDDY_NO_RANGE, NULL, 0,
+     "client.id sent to the brokers (default: eddy-<worker.name>)."},
+    {"properties", EDDY_OPT_MAP, NULL, EDDY_NO_RANGE, NULL, 0,
+     "Any librdkafka property, e.g. security.protocol, sasl.mechanism, sasl.username, "
+     "sasl.password (use ${ENV} or file:), ssl.ca.location. Applied to every client."},
+    {NULL, 0, NULL, 0, 0, NULL, 0, NULL},
+};

@@ -1,0 +1,279 @@
+/* The NAB detector (anomaly.h says what it does and why). Three surprise
+ * channels share one alarm gate; all state lives in plain buffers listed
+ * as snapshot regions. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/core/error.h"
+#include "lib/anomaly/anomaly_int.h"
+
+#define TOD_SLOTS 48 /* hour of day x (weekday, weekend) */
+
+/* Anomaly likelihood of one raw score: a ring of its last long_n values
+ * with their running sum and sum of squares, and the sum of the newest
+ * short_n of them. */
+typedef struct {
+    double long_sum, long_sq, short_sum;
+    uint32_t head, count;
+} lik_state;
+
+typedef struct {
+    uint64_t t;
+    double lo, hi;  /* range seen so far */
+    double fast;    /* EWMA prediction */
+    double x_sum, x_sq;
+    uint32_t x_head, x_count;
+    lik_state err, ctx;
+    uint64_t quiet_until;
+    uint32_t bin_head, bin_count;
+    uint64_t slots_seen; /* time-of-day slots visited */
+} nab_state;
+
+typedef struct {
+    eddy_anom base;
+    eddy_nab_params p;
+    uint32_t long_n, short_n, ctx_short_n, bins, lags;
+    double *err_r, *ctx_r, *x_r;
+    uint8_t *bin_r;  /* the last `lags` bins */
+    uint64_t *seen;  /* one bit per (lag, bin now, bin then) and (slot, bin) */
+    size_t seen_words;
+    nab_state s;
+} nab;
+
+static void nab_reset(eddy_anom *a)
+{
+    nab *d = (nab *)a;
+    d->s = (nab_state){0};
+    memset(d->seen, 0, d->seen_words * sizeof *d->seen);
+}
+
+/* The mean of the newest short_n raw scores (v included) against the
+ * Gaussian of the last long_n: ln(Q(z)) / ln(1e-10), clipped to [0,1] by
+ * construction; then v joins the ring. */
+static double lik_push(lik_state *l, double *ring, uint32_t n, uint32_t short_n, double sd_floor,
+                       double v, double *z_out)
+{
+    double score = 0.0;
+    uint32_t back = l->head >= short_n ? l->head - short_n : l->head + n - short_n;
+    if (l->count > short_n && l->count >= 2) {
+        double cnt = l->count, mu = l->long_sum / cnt;
+        double sd = fmax(sqrt(fmax(0.0, l->long_sq / cnt - mu * mu)), sd_floor);
+        double z = ((l->short_sum + v - ring[back]) / short_n - mu) / sd;
+        score = log(0.5 * erfc(z / sqrt(2.0)) + 1e-10) / log(1e-10);
+        *z_out = z;
+    }
+    if (l->count >= short_n)
+        l->short_sum -= ring[back];
+    l->short_sum += v;
+    if (l->count == n) {
+        l->long_sum -= ring[l->head];
+        l->long_sq -= ring[l->head] * ring[l->head];
+    } else {
+        l->count++;
+    }
+    ring[l->head] = v;
+    l->head = l->head + 1 == n ? 0 : l->head + 1;
+    l->long_sum += v;
+    l->long_sq += v * v;
+    return score;
+}
+
+static int test_and_set(uint64_t *bits, size_t bit)
+{
+    uint64_t m = 1ULL << (bit & 63);
+    int was = (bits[bit >> 6] & m) != 0;
+    bits[bit >> 6] |= m;
+    return was;
+}
+
+/* Share of the current bin's pairings never seen before; -1 until the
+ * lag ring is full. */
+static double ctx_fresh(nab *d, double x, double range, int64_t ts_ms)
+{
+    nab_state *s = &d->s;
+    uint32_t B = d->bins, q = 0, n = s->bin_count;
+    if (range > 0) {
+        double f = (x - s->lo) / range * B;
+        q = f >= B ? B - 1 : (uint32_t)f;
+    }
+    double fresh = 0;
+    for (uint32_t j = 0; j < n; j++) {
+        uint32_t k = s->bin_head > j ? s->bin_head - j - 1 : s->bin_head + d->lags - j - 1;
+        fresh += !test_and_set(d->seen, ((size_t)j * B + q) * B + d->bin_r[k]);
+    }
+    if (d->p.tod_w > 0) {
+        int64_t sec = ts_ms / 1000, day = sec / 86400 - (sec % 86400 < 0);
+        uint32_t slot = (uint32_t)((sec % 86400 + 86400) % 86400 / 3600);
+        int64_t dow = (day % 7 + 7) % 7; /* 1970-01-01 was a Thursday */
+        if (dow == 2 || dow == 3)
+            slot += 24;
+        size_t bit = (size_t)d->lags * B * B + (size_t)slot * B + q;
+        /* A slot's first visit tells nothing: no bin is usual there yet. */
+        int known = (s->slots_seen >> slot) & 1;
+        s->slots_seen |= 1ULL << slot;
+        fresh += test_and_set(d->seen, bit) || !known ? 0 : d->p.tod_w;
+    }
+    d->bin_r[s->bin_head] = (uint8_t)q;
+    s->bin_head = s->bin_head + 1 == d->lags ? 0 : s->bin_head + 1;
+    if (s->bin_count < d->lags)
+        s->bin_count++;
+    return n == d->lags ? fresh / (n + d->p.tod_w) : -1.0;
+}
+
+static double nab_update(eddy_anom *a, double x, int64_t ts_ms)
+{
+    nab *d = (nab *)a;
+    nab_state *s = &d->s;
+    const eddy_nab_params *p = &d->p;
+    if (s->t == 0)
+        s->lo = s->hi = s->fast = x;
+    s->t++;
+    s->lo = fmin(s->lo, x);
+    s->hi = fmax(s->hi, x);
+    double range = s->hi - s->lo;
+
+    /* 1. Prediction error likelihood. */
+    double e = range > 0 ? fabs(x - s->fast) / range : 0.0;
+    s->fast += p->alpha_fast * (x - s->fast);
+    double z = 0.0;
+    double score = lik_push(&s->err, d->err_r, d->long_n, d->short_n, p->sd_floor, e, &z);
+    a->stat = z;
+
+    /* 2. Level novelty against the last long_n values. */
+    if (p->level_w > 0 && s->x_count >= 1) {
+        double n = s->x_count, mu = s->x_sum / n;
+        double sd = fmax(sqrt(fmax(0.0, s->x_sq / n - mu * mu)), p->sd_floor * range);
+        double zl = range > 0 ? fabs(x - mu) / sd : 0.0;
+        score = fmax(score, p->level_w * log(erfc(zl / sqrt(2.0)) + 1e-10) / log(1e-10));
+    }
+    if (s->x_count == d->long_n) {
+        s->x_sum -= d->x_r[s->x_head];
+        s->x_sq -= d->x_r[s->x_head] * d->x_r[s->x_head];
+    } else {
+        s->x_count++;
+    }
+    d->x_r[s->x_head] = x;
+    s->x_head = s->x_head + 1 == d->long_n ? 0 : s->x_head + 1;
+    s->x_sum += x;
+    s->x_sq += x * x;
+
+    /* 3. Context novelty likelihood. */
+    if (p->ctx_w > 0) {
+        double f = ctx_fresh(d, x, range, ts_ms), zc = 0.0;
+        if (f >= 0)
+            score = fmax(score, p->ctx_w * lik_push(&s->ctx, d->ctx_r, d->long_n,
+                                                    d->ctx_short_n, p->ctx_sd_floor, f, &zc));
+    }
+
+    if (s->t <= (uint64_t)p->probation || s->t < s->quiet_until)
+        return 0.0;
+    if (score >= p->sup_level)
+        s->quiet_until = s->t + (uint64_t)p->sup_len;
+    return fmin(1.0, fmax(0.0, score));
+}
+
+static size_t nab_regions(const eddy_anom *a, anom_region *r)
+{
+    nab *d = (nab *)a;
+    r[0] = (anom_region){&d->s, sizeof d->s};
+    r[1] = (anom_region){d->err_r, sizeof(double) * d->long_n};
+    r[2] = (anom_region){d->ctx_r, sizeof(double) * d->long_n};
+    r[3] = (anom_region){d->x_r, sizeof(double) * d->long_n};
+    r[4] = (anom_region){d->bin_r, d->lags};
+    r[5] = (anom_region){d->seen, d->seen_words * sizeof *d->seen};
+    return 6;
+}
+
+static int nab_check(const eddy_anom *a)
+{
+    const nab *d = (const nab *)a;
+    const nab_state *s = &d->s;
+    int ok = s->err.count <= d->long_n && s->err.head < d->long_n &&
+             s->ctx.count <= d->long_n && s->ctx.head < d->long_n &&
+             s->x_count <= d->long_n && s->x_head < d->long_n && s->bin_count <= d->lags &&
+             s->bin_head < d->lags;
+    for (uint32_t i = 0; ok && i < d->lags; i++)
+        ok = d->bin_r[i] < d->bins;
+    return ok ? 0 : -1;
+}
+
+static void nab_destroy(eddy_anom *a)
+{
+    nab *d = (nab *)a;
+    free(d->err_r);
+    free(d->ctx_r);
+    free(d->x_r);
+    free(d->bin_r);
+    free(d->seen);
+}
+
+static const anom_ops nab_ops = {
+    .name = "nab",
+    .update = nab_update,
+    .reset = nab_reset,
+    .regions = nab_regions,
+    .check = nab_check,
+    .destroy = nab_destroy,
+};
+
+void eddy_nab_defaults(eddy_nab_params *p)
+{
+    /* Tuned on the NAB corpus (standard profile), one setting for all:
+     * tests/anomaly/nab_tune.py and nab_search.py. */
+    *p = (eddy_nab_params){.probation = 300, .alpha_fast = 0.05, .long_win = 1500,
+                           .short_win = 3, .sup_len = 200, .sup_level = 0.5, .sd_floor = 0.03,
+                           .level_w = 0.9, .ctx_w = 0.9, .ctx_bins = 8, .ctx_lags = 8,
+                           .ctx_short = 3, .ctx_sd_floor = 0.01, .tod_w = 8};
+}
+
+static int whole_in(double v, double lo, double hi)
+{
+    return v >= lo && v <= hi && v == floor(v);
+}
+
+int eddy_nab_new(const eddy_nab_params *p, eddy_anom **out, char *err, size_t errlen)
+{
+    if (!whole_in(p->long_win, 2, 1 << 24))
+        return eddy_anom_bad_param(err, errlen, "nab", "long_win must be a whole number in "
+                                   "[2, 16777216], got %g", p->long_win);
+    if (!whole_in(p->short_win, 1, p->long_win - 1) ||
+        !whole_in(p->ctx_short, 1, p->long_win - 1))
+        return eddy_anom_bad_param(err, errlen, "nab", "short_win and ctx_short must be whole "
+                                   "numbers in [1, long_win - 1], got %g and %g",
+                                   p->short_win, p->ctx_short);
+    if (!whole_in(p->ctx_bins, 2, 256) || !whole_in(p->ctx_lags, 1, 64))
+        return eddy_anom_bad_param(err, errlen, "nab", "ctx_bins must be a whole number in "
+                                   "[2, 256] and ctx_lags in [1, 64], got %g and %g",
+                                   p->ctx_bins, p->ctx_lags);
+    if (!(p->alpha_fast > 0 && p->alpha_fast <= 1))
+        return eddy_anom_bad_param(err, errlen, "nab", "alpha_fast must be in (0, 1], got %g",
+                                   p->alpha_fast);
+    if (!(p->probation >= 0 && p->sup_len >= 0 && p->sup_level >= 0 && p->level_w >= 0 &&
+          p->ctx_w >= 0 && p->tod_w >= 0 && p->sd_floor > 0 && p->ctx_sd_floor > 0))
+        return eddy_anom_bad_param(err, errlen, "nab", "probation, sup_len, sup_level, level_w, "
+                                   "ctx_w and tod_w must be >= 0, sd_floor and ctx_sd_floor > 0");
+    nab *d = calloc(1, sizeof *d);
+    if (!d)
+        return EDDY_ENOMEM;
+    d->p = *p;
+    d->long_n = (uint32_t)p->long_win;
+    d->short_n = (uint32_t)p->short_win;
+    d->ctx_short_n = (uint32_t)p->ctx_short;
+    d->bins = (uint32_t)p->ctx_bins;
+    d->lags = (uint32_t)p->ctx_lags;
+    d->seen_words = ((size_t)d->lags * d->bins * d->bins + (size_t)TOD_SLOTS * d->bins + 63) / 64;
+    d->err_r = calloc(d->long_n, sizeof(double));
+    d->ctx_r = calloc(d->long_n, sizeof(double));
+    d->x_r = calloc(d->long_n, sizeof(double));
+    d->bin_r = calloc(d->lags, 1);
+    d->seen = calloc(d->seen_words, sizeof *d->seen);
+    if (!d->err_r || !d->ctx_r || !d->x_r || !d->bin_r || !d->seen) {
+        nab_destroy(&d->base);
+        free(d);
+        return EDDY_ENOMEM;
+    }
+    d->base.ops = &nab_ops;
+    *out = &d->base;
+    return 0;
+}

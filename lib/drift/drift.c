@@ -1,0 +1,57 @@
+/* Public dispatch and the lazy reset that river's detectors share. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "engine/core/error.h"
+#include "lib/drift/drift_int.h"
+
+eddy_drift_signal eddy_drift_update(eddy_drift *d, double x)
+{
+    if (d->changed) {
+        d->ops->reset(d);
+        d->changed = 0;
+    }
+    eddy_drift_signal s = d->ops->update(d, x);
+    d->changed = s == EDDY_DRIFT_CHANGE;
+    return s;
+}
+
+void eddy_drift_reset(eddy_drift *d)
+{
+    d->ops->reset(d);
+    d->changed = 0;
+}
+
+void eddy_drift_free(eddy_drift *d)
+{
+    if (!d)
+        return;
+    if (d->ops->destroy)
+        d->ops->destroy(d);
+    free(d);
+}
+
+const char *eddy_drift_name(const eddy_drift *d)
+{
+    return d->ops->name;
+}
+
+double eddy_drift_statistic(const eddy_drift *d)
+{
+    return d->ops->statistic(d);
+}
+
+int eddy_drift_bad_param(char *err, size_t errlen, const char *name, const char *fmt, ...)
+{
+    if (err && errlen) {
+        int n = snprintf(err, errlen, "%s: ", name);
+        if (n >= 0 && (size_t)n < errlen) {
+            va_list ap;
+            va_start(ap, fmt);
+            vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
+            va_end(ap);
+        }
+    }
+    return EDDY_EINVAL;
+}

@@ -1,0 +1,89 @@
+/* EDDM (Baena-Garcia et al. 2006) as river computes it: watches the distance
+ * between consecutive errors; a shrinking mean + 2 std of that distance,
+ * relative to its maximum, means errors come more often. */
+#include <math.h>
+#include <stdlib.h>
+
+#include "engine/core/error.h"
+#include "lib/drift/drift_int.h"
+
+typedef struct {
+    eddy_drift base;
+    eddy_eddm_params p;
+    drift_mean dist; /* with dist_s: river's stats.Var (ddof 1) */
+    double dist_s;
+    uint64_t n, last_error, n_errors;
+    double p2s_max, level;
+    int warning;
+} eddm;
+
+static void eddm_reset(eddy_drift *d)
+{
+    eddm *s = (eddm *)d;
+    s->dist = (drift_mean){0, 0};
+    s->dist_s = 0.0;
+    s->n = s->last_error = s->n_errors = 0;
+    s->p2s_max = -1.0;
+    s->level = 1.0;
+    s->warning = 0;
+}
+
+static eddy_drift_signal eddm_update(eddy_drift *d, double x)
+{
+    eddm *s = (eddm *)d;
+    s->n++;
+    /* Correct predictions change nothing, not even the warning flag. */
+    if (x != 1.0)
+        return s->warning ? EDDY_DRIFT_WARNING : EDDY_DRIFT_NONE;
+    eddy_drift_signal sig = EDDY_DRIFT_NONE;
+    s->n_errors++;
+    double v = (double)(s->n - s->last_error), old = s->dist.mean;
+    drift_mean_add(&s->dist, v);
+    s->dist_s += (v - old) * (v - s->dist.mean);
+    if (s->n > s->p.warm_start) {
+        double var = s->dist.n > 1.0 ? s->dist_s / (s->dist.n - 1.0) : 0.0;
+        /* pow rather than sqrt: river writes ** 0.5 and we want its bits. */
+        double p2s = s->dist.mean + 2 * pow(var, 0.5);
+        if (p2s > s->p2s_max) {
+            s->p2s_max = p2s;
+        } else if (s->n_errors > s->p.warm_start) {
+            s->level = p2s / s->p2s_max;
+            if (s->level < s->p.beta)
+                sig = EDDY_DRIFT_CHANGE;
+            else
+                s->warning = s->level < s->p.alpha;
+        }
+    }
+    s->last_error = s->n;
+    if (sig == EDDY_DRIFT_CHANGE)
+        return sig;
+    return s->warning ? EDDY_DRIFT_WARNING : EDDY_DRIFT_NONE;
+}
+
+static double eddm_statistic(const eddy_drift *d)
+{
+    return ((const eddm *)d)->level;
+}
+
+static const drift_ops eddm_ops = {"eddm", eddm_update, eddm_reset, eddm_statistic, NULL};
+
+void eddy_eddm_defaults(eddy_eddm_params *p)
+{
+    *p = (eddy_eddm_params){30, 0.95, 0.9};
+}
+
+int eddy_eddm_new(const eddy_eddm_params *p, eddy_drift **out, char *err, size_t errlen)
+{
+    if (!(p->beta > 0.0 && p->alpha <= 1.0 && p->alpha >= p->beta))
+        return eddy_drift_bad_param(err, errlen, "eddm",
+                                    "need 0 < beta <= alpha <= 1, got alpha %g beta %g", p->alpha,
+                                    p->beta);
+    eddm *s = calloc(1, sizeof *s);
+    if (!s)
+        return EDDY_ENOMEM;
+    s->base.ops = &eddm_ops;
+    s->p = *p;
+    eddm_reset(&s->base);
+    *out = &s->base;
+    return 0;
+}

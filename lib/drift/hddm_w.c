@@ -1,0 +1,133 @@
+/* HDDM_W (Frias-Blanco et al. 2014) as river computes it: McDiarmid bounds
+ * on exponentially weighted means, comparing the sample since the best cut
+ * point with the prefix before it. */
+#include <math.h>
+#include <stdlib.h>
+
+#include "engine/core/error.h"
+#include "lib/drift/drift_int.h"
+
+/* river's SampleInfo: an EWMA (first value taken as is) plus the
+ * "independent bounded conditions" sum that scales the bound. */
+typedef struct {
+    double ewma, ibc;
+    int init;
+} sample;
+
+typedef struct {
+    eddy_drift base;
+    eddy_hddm_w_params p;
+    double l_sq, c_l_sq;
+    sample total, s1_incr, s2_incr, s1_decr, s2_decr;
+    double incr_cut, decr_cut;
+    int warning;
+} hddm_w;
+
+static const sample fresh = {0.0, 1.0, 0};
+
+static void sample_add(const hddm_w *s, sample *a, double x)
+{
+    a->ewma = a->init ? s->p.lambda * x + (1.0 - s->p.lambda) * a->ewma : x;
+    a->init = 1;
+    a->ibc = s->l_sq + s->c_l_sq * a->ibc;
+}
+
+static double mcdiarmid(double ibc, double confidence)
+{
+    return sqrt(ibc * log(1 / confidence) / 2);
+}
+
+static int changed(const sample *lo, const sample *hi, double confidence)
+{
+    if (!(lo->init && hi->init))
+        return 0;
+    return hi->ewma - lo->ewma > mcdiarmid(lo->ibc + hi->ibc, confidence);
+}
+
+static void hddm_w_reset(eddy_drift *d)
+{
+    hddm_w *s = (hddm_w *)d;
+    s->total = s->s1_incr = s->s2_incr = s->s1_decr = s->s2_decr = fresh;
+    s->incr_cut = INFINITY;
+    s->decr_cut = -INFINITY;
+    s->warning = 0;
+}
+
+static eddy_drift_signal hddm_w_update(eddy_drift *d, double x)
+{
+    hddm_w *s = (hddm_w *)d;
+    sample_add(s, &s->total, x);
+
+    double eps = mcdiarmid(s->total.ibc, s->p.drift_confidence);
+    if (s->total.ewma + eps < s->incr_cut) {
+        s->incr_cut = s->total.ewma + eps;
+        s->s1_incr = s->total;
+        s->s2_incr = fresh;
+    } else {
+        sample_add(s, &s->s2_incr, x);
+    }
+    int drift = 0;
+    if (changed(&s->s1_incr, &s->s2_incr, s->p.drift_confidence)) {
+        s->warning = 0;
+        drift = 1;
+    } else {
+        s->warning = changed(&s->s1_incr, &s->s2_incr, s->p.warning_confidence);
+    }
+
+    /* The bound is recomputed because river does, though total is unchanged. */
+    eps = mcdiarmid(s->total.ibc, s->p.drift_confidence);
+    if (s->total.ewma - eps > s->decr_cut) {
+        s->decr_cut = s->total.ewma - eps;
+        s->s1_decr = s->total;
+        s->s2_decr = fresh;
+    } else {
+        sample_add(s, &s->s2_decr, x);
+    }
+    if (s->p.two_sided) {
+        if (changed(&s->s2_decr, &s->s1_decr, s->p.drift_confidence))
+            drift = 1;
+        else if (changed(&s->s2_decr, &s->s1_decr, s->p.warning_confidence))
+            s->warning = 1;
+    }
+    if (drift)
+        return EDDY_DRIFT_CHANGE;
+    return s->warning ? EDDY_DRIFT_WARNING : EDDY_DRIFT_NONE;
+}
+
+static double hddm_w_statistic(const eddy_drift *d)
+{
+    return ((const hddm_w *)d)->total.ewma;
+}
+
+static const drift_ops hddm_w_ops = {"hddm_w", hddm_w_update, hddm_w_reset, hddm_w_statistic,
+                                     NULL};
+
+void eddy_hddm_w_defaults(eddy_hddm_w_params *p)
+{
+    *p = (eddy_hddm_w_params){0.001, 0.005, 0.05, 0};
+}
+
+int eddy_hddm_w_new(const eddy_hddm_w_params *p, eddy_drift **out, char *err, size_t errlen)
+{
+    if (!(p->drift_confidence > 0.0 && p->drift_confidence < 1.0))
+        return eddy_drift_bad_param(err, errlen, "hddm_w",
+                                    "drift_confidence must be in (0, 1), got %g",
+                                    p->drift_confidence);
+    if (!(p->warning_confidence > 0.0 && p->warning_confidence < 1.0))
+        return eddy_drift_bad_param(err, errlen, "hddm_w",
+                                    "warning_confidence must be in (0, 1), got %g",
+                                    p->warning_confidence);
+    if (!(p->lambda > 0.0 && p->lambda <= 1.0))
+        return eddy_drift_bad_param(err, errlen, "hddm_w", "lambda must be in (0, 1], got %g",
+                                    p->lambda);
+    hddm_w *s = calloc(1, sizeof *s);
+    if (!s)
+        return EDDY_ENOMEM;
+    s->base.ops = &hddm_w_ops;
+    s->p = *p;
+    s->l_sq = p->lambda * p->lambda;
+    s->c_l_sq = (1 - p->lambda) * (1 - p->lambda);
+    hddm_w_reset(&s->base);
+    *out = &s->base;
+    return 0;
+}
