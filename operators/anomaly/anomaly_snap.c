@@ -17,7 +17,6 @@
 #include "operators/common/snapio.h"
 
 #include "operators/anomaly/anomaly_op.h"
-#include "engine/core/error.h"
 
 #define SNAP_VERSION 1
 
@@ -87,7 +86,7 @@ int anom_snapshot(void *state, eddy_ctx *ctx, void **data, size_t *len)
     if (!out) {
         eddy_buf_free(&b);
         h->log(ctx, EDDY_LOG_ERROR, "%s: out of memory writing a snapshot", op->kind->name);
-        return EDDY_ENOMEM;
+        return -1;
     }
     memcpy(out, b.data, b.len);
     *data = out;
@@ -151,7 +150,7 @@ int anom_restore(void *state, eddy_ctx *ctx, int version, const void *data, size
         h->log(ctx, EDDY_LOG_ERROR,
                "%s: snapshot version %d is not supported (this build reads %d)", op->kind->name,
                version, SNAP_VERSION);
-        return EDDY_EINVAL;
+        return -1;
     }
     snap_rd r = {data, len, 0};
     const char *why = check_shape(op, &r);
@@ -196,7 +195,7 @@ int anom_restore(void *state, eddy_ctx *ctx, int version, const void *data, size
         h->log(ctx, EDDY_LOG_ERROR, "%s: cannot restore the snapshot: %s", op->kind->name, why);
         eddy_keymap_free(map);
         akey_release(&global);
-        return EDDY_EINVAL;
+        return -1;
     }
     if (map) {
         eddy_keymap_free(op->map);
