@@ -86,6 +86,14 @@ typedef struct eddy_kv {
     eddy_value val;
 } eddy_kv;
 
+/* Value constructors (inline helpers, not part of the binary ABI). A string
+ * must outlive the batch: the batch arena, or static memory. */
+static inline eddy_value eddy_v_null(void) { eddy_value v = {0}; return v; }
+static inline eddy_value eddy_v_bool(int x) { eddy_value v = {0}; v.type = EDDY_BOOL; v.u.b = !!x; return v; }
+static inline eddy_value eddy_v_int(int64_t x) { eddy_value v = {0}; v.type = EDDY_INT; v.u.i = x; return v; }
+static inline eddy_value eddy_v_double(double x) { eddy_value v = {0}; v.type = EDDY_DOUBLE; v.u.d = x; return v; }
+static inline eddy_value eddy_v_str(const char *s, uint32_t len) { eddy_value v = {0}; v.type = EDDY_STRING; v.len = len; v.u.s = s; return v; }
+
 /* A top-level record field. */
 typedef struct eddy_field {
     eddy_sym name;

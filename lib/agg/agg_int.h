@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "engine/core/batch.h"
 #include "lib/agg/agg.h"
 
 /* Version of every serialised state; bumped when a layout changes. */
