@@ -255,27 +255,16 @@ static void spot_destroy(eddy_anom *a)
     free(sp->ma);
 }
 
-static const anom_ops spot_ops = {
-    .name = "spot",
-    .update = spot_update,
-    .reset = spot_reset,
-    .threshold = spot_upper,
-    .threshold_lower = spot_lower,
-    .regions = spot_regions,
-    .check = spot_check,
-    .destroy = spot_destroy,
-};
-
-static const anom_ops dspot_ops = {
-    .name = "dspot",
-    .update = spot_update,
-    .reset = spot_reset,
-    .threshold = spot_upper,
-    .threshold_lower = spot_lower,
-    .regions = spot_regions,
-    .check = spot_check,
-    .destroy = spot_destroy,
-};
+/* SPOT and DSPOT share every function; only the name (in snapshots and
+ * messages) tells them apart. */
+#define SPOT_OPS(kind)                                                                    \
+    {                                                                                     \
+        .name = kind, .update = spot_update, .reset = spot_reset, .threshold = spot_upper, \
+        .threshold_lower = spot_lower, .regions = spot_regions, .check = spot_check,       \
+        .destroy = spot_destroy,                                                          \
+    }
+static const anom_ops spot_ops = SPOT_OPS("spot");
+static const anom_ops dspot_ops = SPOT_OPS("dspot");
 
 void eddy_spot_defaults(eddy_spot_params *p)
 {
