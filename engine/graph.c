@@ -8,6 +8,7 @@
 #include "engine/exec.h"
 #include "engine/runtime.h"
 #include "engine/core/sym.h"
+#include "lib/text/suggest.h"
 #include "connectors/kafka/topics.h"
 
 static const char *const top_keys[] = {"worker", "kafka", "topics", "sources", "pipelines", NULL};
@@ -26,28 +27,6 @@ static void *xcalloc(size_t n, size_t size)
     if (!p)
         abort();
     return p;
-}
-
-static size_t edit_distance(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    if (la > 63 || lb > 63)
-        return SIZE_MAX;
-    size_t d[64][64];
-    for (size_t i = 0; i <= la; i++)
-        d[i][0] = i;
-    for (size_t j = 0; j <= lb; j++)
-        d[0][j] = j;
-    for (size_t i = 1; i <= la; i++)
-        for (size_t j = 1; j <= lb; j++) {
-            size_t c = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
-            if (d[i - 1][j] + 1 < c)
-                c = d[i - 1][j] + 1;
-            if (d[i][j - 1] + 1 < c)
-                c = d[i][j - 1] + 1;
-            d[i][j] = c;
-        }
-    return d[la][lb];
 }
 
 static void where(eddy_cfg *cfg, const eddy_cnode *n, char *buf, size_t len)
@@ -239,16 +218,11 @@ static void build_source(eddy_runtime *rt, const eddy_cnode *n, int idx)
 
 static const char *suggest_op(const char *name)
 {
-    const char *best = NULL;
-    size_t bd = SIZE_MAX;
-    for (size_t i = 0; i < eddy_ops_count(); i++) {
-        size_t d = edit_distance(name, eddy_ops_at(i)->d.name);
-        if (d < bd) {
-            bd = d;
-            best = eddy_ops_at(i)->d.name;
-        }
-    }
-    return bd <= 2 ? best : NULL;
+    eddy_suggest s;
+    eddy_suggest_init(&s, name, strlen(name));
+    for (size_t i = 0; i < eddy_ops_count(); i++)
+        eddy_suggest_try(&s, eddy_ops_at(i)->d.name);
+    return eddy_suggest_best(&s, 2);
 }
 
 static void step_metrics(eddy_runtime *rt, rt_pipeline *p, rt_step *st)
@@ -586,16 +560,8 @@ eddy_runtime *eddy_runtime_build(eddy_cfg *cfg, bool validate)
         for (size_t j = 0; top_keys[j]; j++)
             ok |= strcmp(k, top_keys[j]) == 0;
         if (!ok) {
-            const char *best = NULL;
-            size_t bd = SIZE_MAX;
-            for (size_t j = 0; top_keys[j]; j++) {
-                size_t d = edit_distance(k, top_keys[j]);
-                if (d < bd) {
-                    bd = d;
-                    best = top_keys[j];
-                }
-            }
-            if (bd <= 2)
+            const char *best = eddy_suggest_among(k, top_keys, 2);
+            if (best)
                 eddy_cfg_fail(cfg, kn, k, "unknown key '%s'; did you mean '%s'?", k, best);
             else
                 eddy_cfg_fail(cfg, kn, k, "unknown key '%s' (known: worker, kafka, topics, sources, pipelines)", k);
