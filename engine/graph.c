@@ -6,8 +6,10 @@
 #include <string.h>
 
 #include "engine/exec.h"
-#include "engine/runtime.h"
+#include "engine/graph.h"
+#include "engine/config/sections.h"
 #include "engine/core/sym.h"
+#include "connectors/kafka/kafka_conf.h"
 #include "connectors/kafka/topics.h"
 
 static const char *const top_keys[] = {"worker", "kafka", "topics", "sources", "pipelines", NULL};

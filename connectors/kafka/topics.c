@@ -11,7 +11,6 @@
 #include "connectors/kafka/kafka_conf.h"
 #include "connectors/kafka/topics.h"
 #include "engine/core/error.h"
-#include "engine/runtime.h" /* eddy_kafka_options */
 
 #define MAX_PARTITIONS 1000000
 #define NAME_MAX_LEN 249 /* Kafka's limit on a topic name */

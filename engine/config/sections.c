@@ -1,7 +1,7 @@
 /* Option tables of the engine's own config sections. Like every option
  * table they drive parsing, validation, defaults, `eddy describe` and
  * docs/CONFIG.md. */
-#include "engine/runtime.h"
+#include "engine/config/sections.h"
 
 const eddy_option eddy_worker_options[] = {
     {"name", EDDY_OPT_STRING, "eddy", EDDY_NO_RANGE, NULL, 0,
