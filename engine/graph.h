@@ -113,11 +113,19 @@ typedef struct rt_source {
 
 enum { TS_MS = 0, TS_S, TS_US, TS_NS, TS_ISO8601 };
 
+/* A connector family's top-level sections (engine/connector.h) and the
+ * state its parse() returned. */
+typedef struct rt_section {
+    const eddy_conn_sections *def;
+    void *state;
+} rt_section;
+
 struct eddy_runtime {
     eddy_cfg *cfg;
-    eddy_opts *worker, *admin, *log, *kafka;
+    eddy_opts *worker, *admin, *log;
     eddy_connector_env sink_env; /* what sinks get at open */
-    struct eddy_topics *topics;  /* declared Kafka topics (may be empty) */
+    rt_section *sections; /* connector-owned top-level sections (`kafka:`, `topics:`) */
+    int nsections;
     rt_source *sources;
     int nsources;
     rt_pipeline *pipelines;

@@ -189,35 +189,6 @@ int eddy_topics_parse(eddy_cfg *cfg, const eddy_cnode *seq, eddy_topics **out)
     return 0;
 }
 
-int eddy_topics_load_sections(eddy_cfg *cfg, eddy_opts **kafka, eddy_topics **topics)
-{
-    *kafka = NULL;
-    if (topics)
-        *topics = NULL;
-    if (eddy_cfg_errors(cfg))
-        return EDDY_ECONFIG;
-    eddy_cnode *root = eddy_cfg_root(cfg);
-    if (root && eddy_cnode_kind_of(root) != EDDY_CNODE_MAP) {
-        eddy_cfg_fail(cfg, root, "(top level)", "expected a mapping, found %s",
-                      eddy_cnode_kind_name(root));
-        return EDDY_ECONFIG;
-    }
-    const eddy_cnode *kn = root ? eddy_cnode_get(root, "kafka") : NULL;
-    eddy_opts *k = eddy_opts_parse(cfg, eddy_kafka_options, kn, "kafka", NULL);
-    eddy_topics *t = NULL;
-    if (topics)
-        eddy_topics_parse(cfg, root ? eddy_cnode_get(root, "topics") : NULL, &t);
-    if (!k || (topics && !t)) {
-        eddy_opts_free(k);
-        eddy_topics_free(t);
-        return EDDY_ECONFIG;
-    }
-    *kafka = k;
-    if (topics)
-        *topics = t;
-    return 0;
-}
-
 /* ---- client ------------------------------------------------------------- */
 
 /* librdkafka logs from its own threads; the last warning is what explains a
