@@ -14,7 +14,8 @@
 #include "engine/connector.h"
 #include "engine/config/options.h"
 #include "engine/plugin.h"
-#include "engine/runtime.h"
+#include "connectors/kafka/kafka_conf.h"
+#include "engine/config/sections.h"
 
 static int load_plugin_dirs(int argc, char **argv, int *first_arg, bool *markdown, bool *all,
                             const char *usage)

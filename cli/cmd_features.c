@@ -9,6 +9,7 @@
 #include "cli/cli.h"
 #include "cli/http_get.h"
 #include "engine/core/error.h"
+#include "engine/graph.h"
 #include "lib/store/store.h"
 
 static const char features_usage[] =

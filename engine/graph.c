@@ -6,12 +6,10 @@
 #include <string.h>
 
 #include "engine/exec.h"
-#include "engine/runtime.h"
+#include "engine/graph.h"
+#include "engine/config/sections.h"
 #include "engine/core/sym.h"
 #include "lib/text/suggest.h"
-#include "connectors/kafka/topics.h"
-
-static const char *const top_keys[] = {"worker", "kafka", "topics", "sources", "pipelines", NULL};
 
 static char *xstrdup(const char *s)
 {
@@ -518,6 +516,56 @@ static void link_pipelines(eddy_runtime *rt)
     }
 }
 
+/* The distinct top-level sections of the registered connectors (sources,
+ * then sinks, registry order): one entry however many connectors share it. */
+static void add_section(eddy_runtime *rt, const eddy_conn_sections *def)
+{
+    if (!def)
+        return;
+    for (int i = 0; i < rt->nsections; i++)
+        if (rt->sections[i].def == def)
+            return;
+    rt->sections[rt->nsections++].def = def;
+}
+
+static void collect_sections(eddy_runtime *rt)
+{
+    size_t max = 0;
+    for (const eddy_source_ops *const *s = eddy_sources_all(); *s; s++)
+        max++;
+    for (const eddy_sink_ops *const *s = eddy_sinks_all(); *s; s++)
+        max++;
+    rt->sections = xcalloc(max, sizeof *rt->sections);
+    for (const eddy_source_ops *const *s = eddy_sources_all(); *s; s++)
+        add_section(rt, (*s)->sections);
+    for (const eddy_sink_ops *const *s = eddy_sinks_all(); *s; s++)
+        add_section(rt, (*s)->sections);
+}
+
+/* The top-level keys, NULL-terminated (caller frees): worker, those of the
+ * connectors' sections (kafka, topics), sources, pipelines; and the same
+ * as a "known: ..." list in known. */
+static const char **top_level_keys(const eddy_runtime *rt, char *known, size_t knownlen)
+{
+    size_t n = 3;
+    for (int i = 0; i < rt->nsections; i++)
+        for (const char *const *k = rt->sections[i].def->keys; *k; k++)
+            n++;
+    const char **keys = xcalloc(n + 1, sizeof *keys);
+    size_t at = 0;
+    keys[at++] = "worker";
+    for (int i = 0; i < rt->nsections; i++)
+        for (const char *const *k = rt->sections[i].def->keys; *k; k++)
+            keys[at++] = *k;
+    keys[at++] = "sources";
+    keys[at++] = "pipelines";
+    size_t len = 0;
+    known[0] = '\0';
+    for (size_t i = 0; keys[i] && len < knownlen; i++)
+        len += (size_t)snprintf(known + len, knownlen - len, "%s%s", i ? ", " : "", keys[i]);
+    return keys;
+}
+
 /* Validation creates each operator once, as a dry run of its options. */
 static void dry_run_operators(eddy_runtime *rt)
 {
@@ -553,6 +601,9 @@ eddy_runtime *eddy_runtime_build(eddy_cfg *cfg, bool validate)
                       root ? eddy_cnode_kind_name(root) : "an empty document");
         goto fail;
     }
+    collect_sections(rt);
+    char known[256];
+    const char **top_keys = top_level_keys(rt, known, sizeof known);
     for (size_t i = 0; i < eddy_cnode_map_len(root); i++) {
         eddy_cnode *kn;
         const char *k = eddy_cnode_map_key(cfg, root, i, &kn);
@@ -564,9 +615,10 @@ eddy_runtime *eddy_runtime_build(eddy_cfg *cfg, bool validate)
             if (best)
                 eddy_cfg_fail(cfg, kn, k, "unknown key '%s'; did you mean '%s'?", k, best);
             else
-                eddy_cfg_fail(cfg, kn, k, "unknown key '%s' (known: worker, kafka, topics, sources, pipelines)", k);
+                eddy_cfg_fail(cfg, kn, k, "unknown key '%s' (known: %s)", k, known);
         }
     }
+    free(top_keys);
     const eddy_cnode *wn = eddy_cnode_get(root, "worker");
     if (wn && eddy_cnode_kind_of(wn) != EDDY_CNODE_NULL && !check_map(cfg, wn, "worker", "worker settings"))
         wn = NULL;
@@ -581,13 +633,10 @@ eddy_runtime *eddy_runtime_build(eddy_cfg *cfg, bool validate)
     if (ln && !check_map(cfg, ln, "worker.log", "log settings"))
         ln = NULL;
     rt->admin = eddy_opts_parse(cfg, eddy_admin_options, an, "worker.admin", NULL);
-    const eddy_cnode *kn = eddy_cnode_get(root, "kafka");
-    if (kn && eddy_cnode_kind_of(kn) == EDDY_CNODE_NULL)
-        kn = NULL;
-    if (kn && !check_map(cfg, kn, "kafka", "Kafka settings like { brokers: \"localhost:9092\" }"))
-        kn = NULL;
-    rt->kafka = eddy_opts_parse(cfg, eddy_kafka_options, kn, "kafka", NULL);
-    eddy_topics_parse(cfg, eddy_cnode_get(root, "topics"), &rt->topics);
+    /* Connector-owned sections (`kafka:`, `topics:`), parsed where the
+     * engine's own are so that errors keep their order. */
+    for (int i = 0; i < rt->nsections; i++)
+        rt->sections[i].state = rt->sections[i].def->parse(cfg, root);
     rt->log = eddy_opts_parse(cfg, eddy_log_options, ln, "worker.log", NULL);
     if (rt->worker) {
         rt->batch_size = (uint32_t)eddy_opts_int(rt->worker, "batch_size");

@@ -591,4 +591,5 @@ const eddy_sink_ops eddy_kafka_sink = {
     .flush = ksink_flush,
     .close = ksink_close,
     .pending = ksink_pending,
+    .sections = &eddy_kafka_sections,
 };

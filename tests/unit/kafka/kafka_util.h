@@ -16,7 +16,6 @@
 #include "connectors/kafka/kafka_int.h"
 #include "engine/core/error.h"
 #include "engine/config/options.h"
-#include "engine/runtime.h"
 #include "engine/core/sym.h"
 #include "tests/unit/test.h"
 
