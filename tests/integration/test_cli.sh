@@ -16,6 +16,12 @@ expect_code "run without config" 2 "$EDDY" run
 
 # Every example config validates (they must never rot).
 for f in "$SRC"/configs/*.yaml; do
+    if [ -n "${EDDY_LEFT_OUT:-}" ] && ! "$EDDY" validate -c "$f" >/dev/null 2>&1; then
+        # A minimal build refuses what it left out, and says so.
+        expect_code "validate $(basename "$f") (minimal build)" 3 "$EDDY" validate -c "$f"
+        expect_out "validate $(basename "$f") (minimal build)" "is not built into this eddy"
+        continue
+    fi
     expect_code "validate $(basename "$f")" 0 "$EDDY" validate -c "$f"
     expect_out "validate $(basename "$f")" ": ok ("
 done
