@@ -115,7 +115,8 @@ typedef struct eddy_sink_ops {
     const eddy_conn_sections *sections;
 } eddy_sink_ops;
 
-/* Registry of built-in connectors (connectors/conn_registry.c). */
+/* Built-in connectors by `type:` (engine/registry.c, over the tables meson
+ * generates: engine/registry.h). */
 const eddy_source_ops *eddy_source_find(const char *type);
 const eddy_sink_ops *eddy_sink_find(const char *type);
 const eddy_source_ops *const *eddy_sources_all(void); /* NULL-terminated */

@@ -8,6 +8,7 @@
 #include "engine/exec.h"
 #include "engine/graph.h"
 #include "engine/config/sections.h"
+#include "engine/registry.h"
 #include "engine/core/sym.h"
 #include "lib/text/suggest.h"
 
@@ -41,6 +42,27 @@ static bool check_map(eddy_cfg *cfg, const eddy_cnode *n, const char *path, cons
     return false;
 }
 
+/* Refuses an enum value (given or default) of a built-in table whose feature
+ * this build left out, such as `format: avro` without avro-c, naming the
+ * reason (engine/registry.h). Plugins' tables are theirs: not checked. */
+static bool left_out_value(eddy_cfg *cfg, const eddy_cnode *n, const char *path,
+                           const eddy_option *table, const eddy_opts *opts)
+{
+    for (const eddy_option *o = table; opts && o->name; o++) {
+        const char *v = o->type == EDDY_OPT_ENUM ? eddy_opts_str(opts, o->name) : NULL;
+        const char *why = v ? eddy_left_out_reason(o->name, v) : NULL;
+        if (why) {
+            const eddy_cnode *vn = n ? eddy_cnode_get(n, o->name) : NULL;
+            char at[256];
+            snprintf(at, sizeof at, "%s.%s", path, o->name);
+            eddy_cfg_fail(cfg, vn ? vn : n, at, "%s '%s'%s is not built into this eddy (%s)",
+                          o->name, v, vn ? "" : " (the default)", why);
+            return true;
+        }
+    }
+    return false;
+}
+
 static rt_sink *build_sink(eddy_runtime *rt, const eddy_cnode *n, const char *path,
                            const char *name, bool dead_letter)
 {
@@ -55,6 +77,12 @@ static rt_sink *build_sink(eddy_runtime *rt, const eddy_cnode *n, const char *pa
     }
     const eddy_sink_ops *ops = eddy_sink_find(type);
     if (!ops) {
+        const char *left_out = eddy_left_out_reason("sink", type);
+        if (left_out) {
+            eddy_cfg_fail(cfg, tn, path, "sink type '%s' is not built into this eddy (%s)", type,
+                          left_out);
+            return NULL;
+        }
         char known[256] = "";
         const eddy_sink_ops *const *all = eddy_sinks_all();
         for (size_t i = 0; all[i]; i++)
@@ -67,6 +95,10 @@ static rt_sink *build_sink(eddy_runtime *rt, const eddy_cnode *n, const char *pa
     eddy_opts *opts = eddy_opts_parse(cfg, ops->options, n, path, skip);
     if (!opts)
         return NULL;
+    if (left_out_value(cfg, n, path, ops->options, opts)) {
+        eddy_opts_free(opts);
+        return NULL;
+    }
     rt_sink *s = xcalloc(1, sizeof *s);
     s->ops = ops;
     s->opts = opts;
@@ -127,6 +159,12 @@ static void build_source(eddy_runtime *rt, const eddy_cnode *n, int idx)
     }
     s->ops = eddy_source_find(type);
     if (!s->ops) {
+        const char *left_out = eddy_left_out_reason("source", type);
+        if (left_out) {
+            eddy_cfg_fail(cfg, tn, path, "source type '%s' is not built into this eddy (%s)", type,
+                          left_out);
+            return;
+        }
         char known[256] = "";
         const eddy_source_ops *const *all = eddy_sources_all();
         for (size_t i = 0; all[i]; i++)
@@ -153,6 +191,7 @@ static void build_source(eddy_runtime *rt, const eddy_cnode *n, int idx)
     skip_c[k] = NULL;
     eddy_opts *common = eddy_opts_parse(cfg, eddy_source_common_options, n, path, skip_c);
     s->opts = eddy_opts_parse(cfg, s->ops->options, n, path, skip_conn);
+    left_out_value(cfg, n, path, s->ops->options, s->opts);
     if (common) {
         const char *key = eddy_opts_str(common, "key");
         if (key)
@@ -368,6 +407,8 @@ static void build_steps(eddy_runtime *rt, rt_pipeline *p, const eddy_cnode *step
             } else {
                 const eddy_cnode *m = eddy_cnode_kind_of(opnode) == EDDY_CNODE_MAP ? opnode : NULL;
                 st->opts = eddy_opts_parse(cfg, st->op->d.options, m, opath, NULL);
+                if (strcmp(st->op->origin, "built-in") == 0)
+                    left_out_value(cfg, m, opath, st->op->d.options, st->opts);
             }
         }
         step_metrics(rt, p, st);

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "operators/op_registry.h"
+#include "engine/registry.h"
 
 #define MAX_OPS 256
 #define MAX_HANDLES 64
@@ -130,8 +130,9 @@ void eddy_ops_init(void)
         return;
     g_init = 1;
     char err[256];
-    for (size_t i = 0; eddy_builtin_operators[i]; i++) {
-        const eddy_op_descriptor *d = eddy_builtin_operators[i];
+    const eddy_op_descriptor *const *builtin = eddy_builtin_operators();
+    for (size_t i = 0; builtin[i]; i++) {
+        const eddy_op_descriptor *d = builtin[i];
         if (check_descriptor("built-in", d, i, err, sizeof err) != 0 ||
             add_op(d, "built-in", EDDY_ABI_MAJOR, EDDY_ABI_MINOR, err, sizeof err) != 0) {
             /* A broken built-in is a build defect: say so loudly. */

@@ -15,7 +15,7 @@
 #include <time.h>
 
 #include "engine/format/codec.h"
-#include "connectors/builtin.h"
+#include "engine/connector.h"
 #include "engine/core/error.h"
 #include "connectors/kafka/kafka_int.h"
 #include "engine/config/options.h"

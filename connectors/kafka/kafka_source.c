@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "connectors/builtin.h"
+#include "engine/connector.h"
 #include "connectors/deadletter.h"
 #include "engine/core/error.h"
 #include "connectors/kafka/kafka_src.h"
