@@ -26,6 +26,8 @@ static int check_descriptor(const char *path, const eddy_op_descriptor *d, size_
         snprintf(err, errlen, "plugin %s: operator #%zu is NULL", path, i);
         return -1;
     }
+    /* The frozen 1.0 boundary (engine/plugin_abi.h): every minor since has
+     * the whole 1.0 descriptor; later fields are zero-filled by add_op. */
     if (d->struct_size < EDDY_OP_DESCRIPTOR_SIZE_1_0) {
         snprintf(err, errlen,
                  "plugin %s: operator #%zu descriptor is %u bytes, ABI %d.%d needs at least %zu; "
@@ -73,6 +75,7 @@ int eddy_plugin_check(const char *path, const eddy_plugin *p, char *err, size_t 
                  path, p->abi_major, p->abi_minor, EDDY_ABI_MAJOR, EDDY_ABI_MINOR);
         return -1;
     }
+    /* The frozen 1.0 boundary: fields up to `operators`. */
     if (p->struct_size < EDDY_PLUGIN_SIZE_1_0) {
         snprintf(err, errlen,
                  "plugin %s: eddy_plugin struct is %u bytes, ABI %d.%d needs at least %zu "

@@ -15,6 +15,18 @@
  *    EDDY_HOST_HAS() before calling a host function newer than its host.
  *  - Every struct crossing the boundary starts with its size.
  *
+ * Frozen layouts: what each minor shipped never changes. In eddy's source
+ * tree, the loader's and host's boundaries (the 1.0 and 1.1 sizes) are
+ * written from each minor's shape in engine/plugin_abi.h, never with
+ * sizeof/offsetof of this header; every field's offset, size and type at
+ * each minor is a literal table in tests/unit/abi/abi_layout.h, checked at
+ * compile time against this header and against the 1.0 header itself
+ * (tests/fixtures/abi/eddy-1.0/); a plugin built with that 1.0 header is
+ * loaded and run by test_plugins.sh. Moving or resizing a field fails the
+ * build. When 1.2 appends fields, add its sizes to engine/plugin_abi.h and
+ * its fields to a new table in abi_layout.h (the build fails until both are
+ * done); never edit an older table.
+ *
  * Ownership: the host owns batches, records and everything they point to; such
  * memory is valid only for the duration of the call that received it. Copy what
  * you keep. The plugin owns its state pointer (returned by create, freed by
@@ -155,7 +167,9 @@ typedef struct eddy_option {
 
 /* ---- host function table ----------------------------------------------- */
 
-/* True when the host provides `fn` (it was added in a minor the host has). */
+/* True when the host provides `fn` (it was added in a minor the host has).
+ * Compiled into the plugin, so the offset is the one of the header the
+ * plugin was built with: its own frozen view of the layout. */
 #define EDDY_HOST_HAS(host, fn) \
     ((host)->struct_size >= offsetof(eddy_host, fn) + sizeof((host)->fn) && (host)->fn != NULL)
 
