@@ -75,7 +75,13 @@ kafka_start() {
         echo "FAIL: broker did not start" >&2
         exit 1
     fi
+    # Exported, so that scripts/kafka.sh's admin commands (topic create, ...)
+    # reach this test's broker: without KAFKA_DIR/KAFKA_BROKERS they fall
+    # back to the most recently started broker on the machine, which is
+    # another test's when two suites run at once.
+    set -a
     . "$TMP/env"
+    set +a
     kafka_dir=$KAFKA_DIR
     B=$KAFKA_BROKERS
 }
