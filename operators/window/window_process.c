@@ -29,8 +29,10 @@ static uint32_t slot_at(window *w, uint32_t k, int64_t start, int64_t end)
     return s;
 }
 
-/* Adds the record at ts to key k's slot [start, end), made if need be. */
-static int add_to_slot(window *w, uint32_t k, int64_t ts, int64_t start, int64_t end)
+/* Adds the record at ts to key k's slot [start, end), made if need be.
+ * Inlined: it runs once per event, and as a call it cost ~10 instructions
+ * per event in bench_window (callgrind, RESULTS.md, 2026-12-07). */
+static inline __attribute__((always_inline)) int add_to_slot(window *w, uint32_t k, int64_t ts, int64_t start, int64_t end)
 {
     uint32_t s = slot_at(w, k, start, end);
     if (s == W_NIL)
