@@ -27,6 +27,10 @@ typedef struct eddy_connector_env {
     void (*assigned)(void *arg, int32_t partition);
     void (*revoked)(void *arg, int32_t partition);
     void *arg;
+    /* Optional, takes the place of `assigned` when set: the runtime may
+     * restore the partition's state first, and answers the offset to start
+     * reading at (-1: the group's committed offset). */
+    int64_t (*assigned_at)(void *arg, int32_t partition);
 } eddy_connector_env;
 
 typedef struct eddy_source_ops {
@@ -55,6 +59,9 @@ typedef struct eddy_source_ops {
     /* Optional: stop / restart delivering records (backpressure). While
      * paused, poll() still runs (it serves group membership) and returns 0. */
     int (*pause)(void *self, int paused);
+    /* Optional (durable state): the Kafka topic and partition behind a task
+     * partition; NULL when unknown. */
+    const char *(*partition_topic)(void *self, int32_t partition, int32_t *kafka_partition);
 } eddy_source_ops;
 
 typedef struct eddy_sink_ops {

@@ -12,6 +12,7 @@
 #include "engine/exec.h"
 #include "engine/obs/log.h"
 #include "engine/core/sym.h"
+#include "engine/state/state.h"
 
 #define POOL_MAX 64
 
@@ -79,6 +80,7 @@ static void ctx_free(eddy_ctx *c)
     if (!c)
         return;
     c->st->op->d.destroy(c->state);
+    eddy_state_ctx_free(c);
     eddy_alert_state_free(c->alerts);
     free(c->timers);
     free(c);
@@ -147,6 +149,7 @@ void eddy_exec_task_free(eddy_runtime *rt, rt_task *t)
 {
     for (int i = 0; i < rt->ninst; i++)
         ctx_free(t->inst[i]);
+    eddy_state_task_free(t);
     free(t->inst);
     free(t);
 }
@@ -575,6 +578,9 @@ static int flush_sinks(rt_thread *th)
     }
     if (!ok)
         return atomic_load(&rt->failed) ? -1 : 0;
+    /* Durable state of what the offsets cover goes first (engine/state). */
+    if (eddy_state_flush(th) != 0)
+        return -1;
     for (int i = 0; i < th->ntasks; i++)
         commit_task(th, th->tasks[i]);
     return 0;
@@ -587,6 +593,20 @@ void eddy_exec_assigned(void *arg, int32_t partition)
     snprintf(part, sizeof part, "%d", (int)partition);
     eddy_log(EDDY_LOG_INFO, (const char *[]){"source", src->name, "partition", part, NULL},
              "partition assigned");
+}
+
+/* Like eddy_exec_assigned; a partition of a durable source gets its task
+ * now and its state restored before the partition is read: the answer is
+ * the offset to read from (-1: the group's committed offset). */
+int64_t eddy_exec_assigned_at(void *arg, int32_t partition)
+{
+    rt_source *src = arg;
+    eddy_runtime *rt = src->rt;
+    eddy_exec_assigned(arg, partition);
+    int si = (int)(src - rt->sources);
+    if (!eddy_state_source_durable(rt, si))
+        return -1;
+    return eddy_state_assigned(&rt->threads[src->thread], si, partition, task_get);
 }
 
 /* Called from inside the source's poll on its own thread: everything of

@@ -9,8 +9,10 @@
 #include "engine/runtime.h"
 #include "engine/core/sym.h"
 #include "connectors/kafka/topics.h"
+#include "engine/state/state.h"
 
-static const char *const top_keys[] = {"worker", "kafka", "topics", "sources", "pipelines", NULL};
+static const char *const top_keys[] = {"worker", "kafka", "topics", "sources", "pipelines",
+                                       "state", "processing", NULL};
 
 static char *xstrdup(const char *s)
 {
@@ -598,7 +600,7 @@ eddy_runtime *eddy_runtime_build(eddy_cfg *cfg, bool validate)
             if (bd <= 2)
                 eddy_cfg_fail(cfg, kn, k, "unknown key '%s'; did you mean '%s'?", k, best);
             else
-                eddy_cfg_fail(cfg, kn, k, "unknown key '%s' (known: worker, kafka, topics, sources, pipelines)", k);
+                eddy_cfg_fail(cfg, kn, k, "unknown key '%s' (known: worker, kafka, topics, state, processing, sources, pipelines)", k);
         }
     }
     const eddy_cnode *wn = eddy_cnode_get(root, "worker");
@@ -622,6 +624,7 @@ eddy_runtime *eddy_runtime_build(eddy_cfg *cfg, bool validate)
         kn = NULL;
     rt->kafka = eddy_opts_parse(cfg, eddy_kafka_options, kn, "kafka", NULL);
     eddy_topics_parse(cfg, eddy_cnode_get(root, "topics"), &rt->topics);
+    eddy_state_parse(rt, cfg, root);
     rt->log = eddy_opts_parse(cfg, eddy_log_options, ln, "worker.log", NULL);
     if (rt->worker) {
         rt->batch_size = (uint32_t)eddy_opts_int(rt->worker, "batch_size");

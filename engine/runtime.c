@@ -9,6 +9,7 @@
 #include "connectors/kafka/kafka_conf.h"
 #include "connectors/kafka/kafka_int.h"
 #include "connectors/kafka/topics.h"
+#include "engine/state/state.h"
 
 /* Declared topics must exist before any Kafka client starts: a missing
  * topic is a start-up error naming the command that creates it. */
@@ -55,6 +56,9 @@ int eddy_runtime_start(eddy_runtime *rt, char *err, size_t errlen)
 {
     if (check_topics(rt, err, errlen) != 0)
         return EDDY_ECONFIG;
+    int src_rc = eddy_state_start(rt, err, errlen);
+    if (src_rc != 0)
+        return src_rc;
     rt->sink_env.worker = eddy_opts_str(rt->worker, "name");
     rt->sink_env.kafka = rt->kafka;
     rt->sink_env.metrics = rt->metrics;
@@ -77,6 +81,7 @@ int eddy_runtime_start(eddy_runtime *rt, char *err, size_t errlen)
         s->rt = rt;
         s->env = rt->sink_env;
         s->env.assigned = eddy_exec_assigned;
+        s->env.assigned_at = eddy_exec_assigned_at;
         s->env.revoked = eddy_exec_revoked;
         s->env.arg = s;
         if (s->ops->open(s->opts, s->name, &s->env, &s->self, e, sizeof e) != 0) {
@@ -143,6 +148,8 @@ const char *eddy_runtime_not_ready(eddy_runtime *rt)
         return "failed: see the error log";
     if (atomic_load(&rt->stopping))
         return "draining";
+    if (eddy_state_not_ready(rt, rt->not_ready, sizeof rt->not_ready))
+        return rt->not_ready;
     /* A feature store that is down or full holds records (backpressure):
      * the worker is alive but not keeping up, so not ready. */
     if (!eddy_stores_ready(rt->not_ready, sizeof rt->not_ready))
@@ -200,6 +207,8 @@ void eddy_runtime_free(eddy_runtime *rt)
     for (int i = 0; i < rt->nsinks; i++)
         sink_close(rt->sinks[i]);
     free(rt->sinks);
+    eddy_state_free(rt);
+    eddy_opts_free(rt->state_opts);
     for (int i = 0; i < rt->npipelines; i++) {
         rt_pipeline *p = &rt->pipelines[i];
         for (int s = 0; s < p->nsteps; s++) {

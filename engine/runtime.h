@@ -29,6 +29,8 @@
 #include "engine/plugin.h"
 #include "engine/alert/alert.h"
 
+typedef struct eddy_state eddy_state;
+
 typedef struct rt_sink {
     char *name; /* "<pipeline>.<name>" or "<source>.dead_letter" */
     const eddy_sink_ops *ops;
@@ -139,6 +141,8 @@ typedef struct eddy_runtime {
     size_t batch_memory;
     eddy_alert_ring *alerts; /* recent alerts, /v1/alerts */
     char not_ready[320];     /* eddy_runtime_not_ready's reason (main thread) */
+    eddy_opts *state_opts;       /* `state:` (engine/state) */
+    struct eddy_state *state;    /* durable state; NULL when no source is durable */
 } eddy_runtime;
 
 /* Builds the graph from a loaded config: options, operators (plugins loaded

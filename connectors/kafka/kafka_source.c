@@ -615,4 +615,5 @@ const eddy_source_ops eddy_kafka_source = {
     .commit = eddy_ksrc_commit,
     .close = ksrc_close,
     .pause = eddy_ksrc_pause,
+    .partition_topic = eddy_ksrc_partition_topic,
 };
