@@ -95,7 +95,7 @@ static int check_source(eddy_state *s, int i, int embedded, char *err, size_t er
     if (n == 0) {
         eddy_errf(err, errlen,
                   "source %s keeps durable state in the changelog topic %s, which does not exist: "
-                  "declare it under topics: ({ name: %s, partitions: %d, configs: { "
+                  "declare it under topics: ({ name: %s, partitions: %d, config: { "
                   "cleanup.policy: compact } }) and run `eddy topics apply -c %s`, or create it "
                   "yourself (or set state.enabled: false)",
                   src->name, ss->topic, ss->topic, in ? in : 1, cfgpath ? cfgpath : "FILE");
@@ -227,7 +227,10 @@ static rd_kafka_t *restore_consumer(eddy_state *s, st_source *src)
         eddy_kafka_conf_set(c, "state restore", "enable.auto.commit", "false", err, sizeof err) ||
         eddy_kafka_conf_set(c, "state restore", "enable.auto.offset.store", "false", err,
                             sizeof err) ||
-        eddy_kafka_conf_set(c, "state restore", "enable.partition.eof", "true", err, sizeof err)) {
+        eddy_kafka_conf_set(c, "state restore", "enable.partition.eof", "true", err, sizeof err) ||
+        /* The fetch left waiting at the end of the previous partition
+         * would otherwise hold the next restore for half a second. */
+        eddy_kafka_conf_set(c, "state restore", "fetch.wait.max.ms", "20", err, sizeof err)) {
         rd_kafka_conf_destroy(c);
         eddy_log(EDDY_LOG_ERROR, NULL, "state: %s", err);
         return NULL;
