@@ -230,7 +230,11 @@ static rd_kafka_t *restore_consumer(eddy_state *s, st_source *src)
         eddy_kafka_conf_set(c, "state restore", "enable.partition.eof", "true", err, sizeof err) ||
         /* The fetch left waiting at the end of the previous partition
          * would otherwise hold the next restore for half a second. */
-        eddy_kafka_conf_set(c, "state restore", "fetch.wait.max.ms", "20", err, sizeof err)) {
+        eddy_kafka_conf_set(c, "state restore", "fetch.wait.max.ms", "20", err, sizeof err) ||
+        /* One partition is read at a time: let a fetch bring much more than
+         * the 1 MiB per partition a group consumer is given. */
+        eddy_kafka_conf_set(c, "state restore", "max.partition.fetch.bytes", "16777216", err,
+                            sizeof err)) {
         rd_kafka_conf_destroy(c);
         eddy_log(EDDY_LOG_ERROR, NULL, "state: %s", err);
         return NULL;

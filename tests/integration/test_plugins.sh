@@ -13,9 +13,9 @@ abi_case() { # NAME EXIT TEXT...
     for text in "$@"; do expect_out "abi $name" "$text"; done
 }
 abi_case bad_magic 4 "abi_bad_magic.so: not an eddy operator plugin (magic 0x1122334455667788, expected 0x454444594f505631)"
-abi_case bad_major 4 "abi_bad_major.so: built for operator ABI 2.3, this eddy speaks ABI 1.1"
-abi_case short_struct 4 "abi_short_struct.so: eddy_plugin struct is 16 bytes, ABI 1.1 needs at least"
-abi_case short_descriptor 4 "abi_short_descriptor.so: operator #0 descriptor is 24 bytes, ABI 1.1 needs at least"
+abi_case bad_major 4 "abi_bad_major.so: built for operator ABI 2.3, this eddy speaks ABI 1.2"
+abi_case short_struct 4 "abi_short_struct.so: eddy_plugin struct is 16 bytes, ABI 1.2 needs at least"
+abi_case short_descriptor 4 "abi_short_descriptor.so: operator #0 descriptor is 24 bytes, ABI 1.2 needs at least"
 abi_case newer_minor 0 "abi_newer_minor" "1.2"
 
 # A refused plugin named in a config makes the config invalid.
