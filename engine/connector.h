@@ -31,6 +31,10 @@ typedef struct eddy_connector_env {
      * restore the partition's state first, and answers the offset to start
      * reading at (-1: the group's committed offset). */
     int64_t (*assigned_at)(void *arg, int32_t partition);
+    /* Optional, takes the place of `revoked` for a partition the group took
+     * away without asking (a session timeout): another worker may already
+     * own it, so nothing of it may be flushed or committed any more. */
+    void (*lost)(void *arg, int32_t partition);
 } eddy_connector_env;
 
 typedef struct eddy_source_ops {

@@ -632,6 +632,36 @@ void eddy_exec_revoked(void *arg, int32_t partition)
              "partition revoked: flushed and committed");
 }
 
+/* A durable partition the group took away without a revoke: its new owner
+ * restores from the changelog, which this worker must not write to any
+ * more (its records would interleave with the new owner's). The task is
+ * dropped as it is; its outputs since the last commit come again from the
+ * new owner (at-least-once). Other sources behave as on a revoke. */
+void eddy_exec_lost(void *arg, int32_t partition)
+{
+    rt_source *src = arg;
+    eddy_runtime *rt = src->rt;
+    int si = (int)(src - rt->sources);
+    if (!eddy_state_source_durable(rt, si)) {
+        eddy_exec_revoked(arg, partition);
+        return;
+    }
+    rt_thread *th = &rt->threads[src->thread];
+    for (int i = 0; i < th->ntasks; i++) {
+        rt_task *t = th->tasks[i];
+        if (t->source != si || t->partition != partition)
+            continue;
+        eddy_exec_task_free(rt, t);
+        th->tasks[i] = th->tasks[--th->ntasks];
+        break;
+    }
+    char part[16];
+    snprintf(part, sizeof part, "%d", (int)partition);
+    eddy_log(EDDY_LOG_WARN, (const char *[]){"source", src->name, "partition", part, NULL},
+             "partition lost: its state and uncommitted work are dropped; the new owner "
+             "restores the last committed state");
+}
+
 /* Backpressure: a sink with more unacknowledged output than its high water
  * pauses this thread's sources; they resume below half of it. */
 static void backpressure(rt_thread *th)

@@ -76,6 +76,7 @@ void eddy_exec_task_free(eddy_runtime *rt, rt_task *t);
 /* Rebalance callbacks of eddy_connector_env (arg: the rt_source). */
 void eddy_exec_assigned(void *arg, int32_t partition);
 int64_t eddy_exec_assigned_at(void *arg, int32_t partition);
+void eddy_exec_lost(void *arg, int32_t partition);
 void eddy_exec_revoked(void *arg, int32_t partition);
 /* Writes b to the step's side output `output` (counted and logged when the
  * step has none). Does not take b. */

@@ -82,6 +82,7 @@ int eddy_runtime_start(eddy_runtime *rt, char *err, size_t errlen)
         s->env = rt->sink_env;
         s->env.assigned = eddy_exec_assigned;
         s->env.assigned_at = eddy_exec_assigned_at;
+        s->env.lost = eddy_exec_lost;
         s->env.revoked = eddy_exec_revoked;
         s->env.arg = s;
         if (s->ops->open(s->opts, s->name, &s->env, &s->self, e, sizeof e) != 0) {

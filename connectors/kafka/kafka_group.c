@@ -206,7 +206,9 @@ static void on_revoke(ksrc *s, rd_kafka_t *rk, rd_kafka_topic_partition_list_t *
             continue;
         /* The runtime flushes its sinks and commits (synchronously: we are
          * in_rebalance) before the partition leaves this worker. */
-        if (!s->closing && s->env && s->env->revoked)
+        if (!s->closing && s->env && lost && s->env->lost)
+            s->env->lost(s->env->arg, p->vpart);
+        else if (!s->closing && s->env && s->env->revoked)
             s->env->revoked(s->env->arg, p->vpart);
         part_remove(s, p);
     }

@@ -61,14 +61,35 @@ static eddy_metric *metric(eddy_runtime *rt, const char *name, const char *help,
     return eddy_metrics_get(rt->metrics, name, help, kind, "");
 }
 
+bool st_durable_candidate(const eddy_runtime *rt, int i)
+{
+    return rt->state_opts && eddy_opts_bool(rt->state_opts, "enabled") &&
+           strcmp(rt->sources[i].ops->type, "kafka") == 0 && has_stateful_step(rt, i) &&
+           rt->sources[i].ops->partition_topic;
+}
+
+char *st_changelog_name(const eddy_runtime *rt, int i)
+{
+    const rt_source *src = &rt->sources[i];
+    for (uint32_t k = 0; k < eddy_opts_count(rt->state_opts, "topics"); k++)
+        if (strcmp(eddy_opts_key(rt->state_opts, "topics", k), src->name) == 0) {
+            const char *named = eddy_opts_item(rt->state_opts, "topics", k);
+            if (named && *named)
+                return strdup(named);
+        }
+    const char *g = group_of(rt, src);
+    size_t n = strlen(g) + strlen(src->name) + 16;
+    char *t = malloc(n);
+    if (t)
+        snprintf(t, n, "%s-%s-changelog", g, src->name);
+    return t;
+}
+
 int eddy_state_start(eddy_runtime *rt, char *err, size_t errlen)
 {
-    if (!rt->state_opts || !eddy_opts_bool(rt->state_opts, "enabled"))
-        return 0;
     int any = 0;
     for (int i = 0; i < rt->nsources; i++)
-        any |= strcmp(rt->sources[i].ops->type, "kafka") == 0 && has_stateful_step(rt, i) &&
-                rt->sources[i].ops->partition_topic;
+        any |= st_durable_candidate(rt, i);
     if (!any)
         return 0;
     eddy_state *s = calloc(1, sizeof *s);
@@ -86,22 +107,11 @@ int eddy_state_start(eddy_runtime *rt, char *err, size_t errlen)
     for (int i = 0; i < rt->nsources; i++) {
         rt_source *src = &rt->sources[i];
         st_source *ss = &s->src[i];
-        if (strcmp(src->ops->type, "kafka") != 0 || !has_stateful_step(rt, i) ||
-            !src->ops->partition_topic)
+        if (!st_durable_candidate(rt, i))
             continue;
         ss->durable = 1;
         ss->group = strdup(group_of(rt, src));
-        const char *named = NULL;
-        for (uint32_t k = 0; k < eddy_opts_count(rt->state_opts, "topics"); k++)
-            if (strcmp(eddy_opts_key(rt->state_opts, "topics", k), src->name) == 0)
-                named = eddy_opts_item(rt->state_opts, "topics", k);
-        if (named && *named) {
-            ss->topic = strdup(named);
-        } else if (ss->group) {
-            size_t n = strlen(ss->group) + strlen(src->name) + 16;
-            if ((ss->topic = malloc(n)))
-                snprintf(ss->topic, n, "%s-%s-changelog", ss->group, src->name);
-        }
+        ss->topic = st_changelog_name(rt, i);
         if (!ss->group || !ss->topic) {
             eddy_errf(err, errlen, "out of memory");
             return EDDY_ENOMEM;

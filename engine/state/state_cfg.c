@@ -13,8 +13,8 @@ const eddy_option eddy_state_options[] = {
     {"topics", EDDY_OPT_MAP, NULL, EDDY_NO_RANGE, NULL, 0,
      "Changelog topic per source name, e.g. {payments: payments-state}. Default: "
      "`<group>-<source>-changelog`, `<group>` being the source's consumer group. It must exist "
-     "(declare it under `topics:` with `cleanup.policy: compact` and the input's partition "
-     "count, then run `eddy topics apply`)."},
+     "before the worker starts: `eddy topics apply` creates it (compacted, with the input's "
+     "partitions)."},
     {"on_mismatch", EDDY_OPT_ENUM, "fail", EDDY_NO_RANGE, "fail|discard", 0,
      "What to do when the changelog holds state written by a differently configured step (e.g. "
      "another window size): fail (exit with a sentence naming the step and what changed) or "

@@ -73,7 +73,15 @@ struct eddy_state {
     eddy_metric *m_records, *m_bytes, *m_tombs, *m_restored, *m_restore_ms, *m_flush_ms;
 };
 
+/* state.c: the source would be durable (state on, Kafka, a stateful
+ * step), and the name of its changelog topic (malloc'd; NULL: no memory). */
+bool st_durable_candidate(const eddy_runtime *rt, int source);
+char *st_changelog_name(const eddy_runtime *rt, int source);
+
 /* state_kafka.c */
+/* Partitions of a topic from metadata: >0, 0 when it does not exist, <0
+ * when the brokers did not answer (err says why). */
+int st_topic_partitions(rd_kafka_t *rk, const char *topic, char *err, size_t errlen);
 int st_kafka_start(eddy_state *s, char *err, size_t errlen);
 void st_kafka_free(eddy_state *s);
 /* Produces one changelog record (v NULL: tombstone). 0 or <0. */

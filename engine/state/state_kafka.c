@@ -33,7 +33,7 @@ static rd_kafka_conf_t *conf(eddy_state *s, const char *suffix, char *err, size_
 
 /* Partitions of a topic, from metadata: >0, 0 when it does not exist, <0
  * when the brokers did not answer. */
-static int topic_partitions(rd_kafka_t *rk, const char *topic, char *err, size_t errlen)
+int st_topic_partitions(rd_kafka_t *rk, const char *topic, char *err, size_t errlen)
 {
     rd_kafka_topic_t *t = rd_kafka_topic_new(rk, topic, NULL);
     if (!t)
@@ -68,7 +68,7 @@ static int input_partitions(eddy_state *s, rt_source *src, int embedded, char *e
             continue;
         if (embedded && eddy_kafka_embedded_topic(t, EDDY_KAFKA_EMBEDDED_PARTITIONS, err, errlen))
             return -1;
-        int n = topic_partitions(s->producer, t, err, errlen);
+        int n = st_topic_partitions(s->producer, t, err, errlen);
         if (n < 0)
             return -1;
         if (n > most)
@@ -88,17 +88,17 @@ static int check_source(eddy_state *s, int i, int embedded, char *err, size_t er
     if (embedded && eddy_kafka_embedded_topic(ss->topic, in ? in : EDDY_KAFKA_EMBEDDED_PARTITIONS,
                                               err, errlen) != 0)
         return EDDY_EIO;
-    int n = topic_partitions(s->producer, ss->topic, err, errlen);
+    int n = st_topic_partitions(s->producer, ss->topic, err, errlen);
     if (n < 0)
         return EDDY_EIO;
     const char *cfgpath = eddy_cfg_path(rt->cfg);
     if (n == 0) {
         eddy_errf(err, errlen,
                   "source %s keeps durable state in the changelog topic %s, which does not exist: "
-                  "declare it under topics: ({ name: %s, partitions: %d, config: { "
-                  "cleanup.policy: compact } }) and run `eddy topics apply -c %s`, or create it "
-                  "yourself (or set state.enabled: false)",
-                  src->name, ss->topic, ss->topic, in ? in : 1, cfgpath ? cfgpath : "FILE");
+                  "run `eddy topics apply -c %s` (it creates the changelog of every stateful "
+                  "source), or create it yourself with %d partitions and cleanup.policy=compact "
+                  "(or set state.enabled: false)",
+                  src->name, ss->topic, cfgpath ? cfgpath : "FILE", in ? in : 1);
         return EDDY_ECONFIG;
     }
     if (n < in) {

@@ -36,6 +36,8 @@ topics:
   - { name: st-b-out, partitions: 3, config: { retention.ms: "-1" } }
   - { name: st-b-ref, partitions: 3, config: { retention.ms: "-1" } }
   - { name: g-st-b-in-changelog, partitions: 3, config: { cleanup.policy: compact } }
+  - { name: st-e, partitions: 1, config: { retention.ms: "-1" } }
+  - { name: g-st-e-in-changelog, partitions: 1, config: { cleanup.policy: compact } }
 sources: [ { name: x, type: generator, count: 1 } ]
 pipelines: [ { name: x, from: x, to: [ { type: console } ] } ]
 Y
@@ -158,6 +160,9 @@ expect_code "d: missing changelog refused" 1 timeout -s KILL 60 "$EDDY" run -c "
 expect_out "d: the sentence names the topic and eddy topics apply" \
     "changelog topic g-st-nochangelog-in-changelog, which does not exist"
 expect_out "d: ... and eddy topics apply" "eddy topics apply"
+expect_code "d: eddy topics plan lists the missing changelog" 5 "$EDDY" topics plan -c "$TMP/d2.yaml"
+expect_out "d: ... compacted, with the input's partitions" \
+    "+ create g-st-nochangelog-in-changelog (partitions 1, replication 1, cleanup.policy=compact)"
 
 # ---- b. kill loop -----------------------------------------------------------------------
 N=${STATE_RECORDS:-120000}
@@ -213,6 +218,51 @@ out st-b-out
 out st-b-ref
 check "b: every window present, none short (at-least-once)" \
     python3 "$SRC/tests/integration/state_check.py" "$TMP/st-b-ref.jsonl" "$TMP/st-b-out.jsonl" "$N"
+
+# ---- e. a plugin's host-managed state (the template's state_put counter) -----------------
+mkdir -p "$TMP/plugin"
+cc -O2 -I"$SRC/include" -fPIC -shared -o "$TMP/plugin/scale.so" "$SRC/examples/operator-template/scale.c" ||
+    bad "e: the template plugin does not build"
+cat >"$TMP/e.yaml" <<Y
+worker: { name: e, admin: { enabled: false }, flush_interval: 100ms, plugin_dirs: [ "$TMP/plugin" ] }
+kafka: { brokers: "$B", group: g-st-e }
+sources:
+  - { name: in, type: kafka, topics: [ st-e ], format: json, stop_at_end: true }
+pipelines:
+  - name: p
+    from: in
+    steps:
+      - { name: sc, scale: { field: amount, factor: 2 } }
+    to: [ { type: file, path: "$TMP/e.out", format: json } ]
+Y
+load e1 st-e 500 5 0
+timeout -s KILL 120 "$EDDY" run -c "$TMP/e.yaml" >/dev/null 2>"$TMP/e-1.log" || bad "e: first run"
+load e2 st-e 300 5 0
+timeout -s KILL 120 "$EDDY" run -c "$TMP/e.yaml" >/dev/null 2>"$TMP/e-2.log" || bad "e: second run"
+# The plugin's "seen" key (kind 4) in the changelog: its last value is the
+# total over both runs only if the second run got the first one's back.
+check "e: the plugin's state_put total survived the restart (800)" python3 - "$B" <<'PY'
+import subprocess, struct, sys
+raw = subprocess.run(["kcat", "-C", "-b", sys.argv[1], "-t", "g-st-e-in-changelog", "-e", "-q",
+                      "-f", "%K %S\n%k%s\n"], capture_output=True).stdout
+last = None
+i = 0
+while i < len(raw):
+    nl = raw.index(b"\n", i)
+    kl, vl = (int(x) for x in raw[i:nl].split())
+    rec = raw[nl + 1:nl + 1 + kl + max(vl, 0)]
+    i = nl + 1 + kl + max(vl, 0) + 1
+    key, val = rec[:kl], rec[kl:]
+    if key[:1] == b"\x04" and key[5:] == b"seen" and vl > 0:
+        last = struct.unpack("<Q", val[7:15])[0]
+print(f"plugin state total: {last}", file=sys.stderr)
+sys.exit(0 if last == 800 else 1)
+PY
+
+# processing.guarantee: exactly_once is refused with a sentence (not yet built).
+sed 's/^state: .*/processing: { guarantee: exactly_once }/' "$TMP/a.yaml" >"$TMP/eos.yaml"
+expect_code "exactly_once refused" 3 "$EDDY" validate -c "$TMP/eos.yaml"
+expect_out "exactly_once: the sentence" "exactly_once is not yet implemented"
 
 echo "state: $passed passed, $failed failed" >&2
 [ "$failed" = 0 ]
