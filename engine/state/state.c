@@ -155,6 +155,8 @@ void eddy_state_task_free(rt_task *t)
     if (!t->st)
         return;
     free(t->st->topic);
+    eddy_buf_free(&t->st->kb);
+    eddy_buf_free(&t->st->vb);
     free(t->st);
     t->st = NULL;
 }
@@ -183,17 +185,17 @@ static void fail(eddy_runtime *rt)
 int eddy_state_write_kind(eddy_ctx *ctx, int kind, const void *key, size_t klen, int version,
                           const void *data, size_t len)
 {
-    static _Thread_local eddy_buf kb, vb;
     eddy_state *s = ctx->rt->state;
     st_task *tt = ctx->task->st;
     st_ctx *sc = ctx->sst;
-    kb.len = vb.len = 0;
-    if (eddy_cl_key(&kb, kind, sc->step_id, key, klen) != 0 ||
-        (data && (eddy_cl_value_hdr(&vb, sc->fp, version) != 0 ||
-                  (len && eddy_buf_put(&vb, data, len) != 0))))
+    eddy_buf *kb = &tt->kb, *vb = &tt->vb;
+    kb->len = vb->len = 0;
+    if (eddy_cl_key(kb, kind, sc->step_id, key, klen) != 0 ||
+        (data && (eddy_cl_value_hdr(vb, sc->fp, version) != 0 ||
+                  (len && eddy_buf_put(vb, data, len) != 0))))
         return EDDY_ENOMEM;
-    int rc = st_produce(s, &s->src[ctx->task->source], tt->kpart, kb.data, kb.len,
-                        data ? vb.data : NULL, data ? vb.len : 0);
+    int rc = st_produce(s, ctx->th->idx, &s->src[ctx->task->source], tt->kpart, kb->data,
+                        kb->len, data ? vb->data : NULL, data ? vb->len : 0);
     if (rc == 0)
         tt->produced++;
     return rc;
@@ -272,7 +274,7 @@ static int64_t marker_wm(const eddy_runtime *rt, const rt_task *t)
                                      : t->max_ts - rt->sources[t->source].max_out_of_order;
 }
 
-static int flush_task(eddy_runtime *rt, rt_task *t)
+static int flush_task(eddy_runtime *rt, rt_thread *th, rt_task *t)
 {
     st_task *tt = t->st;
     tt->produced = 0;
@@ -297,8 +299,8 @@ static int flush_task(eddy_runtime *rt, rt_task *t)
     eddy_cl_key(&k, EDDY_CL_MARKER, tt->marker_id, tt->topic, strlen(tt->topic));
     eddy_cl_marker_put(&v, &m);
     eddy_state *s = rt->state;
-    int rc = k.data && v.data ? st_produce(s, &s->src[t->source], tt->kpart, k.data, k.len,
-                                           v.data, v.len)
+    int rc = k.data && v.data ? st_produce(s, th->idx, &s->src[t->source], tt->kpart, k.data,
+                                           k.len, v.data, v.len)
                               : EDDY_ENOMEM;
     eddy_buf_free(&k);
     eddy_buf_free(&v);
@@ -322,14 +324,14 @@ int eddy_state_flush(rt_thread *th)
         if (!t->st)
             continue;
         any = 1;
-        if (flush_task(rt, t) != 0) {
+        if (flush_task(rt, th, t) != 0) {
             fail(rt);
             return EDDY_EIO;
         }
     }
     if (!any)
         return 0;
-    if (st_producer_flush(s) != 0) {
+    if (st_producer_flush(s, th->idx) != 0) {
         fail(rt);
         return EDDY_EIO;
     }

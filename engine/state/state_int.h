@@ -8,6 +8,7 @@
 #include "engine/state/state.h"
 
 enum { ST_KEYED = 1, ST_HOST = 2, ST_SNAPSHOT = 3 };
+#define EDDY_STATE_MAX_THREADS 64 /* worker.threads' maximum */
 
 /* Host-managed keys (state_put): a chained hash table. */
 typedef struct st_kv_ent {
@@ -49,6 +50,7 @@ typedef struct st_task {
     uint64_t seq;
     int64_t flushed_offset, flushed_wm;
     uint64_t produced; /* records produced by the flush in progress */
+    eddy_buf kb, vb;   /* the record being written (reused) */
 } st_task;
 
 typedef struct st_source {
@@ -61,13 +63,17 @@ typedef struct st_source {
 struct eddy_state {
     eddy_runtime *rt;
     st_source *src;
-    rd_kafka_t *producer;
+    /* One changelog producer per processing thread: a thread's flush waits
+     * for its own records only (librdkafka's flush waits for a producer's
+     * whole queue, which other threads would keep filling). [0] also serves
+     * the start-up checks. Made on first use, under mu. */
+    rd_kafka_t *prod[EDDY_STATE_MAX_THREADS];
+    uint64_t unflushed[EDDY_STATE_MAX_THREADS]; /* each thread's own */
     _Atomic int dr_failed;
     char dr_err[256];
-    _Atomic uint64_t unflushed; /* produced since the last producer flush */
     int discard;               /* state.on_mismatch: discard */
     int64_t restore_timeout;
-    pthread_mutex_t mu;        /* guards restoring */
+    pthread_mutex_t mu;        /* guards restoring and prod */
     char restoring[256];
     int nrestoring;
     eddy_metric *m_records, *m_bytes, *m_tombs, *m_restored, *m_restore_ms, *m_flush_ms;
@@ -85,10 +91,10 @@ int st_topic_partitions(rd_kafka_t *rk, const char *topic, char *err, size_t err
 int st_kafka_start(eddy_state *s, char *err, size_t errlen);
 void st_kafka_free(eddy_state *s);
 /* Produces one changelog record (v NULL: tombstone). 0 or <0. */
-int st_produce(eddy_state *s, st_source *src, int32_t part, const void *k, size_t kl,
-               const void *v, size_t vl);
-/* Waits for every produced record: 0, or <0 with a logged reason. */
-int st_producer_flush(eddy_state *s);
+int st_produce(eddy_state *s, int thread, st_source *src, int32_t part, const void *k,
+               size_t kl, const void *v, size_t vl);
+/* Waits for every record the thread produced: 0, or <0 with a logged reason. */
+int st_producer_flush(eddy_state *s, int thread);
 /* Reads changelog partition `part` from its start to its end, calling fn
  * for each record. <0 on error (logged). *n counts the records. */
 typedef int (*st_record_fn)(void *arg, const void *k, size_t kl, const void *v, size_t vl);

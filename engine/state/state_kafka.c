@@ -1,5 +1,5 @@
 /* The Kafka side of durable state: changelog topic names and checks, the
- * changelog producer (shared by every thread) and the restore consumer
+ * changelog producers (one per processing thread) and the restore consumer
  * (one per source, no consumer group, assigned one partition at a time). */
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,7 +68,7 @@ static int input_partitions(eddy_state *s, rt_source *src, int embedded, char *e
             continue;
         if (embedded && eddy_kafka_embedded_topic(t, EDDY_KAFKA_EMBEDDED_PARTITIONS, err, errlen))
             return -1;
-        int n = st_topic_partitions(s->producer, t, err, errlen);
+        int n = st_topic_partitions(s->prod[0], t, err, errlen);
         if (n < 0)
             return -1;
         if (n > most)
@@ -88,7 +88,7 @@ static int check_source(eddy_state *s, int i, int embedded, char *err, size_t er
     if (embedded && eddy_kafka_embedded_topic(ss->topic, in ? in : EDDY_KAFKA_EMBEDDED_PARTITIONS,
                                               err, errlen) != 0)
         return EDDY_EIO;
-    int n = st_topic_partitions(s->producer, ss->topic, err, errlen);
+    int n = st_topic_partitions(s->prod[0], ss->topic, err, errlen);
     if (n < 0)
         return EDDY_EIO;
     const char *cfgpath = eddy_cfg_path(rt->cfg);
@@ -114,11 +114,11 @@ static int check_source(eddy_state *s, int i, int embedded, char *err, size_t er
     return 0;
 }
 
-int st_kafka_start(eddy_state *s, char *err, size_t errlen)
+static rd_kafka_t *producer_new(eddy_state *s, char *err, size_t errlen)
 {
     rd_kafka_conf_t *c = conf(s, "state", err, errlen);
     if (!c)
-        return EDDY_ECONFIG;
+        return NULL;
     char why[512];
     /* Idempotent: no duplicates or reordering within a changelog
      * partition (the restore relies on records preceding their marker). */
@@ -127,15 +127,38 @@ int st_kafka_start(eddy_state *s, char *err, size_t errlen)
         eddy_kafka_conf_set(c, "state producer", "linger.ms", "5", why, sizeof why)) {
         eddy_errf(err, errlen, "state: %s", why);
         rd_kafka_conf_destroy(c);
-        return EDDY_ECONFIG;
+        return NULL;
     }
     rd_kafka_conf_set_dr_msg_cb(c, dr_cb);
     rd_kafka_conf_set_opaque(c, s);
-    if (!(s->producer = rd_kafka_new(RD_KAFKA_PRODUCER, c, why, sizeof why))) {
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, c, why, sizeof why);
+    if (!rk) {
         rd_kafka_conf_destroy(c);
         eddy_errf(err, errlen, "state: cannot create the changelog producer: %s", why);
-        return EDDY_EIO;
     }
+    return rk;
+}
+
+/* The thread's producer, made on first use. */
+static rd_kafka_t *producer(eddy_state *s, int thread)
+{
+    if (thread < 0 || thread >= EDDY_STATE_MAX_THREADS)
+        thread = 0;
+    pthread_mutex_lock(&s->mu);
+    rd_kafka_t *rk = s->prod[thread];
+    if (!rk) {
+        char err[512];
+        if (!(rk = s->prod[thread] = producer_new(s, err, sizeof err)))
+            eddy_log(EDDY_LOG_ERROR, NULL, "%s", err);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return rk;
+}
+
+int st_kafka_start(eddy_state *s, char *err, size_t errlen)
+{
+    if (!(s->prod[0] = producer_new(s, err, errlen)))
+        return EDDY_EIO;
     int embedded = eddy_kafka_is_embedded(s->rt->kafka);
     for (int i = 0; i < s->rt->nsources; i++)
         if (s->src[i].durable) {
@@ -153,22 +176,26 @@ void st_kafka_free(eddy_state *s)
             rd_kafka_consumer_close(s->src[i].restore);
             rd_kafka_destroy(s->src[i].restore);
         }
-    if (s->producer) {
-        rd_kafka_flush(s->producer, 10000);
-        rd_kafka_destroy(s->producer);
-    }
+    for (int i = 0; i < EDDY_STATE_MAX_THREADS; i++)
+        if (s->prod[i]) {
+            rd_kafka_flush(s->prod[i], 10000);
+            rd_kafka_destroy(s->prod[i]);
+        }
 }
 
-int st_produce(eddy_state *s, st_source *src, int32_t part, const void *k, size_t kl,
-               const void *v, size_t vl)
+int st_produce(eddy_state *s, int thread, st_source *src, int32_t part, const void *k,
+               size_t kl, const void *v, size_t vl)
 {
+    rd_kafka_t *rk = producer(s, thread);
+    if (!rk)
+        return EDDY_EIO;
     for (int tries = 0;; tries++) {
         rd_kafka_resp_err_t e = rd_kafka_producev(
-            s->producer, RD_KAFKA_V_TOPIC(src->topic), RD_KAFKA_V_PARTITION(part),
+            rk, RD_KAFKA_V_TOPIC(src->topic), RD_KAFKA_V_PARTITION(part),
             RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY((void *)k, kl),
             RD_KAFKA_V_VALUE((void *)v, vl), RD_KAFKA_V_END);
         if (!e) {
-            atomic_fetch_add(&s->unflushed, 1);
+            s->unflushed[thread < 0 || thread >= EDDY_STATE_MAX_THREADS ? 0 : thread]++;
             eddy_metric_add(v ? s->m_records : s->m_tombs, 1);
             eddy_metric_add(s->m_bytes, (double)(kl + vl));
             return 0;
@@ -178,14 +205,20 @@ int st_produce(eddy_state *s, st_source *src, int32_t part, const void *k, size_
                      "cannot write durable state: %s", rd_kafka_err2str(e));
             return EDDY_EIO;
         }
-        rd_kafka_poll(s->producer, 100); /* the queue drains as deliveries come back */
+        rd_kafka_poll(rk, 100); /* the queue drains as deliveries come back */
     }
 }
 
-int st_producer_flush(eddy_state *s)
+int st_producer_flush(eddy_state *s, int thread)
 {
-    if (atomic_exchange(&s->unflushed, 0)) {
-        rd_kafka_resp_err_t e = rd_kafka_flush(s->producer, 60000);
+    if (thread < 0 || thread >= EDDY_STATE_MAX_THREADS)
+        thread = 0;
+    rd_kafka_t *rk = s->prod[thread];
+    if (!rk)
+        return atomic_load(&s->dr_failed) ? EDDY_EIO : 0;
+    if (s->unflushed[thread]) {
+        s->unflushed[thread] = 0;
+        rd_kafka_resp_err_t e = rd_kafka_flush(rk, 60000);
         if (e) {
             eddy_log(EDDY_LOG_ERROR, NULL,
                      "durable state: the changelog did not acknowledge its records within 60 s "
@@ -193,7 +226,7 @@ int st_producer_flush(eddy_state *s)
             return EDDY_EIO;
         }
     } else {
-        rd_kafka_poll(s->producer, 0);
+        rd_kafka_poll(rk, 0);
     }
     if (atomic_load(&s->dr_failed)) {
         eddy_log(EDDY_LOG_ERROR, NULL,
