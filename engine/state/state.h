@@ -21,6 +21,19 @@
  * input right after the marker's offset, so records whose effects the state
  * already holds are not counted twice.
  *
+ * Departures from the design proposal (notes/state-design.md), and why:
+ *  - the restore runs inside the assignment callback, before the partition
+ *    is handed to the consumer with the marker's offset as its start: no
+ *    per-partition pause, no seek, no dropping of prefetched records. The
+ *    price: the thread's other partitions wait while one restores, and a
+ *    restore must end within max.poll.interval.ms (5 min by default), hence
+ *    state.restore_timeout's 4 min default;
+ *  - no local cache file yet: every restore reads the changelog;
+ *  - host timers (eddy_ctx.timers) are not in the marker: event-time
+ *    windows need none, processing-time windows re-arm theirs in
+ *    state_loaded, a plugin's timers are lost at a restart;
+ *  - at-least-once only (exactly_once is refused at start-up).
+ *
  * Threads: flush and restore run on the processing thread that owns the
  * source (restore inside the assignment callback, before the partition is
  * handed to the consumer); the producer is shared (librdkafka is

@@ -19,8 +19,10 @@ const eddy_option eddy_state_options[] = {
      "What to do when the changelog holds state written by a differently configured step (e.g. "
      "another window size): fail (exit with a sentence naming the step and what changed) or "
      "discard (log it and start that step empty)."},
-    {"restore_timeout", EDDY_OPT_DURATION, "10m", 1000, 86400000, NULL, 0,
-     "Longest a partition's restore may take before the worker stops with an error."},
+    {"restore_timeout", EDDY_OPT_DURATION, "4m", 1000, 86400000, NULL, 0,
+     "Longest a partition's restore may take before the worker stops with an error. Keep it "
+     "below the consumer's max.poll.interval.ms (5 min by default): the restore runs inside "
+     "the consumer's poll, before the partition is read."},
     {NULL, 0, NULL, 0, 0, NULL, 0, NULL},
 };
 
