@@ -117,6 +117,20 @@ int eddy_state_start(eddy_runtime *rt, char *err, size_t errlen)
             return EDDY_ENOMEM;
         }
     }
+    /* A step's state is found again by its name: a default name ("window#1")
+     * changes when a step is inserted before it. */
+    for (int i = 0; i < rt->npipelines; i++) {
+        rt_pipeline *p = &rt->pipelines[i];
+        if (p->root_source < 0 || !s->src[p->root_source].durable)
+            continue;
+        for (int k = 0; k < p->nsteps; k++)
+            if (op_mode(p->steps[k].op) && strchr(p->steps[k].name, '#'))
+                eddy_log(EDDY_LOG_WARN,
+                         (const char *[]){"pipeline", p->name, "step", p->steps[k].name, NULL},
+                         "step %s keeps durable state under its default name; give it a `name:` "
+                         "so that adding a step before it does not rename it (its state would "
+                         "not be found)", p->steps[k].name);
+    }
     s->m_records = metric(rt, "eddy_state_changelog_records_total",
                           "State records written to changelog topics", EDDY_METRIC_COUNTER);
     s->m_tombs = metric(rt, "eddy_state_changelog_tombstones_total",

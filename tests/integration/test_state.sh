@@ -169,13 +169,15 @@ expect_out "d: ... compacted, with the input's partitions" \
     "+ create g-st-nochangelog-in-changelog (partitions 1, replication 1, cleanup.policy=compact)"
 
 # ---- b. kill loop -----------------------------------------------------------------------
+# STATE_B=false runs the loop without durable state: the check then fails
+# (windows short or missing), which shows it would catch a regression.
 N=${STATE_RECORDS:-120000}
 load_cfg b st-b "$N" 500 2000
 "$EDDY" run -c "$TMP/load-b.yaml" >/dev/null 2>"$TMP/load-b.log" &
 loader=$!
 pids+=("$loader")
 port=$(free_port)
-win_cfg b g-st-b st-b st-b-out 5s false true "$port"
+win_cfg b g-st-b st-b st-b-out 5s false "${STATE_B:-true}" "$port"
 kills=0 terms=0 runs=0
 start_run() {
     runs=$((runs + 1))
@@ -211,7 +213,7 @@ kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
 wait "$loader" || bad "b: the loader failed"
 echo "kill loop: $kills SIGKILL(s), $terms SIGTERM(s), $runs run(s)" >&2
 check "b: several SIGKILLs and a SIGTERM landed" [ "$kills" -ge 5 -a "$terms" = 1 ]
-win_cfg b g-st-b st-b st-b-out 5s true true "$port"
+win_cfg b g-st-b st-b st-b-out 5s true "${STATE_B:-true}" "$port"
 timeout -s KILL 300 "$EDDY" run -c "$TMP/b.yaml" >/dev/null 2>"$TMP/b-final.log" ||
     { bad "b: the final run failed"; tail -5 "$TMP/b-final.log" >&2; }
 # The reference: one failure-free run over the same input.
