@@ -2,7 +2,6 @@
  * readable line each, read either from the Kafka topic a step's `alerts`
  * output writes to (through tail_util.c, like `eddy tail`) or from a running
  * worker's recent-alerts ring (GET /v1/alerts on its admin server). */
-#include <curl/curl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
@@ -270,6 +269,7 @@ static int kafka_tail(tail_opts *o)
     return code;
 }
 
+#if EDDY_HAVE_LIBCURL
 /* ---- from a worker's admin server --------------------------------------- */
 
 typedef struct admin_tail {
@@ -479,6 +479,14 @@ out:
     eddy_buf_free(&t.line);
     return code;
 }
+
+#else
+static int admin_tail_run(const tail_opts *o, const char *admin, int interval_ms)
+{
+    fprintf(stderr, PROG ": --admin %s: %s\n", admin, cli_no_http());
+    return EXIT_USAGE;
+}
+#endif
 
 /* ---- command line ----------------------------------------------------------- */
 

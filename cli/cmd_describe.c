@@ -14,7 +14,9 @@
 #include "engine/connector.h"
 #include "engine/config/options.h"
 #include "engine/plugin.h"
-#include "engine/runtime.h"
+#include "connectors/kafka/kafka_conf.h"
+#include "engine/config/sections.h"
+#include "engine/registry.h"
 #include "engine/state/state.h"
 
 static int load_plugin_dirs(int argc, char **argv, int *first_arg, bool *markdown, bool *all,
@@ -217,8 +219,17 @@ int cmd_describe(int argc, char **argv)
         describe_all(md, &out);
     } else if (!all && first == argc - 1) {
         if (describe_one(argv[first], md, &out) != 0) {
-            fprintf(stderr, "eddy: nothing called '%s' (try `eddy operators`, source:TYPE, sink:TYPE or worker)\n",
-                    argv[first]);
+            const char *colon = strchr(argv[first], ':');
+            char kind[16] = "";
+            if (colon && (size_t)(colon - argv[first]) < sizeof kind)
+                memcpy(kind, argv[first], (size_t)(colon - argv[first]));
+            const char *left_out = colon ? eddy_left_out_reason(kind, colon + 1) : NULL;
+            if (left_out)
+                fprintf(stderr, "eddy: %s type '%s' is not built into this eddy (%s)\n", kind,
+                        colon + 1, left_out);
+            else
+                fprintf(stderr, "eddy: nothing called '%s' (try `eddy operators`, source:TYPE, sink:TYPE or worker)\n",
+                        argv[first]);
             eddy_ops_unload_all();
             return EXIT_USAGE;
         }
@@ -245,7 +256,11 @@ int cmd_version(int argc, char **argv)
     printf("libevent %s\n", event_get_version());
     printf("msgpack-c %s\n", msgpack_version());
     printf("zstd %s\n", ZSTD_versionString());
+#ifdef EDDY_AVRO_VERSION
     printf("avro-c %s\n", EDDY_AVRO_VERSION);
+#else
+    printf("avro-c not built in (%s)\n", eddy_left_out_reason("format", "avro"));
+#endif
     printf("libfyaml %s\n", fy_library_version());
     return EXIT_OK;
 }

@@ -1,7 +1,6 @@
 /* `eddy features get VIEW ENTITY`: the latest features of one entity, as
  * JSON, either from a running worker's serving endpoint (--admin) or
  * straight from the store a config's `feature_store` sink writes (-c). */
-#include <curl/curl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -9,6 +8,7 @@
 #include "cli/cli.h"
 #include "cli/http_get.h"
 #include "engine/core/error.h"
+#include "engine/graph.h"
 #include "lib/store/store.h"
 
 static const char features_usage[] =
@@ -24,6 +24,7 @@ static const char features_usage[] =
     "Exit codes: 0 found, 1 not found or the store cannot be reached, 2 usage,\n"
     "3 invalid configuration.\n";
 
+#if EDDY_HAVE_LIBCURL
 static int from_admin(const char *admin, const char *view, const char *entity)
 {
     CURL *c = cli_http_new(10000L, "eddy-features/" EDDY_VERSION);
@@ -57,6 +58,14 @@ static int from_admin(const char *admin, const char *view, const char *entity)
     eddy_buf_free(&body);
     return code;
 }
+#else
+static int from_admin(const char *admin, const char *view, const char *entity)
+{
+    fprintf(stderr, "eddy features: --admin %s: %s; read the store with -c FILE\n", admin,
+            cli_no_http());
+    return EXIT_USAGE;
+}
+#endif
 
 static int from_config(const char *path, const char *view, const char *entity)
 {

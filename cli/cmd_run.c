@@ -6,6 +6,7 @@
 #include "engine/config/config.h"
 #include "engine/obs/log.h"
 #include "engine/plugin.h"
+#include "engine/graph.h"
 #include "engine/runtime.h"
 #include "engine/worker.h"
 

@@ -7,7 +7,6 @@
 #include "cli/cli.h"
 #include "engine/config/config.h"
 #include "connectors/kafka/topics.h"
-#include "engine/state/state.h"
 
 #define EXIT_PENDING 5 /* plan: changes are pending */
 
@@ -55,7 +54,7 @@ static int run(bool apply, const char *path, int timeout_ms)
     eddy_opts *kafka = NULL;
     eddy_topics *topics = NULL;
     if (eddy_topics_load_sections(cfg, &kafka, &topics) != 0 ||
-        eddy_state_topics_add(cfg, kafka, topics) != 0) {
+        cli_topics_add_changelogs(cfg, kafka, topics) != 0) {
         int code = print_cfg_errors(cfg, path);
         eddy_cfg_free(cfg);
         return code;

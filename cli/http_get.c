@@ -2,6 +2,20 @@
 
 #include <stdio.h>
 
+#include "engine/registry.h"
+
+const char *cli_no_http(void)
+{
+    const char *why = eddy_left_out_reason("cli", "http-client");
+    if (!why)
+        return NULL;
+    static char msg[256];
+    snprintf(msg, sizeof msg, "this eddy has no HTTP client (%s)", why);
+    return msg;
+}
+
+#if EDDY_HAVE_LIBCURL
+
 static size_t on_body(char *p, size_t size, size_t n, void *arg)
 {
     return eddy_buf_put(arg, p, size * n) == 0 ? size * n : 0;
@@ -40,3 +54,4 @@ int cli_http_get(CURL *c, const char *url, eddy_buf *body, long *status, char *e
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
     return 0;
 }
+#endif

@@ -1,6 +1,9 @@
 /* Sources and sinks. A connector is a table of functions plus an option
  * table (the same eddy_option rows operators use). The file, generator and
- * console connectors live in connectors/; Kafka slots in the same way.
+ * console connectors live in connectors/; Kafka slots in the same way, and
+ * brings its top-level sections (`kafka:`, `topics:`) through
+ * eddy_conn_sections. Connectors include this header; the engine includes
+ * nothing from connectors/.
  *
  * Threads: open/close run on the main thread at start/stop; poll, write and
  * flush run on the processing thread that owns the source or sink.
@@ -11,6 +14,7 @@
 #include <stdint.h>
 
 #include "engine/core/batch.h"
+#include "engine/config/config.h"
 #include "include/eddy/operator.h"
 #include "engine/obs/metrics.h"
 
@@ -18,7 +22,10 @@
  * (unit tests) means: no kafka section, no metrics, no callbacks. */
 typedef struct eddy_connector_env {
     const char *worker;       /* worker.name */
-    const eddy_opts *kafka;   /* the top-level `kafka:` section (always parsed, defaults filled) */
+    /* The top-level `kafka:` section (always parsed, defaults filled). Set
+     * by the Kafka connectors' own sections hook (bind, below); the engine
+     * never reads it. */
+    const eddy_opts *kafka;
     eddy_metrics *metrics;    /* register connector metrics here */
     /* Source -> runtime, called on the processing thread from inside poll():
      * partitions assigned to this worker, and partitions about to be taken
@@ -36,6 +43,62 @@ typedef struct eddy_connector_env {
      * own it, so nothing of it may be flushed or committed any more. */
     void (*lost)(void *arg, int32_t partition);
 } eddy_connector_env;
+
+/* Top-level config sections owned by a family of connectors, so that the
+ * engine parses and checks them without knowing what they hold: the Kafka
+ * source and sink share `kafka:` (brokers, client settings) and `topics:`
+ * (declared topics, checked at start-up). A source or sink type points at
+ * its family's descriptor; the engine runs each distinct descriptor once, in
+ * registry order (sources, then sinks), on the main thread:
+ *  - eddy_runtime_build (also `eddy validate`): its keys are accepted at the
+ *    top level, and parse() reads them;
+ *  - eddy_runtime_start, before any connector opens: start(), then bind();
+ *  - eddy_runtime_free: free().
+ * Tools that need a section without a graph (`eddy topics`) call the
+ * connector's own functions instead. */
+typedef struct eddy_conn_sections {
+    const char *const *keys; /* top-level keys it owns, NULL-terminated */
+    /* Reads its keys under root (a mapping; each key may be absent), errors
+     * to cfg with file:line:col (the build then fails). Returns the family's
+     * state, owned by the runtime; NULL only with an error in cfg. */
+    void *(*parse)(eddy_cfg *cfg, const eddy_cnode *root);
+    /* Optional: the start-up check (e.g. declared topics exist). It logs
+     * what it finds; <0 with err stops the worker. */
+    int (*start)(void *state, char *err, size_t errlen);
+    /* Optional: fills the family's fields of the env every connector gets
+     * at open (env->kafka). */
+    void (*bind)(void *state, eddy_connector_env *env);
+    void (*free)(void *state); /* NULL state allowed */
+} eddy_conn_sections;
+
+/* Durable state's changelog (engine/state): a compacted log, partitioned
+ * like its source, that the runtime writes a source's operator state to
+ * before committing offsets and reads back when a partition is assigned.
+ * The Kafka source implements it (connectors/kafka/kafka_changelog.c). */
+typedef int (*eddy_changelog_fn)(void *arg, const void *key, size_t klen, const void *val,
+                                 size_t vlen); /* val NULL: tombstone; <0 stops the read */
+typedef struct eddy_changelog_ops {
+    /* The source's default changelog topic (malloc'd; NULL: no memory). */
+    char *(*default_topic)(const eddy_opts *source_opts, const eddy_connector_env *env,
+                           const char *source);
+    /* Main thread, before sources open: checks `topic` (a missing one is an
+     * error whose sentence says how to create it; the embedded broker gets
+     * it created), logs what it found, returns a handle or NULL with err. */
+    void *(*open)(const eddy_opts *source_opts, const eddy_connector_env *env, const char *source,
+                  const char *topic, const char *config_path, char *err, size_t errlen);
+    /* Processing thread `thread` (0..63): queues one record for partition
+     * part (val NULL: tombstone). 0, or <0 (logged). */
+    int (*write)(void *cl, int thread, int32_t part, const void *key, size_t klen,
+                 const void *val, size_t vlen);
+    /* Waits until the thread's records are acknowledged: <0 (logged) when
+     * any was lost. */
+    int (*flush)(void *cl, int thread);
+    /* Reads partition part from its start to its end, calling fn for each
+     * record, within timeout_ms. *n counts them. 0 or <0 (logged). */
+    int (*read)(void *cl, int32_t part, int64_t timeout_ms, eddy_changelog_fn fn, void *arg,
+                uint64_t *n);
+    void (*close)(void *cl);
+} eddy_changelog_ops;
 
 typedef struct eddy_source_ops {
     const char *type;    /* "file", "generator", ... (the `type:` key) */
@@ -63,9 +126,13 @@ typedef struct eddy_source_ops {
     /* Optional: stop / restart delivering records (backpressure). While
      * paused, poll() still runs (it serves group membership) and returns 0. */
     int (*pause)(void *self, int paused);
+    /* Optional: the top-level sections this connector's family owns. */
+    const eddy_conn_sections *sections;
     /* Optional (durable state): the Kafka topic and partition behind a task
      * partition; NULL when unknown. */
     const char *(*partition_topic)(void *self, int32_t partition, int32_t *kafka_partition);
+    /* Optional: where durable state of this source's steps is kept. */
+    const eddy_changelog_ops *changelog;
 } eddy_source_ops;
 
 typedef struct eddy_sink_ops {
@@ -86,9 +153,12 @@ typedef struct eddy_sink_ops {
     /* Optional: outputs written but not yet acknowledged, and the level
      * above which the runtime pauses its sources (resuming below half). */
     int64_t (*pending)(void *self, int64_t *high_water);
+    /* Optional: the top-level sections this connector's family owns. */
+    const eddy_conn_sections *sections;
 } eddy_sink_ops;
 
-/* Registry of built-in connectors (connectors/conn_registry.c). */
+/* Built-in connectors by `type:` (engine/registry.c, over the tables meson
+ * generates: engine/registry.h). */
 const eddy_source_ops *eddy_source_find(const char *type);
 const eddy_sink_ops *eddy_sink_find(const char *type);
 const eddy_source_ops *const *eddy_sources_all(void); /* NULL-terminated */

@@ -2,7 +2,7 @@
  * and worker threads. Not part of any public interface. */
 #ifndef EDDY_EXEC_H
 #define EDDY_EXEC_H
-#include "engine/runtime.h"
+#include "engine/graph.h"
 
 typedef struct rt_timer {
     uint64_t id;

@@ -6,13 +6,12 @@
 #include <string.h>
 
 #include "engine/exec.h"
-#include "engine/runtime.h"
+#include "engine/graph.h"
+#include "engine/config/sections.h"
+#include "engine/registry.h"
 #include "engine/core/sym.h"
-#include "connectors/kafka/topics.h"
+#include "lib/text/suggest.h"
 #include "engine/state/state.h"
-
-static const char *const top_keys[] = {"worker", "kafka", "topics", "sources", "pipelines",
-                                       "state", "processing", NULL};
 
 static char *xstrdup(const char *s)
 {
@@ -30,28 +29,6 @@ static void *xcalloc(size_t n, size_t size)
     return p;
 }
 
-static size_t edit_distance(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    if (la > 63 || lb > 63)
-        return SIZE_MAX;
-    size_t d[64][64];
-    for (size_t i = 0; i <= la; i++)
-        d[i][0] = i;
-    for (size_t j = 0; j <= lb; j++)
-        d[0][j] = j;
-    for (size_t i = 1; i <= la; i++)
-        for (size_t j = 1; j <= lb; j++) {
-            size_t c = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
-            if (d[i - 1][j] + 1 < c)
-                c = d[i - 1][j] + 1;
-            if (d[i][j - 1] + 1 < c)
-                c = d[i][j - 1] + 1;
-            d[i][j] = c;
-        }
-    return d[la][lb];
-}
-
 static void where(eddy_cfg *cfg, const eddy_cnode *n, char *buf, size_t len)
 {
     eddy_cnode_where(cfg, n, buf, len);
@@ -63,6 +40,27 @@ static bool check_map(eddy_cfg *cfg, const eddy_cnode *n, const char *path, cons
         return true;
     eddy_cfg_fail(cfg, n, path, "expected %s (a mapping), found %s", what,
                   n ? eddy_cnode_kind_name(n) : "nothing");
+    return false;
+}
+
+/* Refuses an enum value (given or default) of a built-in table whose feature
+ * this build left out, such as `format: avro` without avro-c, naming the
+ * reason (engine/registry.h). Plugins' tables are theirs: not checked. */
+static bool left_out_value(eddy_cfg *cfg, const eddy_cnode *n, const char *path,
+                           const eddy_option *table, const eddy_opts *opts)
+{
+    for (const eddy_option *o = table; opts && o->name; o++) {
+        const char *v = o->type == EDDY_OPT_ENUM ? eddy_opts_str(opts, o->name) : NULL;
+        const char *why = v ? eddy_left_out_reason(o->name, v) : NULL;
+        if (why) {
+            const eddy_cnode *vn = n ? eddy_cnode_get(n, o->name) : NULL;
+            char at[256];
+            snprintf(at, sizeof at, "%s.%s", path, o->name);
+            eddy_cfg_fail(cfg, vn ? vn : n, at, "%s '%s'%s is not built into this eddy (%s)",
+                          o->name, v, vn ? "" : " (the default)", why);
+            return true;
+        }
+    }
     return false;
 }
 
@@ -80,6 +78,12 @@ static rt_sink *build_sink(eddy_runtime *rt, const eddy_cnode *n, const char *pa
     }
     const eddy_sink_ops *ops = eddy_sink_find(type);
     if (!ops) {
+        const char *left_out = eddy_left_out_reason("sink", type);
+        if (left_out) {
+            eddy_cfg_fail(cfg, tn, path, "sink type '%s' is not built into this eddy (%s)", type,
+                          left_out);
+            return NULL;
+        }
         char known[256] = "";
         const eddy_sink_ops *const *all = eddy_sinks_all();
         for (size_t i = 0; all[i]; i++)
@@ -92,6 +96,10 @@ static rt_sink *build_sink(eddy_runtime *rt, const eddy_cnode *n, const char *pa
     eddy_opts *opts = eddy_opts_parse(cfg, ops->options, n, path, skip);
     if (!opts)
         return NULL;
+    if (left_out_value(cfg, n, path, ops->options, opts)) {
+        eddy_opts_free(opts);
+        return NULL;
+    }
     rt_sink *s = xcalloc(1, sizeof *s);
     s->ops = ops;
     s->opts = opts;
@@ -152,6 +160,12 @@ static void build_source(eddy_runtime *rt, const eddy_cnode *n, int idx)
     }
     s->ops = eddy_source_find(type);
     if (!s->ops) {
+        const char *left_out = eddy_left_out_reason("source", type);
+        if (left_out) {
+            eddy_cfg_fail(cfg, tn, path, "source type '%s' is not built into this eddy (%s)", type,
+                          left_out);
+            return;
+        }
         char known[256] = "";
         const eddy_source_ops *const *all = eddy_sources_all();
         for (size_t i = 0; all[i]; i++)
@@ -178,6 +192,7 @@ static void build_source(eddy_runtime *rt, const eddy_cnode *n, int idx)
     skip_c[k] = NULL;
     eddy_opts *common = eddy_opts_parse(cfg, eddy_source_common_options, n, path, skip_c);
     s->opts = eddy_opts_parse(cfg, s->ops->options, n, path, skip_conn);
+    left_out_value(cfg, n, path, s->ops->options, s->opts);
     if (common) {
         const char *key = eddy_opts_str(common, "key");
         if (key)
@@ -241,16 +256,11 @@ static void build_source(eddy_runtime *rt, const eddy_cnode *n, int idx)
 
 static const char *suggest_op(const char *name)
 {
-    const char *best = NULL;
-    size_t bd = SIZE_MAX;
-    for (size_t i = 0; i < eddy_ops_count(); i++) {
-        size_t d = edit_distance(name, eddy_ops_at(i)->d.name);
-        if (d < bd) {
-            bd = d;
-            best = eddy_ops_at(i)->d.name;
-        }
-    }
-    return bd <= 2 ? best : NULL;
+    eddy_suggest s;
+    eddy_suggest_init(&s, name, strlen(name));
+    for (size_t i = 0; i < eddy_ops_count(); i++)
+        eddy_suggest_try(&s, eddy_ops_at(i)->d.name);
+    return eddy_suggest_best(&s, 2);
 }
 
 static void step_metrics(eddy_runtime *rt, rt_pipeline *p, rt_step *st)
@@ -398,6 +408,8 @@ static void build_steps(eddy_runtime *rt, rt_pipeline *p, const eddy_cnode *step
             } else {
                 const eddy_cnode *m = eddy_cnode_kind_of(opnode) == EDDY_CNODE_MAP ? opnode : NULL;
                 st->opts = eddy_opts_parse(cfg, st->op->d.options, m, opath, NULL);
+                if (strcmp(st->op->origin, "built-in") == 0)
+                    left_out_value(cfg, m, opath, st->op->d.options, st->opts);
             }
         }
         step_metrics(rt, p, st);
@@ -546,6 +558,59 @@ static void link_pipelines(eddy_runtime *rt)
     }
 }
 
+/* The distinct top-level sections of the registered connectors (sources,
+ * then sinks, registry order): one entry however many connectors share it. */
+static void add_section(eddy_runtime *rt, const eddy_conn_sections *def)
+{
+    if (!def)
+        return;
+    for (int i = 0; i < rt->nsections; i++)
+        if (rt->sections[i].def == def)
+            return;
+    rt->sections[rt->nsections++].def = def;
+}
+
+static void collect_sections(eddy_runtime *rt)
+{
+    size_t max = 0;
+    for (const eddy_source_ops *const *s = eddy_sources_all(); *s; s++)
+        max++;
+    for (const eddy_sink_ops *const *s = eddy_sinks_all(); *s; s++)
+        max++;
+    rt->sections = xcalloc(max, sizeof *rt->sections);
+    for (const eddy_source_ops *const *s = eddy_sources_all(); *s; s++)
+        add_section(rt, (*s)->sections);
+    for (const eddy_sink_ops *const *s = eddy_sinks_all(); *s; s++)
+        add_section(rt, (*s)->sections);
+}
+
+/* The top-level keys, NULL-terminated (caller frees): worker, those of the
+ * connectors' sections (kafka, topics), state, processing, sources,
+ * pipelines; and the same
+ * as a "known: ..." list in known. */
+static const char **top_level_keys(const eddy_runtime *rt, char *known, size_t knownlen)
+{
+    size_t n = 5;
+    for (int i = 0; i < rt->nsections; i++)
+        for (const char *const *k = rt->sections[i].def->keys; *k; k++)
+            n++;
+    const char **keys = xcalloc(n + 1, sizeof *keys);
+    size_t at = 0;
+    keys[at++] = "worker";
+    for (int i = 0; i < rt->nsections; i++)
+        for (const char *const *k = rt->sections[i].def->keys; *k; k++)
+            keys[at++] = *k;
+    keys[at++] = "state"; /* engine/state */
+    keys[at++] = "processing";
+    keys[at++] = "sources";
+    keys[at++] = "pipelines";
+    size_t len = 0;
+    known[0] = '\0';
+    for (size_t i = 0; keys[i] && len < knownlen; i++)
+        len += (size_t)snprintf(known + len, knownlen - len, "%s%s", i ? ", " : "", keys[i]);
+    return keys;
+}
+
 /* Validation creates each operator once, as a dry run of its options. */
 static void dry_run_operators(eddy_runtime *rt)
 {
@@ -581,6 +646,9 @@ eddy_runtime *eddy_runtime_build(eddy_cfg *cfg, bool validate)
                       root ? eddy_cnode_kind_name(root) : "an empty document");
         goto fail;
     }
+    collect_sections(rt);
+    char known[256];
+    const char **top_keys = top_level_keys(rt, known, sizeof known);
     for (size_t i = 0; i < eddy_cnode_map_len(root); i++) {
         eddy_cnode *kn;
         const char *k = eddy_cnode_map_key(cfg, root, i, &kn);
@@ -588,21 +656,14 @@ eddy_runtime *eddy_runtime_build(eddy_cfg *cfg, bool validate)
         for (size_t j = 0; top_keys[j]; j++)
             ok |= strcmp(k, top_keys[j]) == 0;
         if (!ok) {
-            const char *best = NULL;
-            size_t bd = SIZE_MAX;
-            for (size_t j = 0; top_keys[j]; j++) {
-                size_t d = edit_distance(k, top_keys[j]);
-                if (d < bd) {
-                    bd = d;
-                    best = top_keys[j];
-                }
-            }
-            if (bd <= 2)
+            const char *best = eddy_suggest_among(k, top_keys, 2);
+            if (best)
                 eddy_cfg_fail(cfg, kn, k, "unknown key '%s'; did you mean '%s'?", k, best);
             else
-                eddy_cfg_fail(cfg, kn, k, "unknown key '%s' (known: worker, kafka, topics, state, processing, sources, pipelines)", k);
+                eddy_cfg_fail(cfg, kn, k, "unknown key '%s' (known: %s)", k, known);
         }
     }
+    free(top_keys);
     const eddy_cnode *wn = eddy_cnode_get(root, "worker");
     if (wn && eddy_cnode_kind_of(wn) != EDDY_CNODE_NULL && !check_map(cfg, wn, "worker", "worker settings"))
         wn = NULL;
@@ -617,14 +678,11 @@ eddy_runtime *eddy_runtime_build(eddy_cfg *cfg, bool validate)
     if (ln && !check_map(cfg, ln, "worker.log", "log settings"))
         ln = NULL;
     rt->admin = eddy_opts_parse(cfg, eddy_admin_options, an, "worker.admin", NULL);
-    const eddy_cnode *kn = eddy_cnode_get(root, "kafka");
-    if (kn && eddy_cnode_kind_of(kn) == EDDY_CNODE_NULL)
-        kn = NULL;
-    if (kn && !check_map(cfg, kn, "kafka", "Kafka settings like { brokers: \"localhost:9092\" }"))
-        kn = NULL;
-    rt->kafka = eddy_opts_parse(cfg, eddy_kafka_options, kn, "kafka", NULL);
-    eddy_topics_parse(cfg, eddy_cnode_get(root, "topics"), &rt->topics);
-    eddy_state_parse(rt, cfg, root);
+    /* Connector-owned sections (`kafka:`, `topics:`), parsed where the
+     * engine's own are so that errors keep their order. */
+    for (int i = 0; i < rt->nsections; i++)
+        rt->sections[i].state = rt->sections[i].def->parse(cfg, root);
+    eddy_state_parse(rt, cfg, root); /* `state:`, `processing:` */
     rt->log = eddy_opts_parse(cfg, eddy_log_options, ln, "worker.log", NULL);
     if (rt->worker) {
         rt->batch_size = (uint32_t)eddy_opts_int(rt->worker, "batch_size");

@@ -12,6 +12,7 @@
 #include "engine/host_ext.h"
 #include "engine/state/state.h"
 #include "engine/obs/log.h"
+#include "engine/plugin_abi.h" /* asserts sizeof(eddy_host) is the frozen 1.1 size */
 #include "engine/core/sym.h"
 
 static void *h_alloc(size_t n) { return malloc(n); }

@@ -11,6 +11,7 @@
 #include "engine/exec.h"
 #include "engine/host_ext.h"
 #include "engine/obs/log.h"
+#include "engine/plugin_abi.h"
 
 static eddy_metric *step_metric(eddy_ctx *ctx, const char *name, const char *help,
                                 eddy_metric_kind kind, const char *const *kv, uint32_t n)
@@ -96,7 +97,7 @@ static int has_output(const rt_step *st, const char *name)
 
 int eddy_host_alert(eddy_ctx *ctx, const eddy_alert *in)
 {
-    if (!ctx || !in || in->struct_size < offsetof(eddy_alert, message))
+    if (!ctx || !in || in->struct_size < EDDY_ALERT_MIN_SIZE_1_1)
         return EDDY_EINVAL;
     if (!ctx->th || !ctx->st->alert_policy.enabled)
         return 0; /* validation probe, or alerts turned off for the step */

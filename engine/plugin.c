@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "operators/op_registry.h"
+#include "engine/registry.h"
 
 #define MAX_OPS 256
 #define MAX_HANDLES 64
@@ -26,6 +26,8 @@ static int check_descriptor(const char *path, const eddy_op_descriptor *d, size_
         snprintf(err, errlen, "plugin %s: operator #%zu is NULL", path, i);
         return -1;
     }
+    /* The frozen 1.0 boundary (engine/plugin_abi.h): every minor since has
+     * the whole 1.0 descriptor; later fields are zero-filled by add_op. */
     if (d->struct_size < EDDY_OP_DESCRIPTOR_SIZE_1_0) {
         snprintf(err, errlen,
                  "plugin %s: operator #%zu descriptor is %u bytes, ABI %d.%d needs at least %zu; "
@@ -73,6 +75,7 @@ int eddy_plugin_check(const char *path, const eddy_plugin *p, char *err, size_t 
                  path, p->abi_major, p->abi_minor, EDDY_ABI_MAJOR, EDDY_ABI_MINOR);
         return -1;
     }
+    /* The frozen 1.0 boundary: fields up to `operators`. */
     if (p->struct_size < EDDY_PLUGIN_SIZE_1_0) {
         snprintf(err, errlen,
                  "plugin %s: eddy_plugin struct is %u bytes, ABI %d.%d needs at least %zu "
@@ -130,8 +133,9 @@ void eddy_ops_init(void)
         return;
     g_init = 1;
     char err[256];
-    for (size_t i = 0; eddy_builtin_operators[i]; i++) {
-        const eddy_op_descriptor *d = eddy_builtin_operators[i];
+    const eddy_op_descriptor *const *builtin = eddy_builtin_operators();
+    for (size_t i = 0; builtin[i]; i++) {
+        const eddy_op_descriptor *d = builtin[i];
         if (check_descriptor("built-in", d, i, err, sizeof err) != 0 ||
             add_op(d, "built-in", EDDY_ABI_MAJOR, EDDY_ABI_MINOR, err, sizeof err) != 0) {
             /* A broken built-in is a build defect: say so loudly. */

@@ -11,12 +11,8 @@
 #define EDDY_PLUGIN_H
 #include <stddef.h>
 
+#include "engine/plugin_abi.h" /* EDDY_*_SIZE_1_0: the frozen boundaries */
 #include "include/eddy/operator.h"
-
-/* Size of each boundary struct in ABI 1.0: a plugin's struct must be at
- * least this big. Fixed numbers, not sizeof: sizeof grows with later minors. */
-#define EDDY_PLUGIN_SIZE_1_0 (offsetof(eddy_plugin, operators) + sizeof(void *))
-#define EDDY_OP_DESCRIPTOR_SIZE_1_0 (offsetof(eddy_op_descriptor, destroy) + sizeof(void *))
 
 typedef struct eddy_opdef {
     eddy_op_descriptor d; /* host-side copy */

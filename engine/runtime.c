@@ -6,62 +6,26 @@
 #include "engine/exec.h"
 #include "lib/store/store.h"
 #include "engine/obs/log.h"
-#include "connectors/kafka/kafka_conf.h"
-#include "connectors/kafka/kafka_int.h"
-#include "connectors/kafka/topics.h"
 #include "engine/state/state.h"
-
-/* Declared topics must exist before any Kafka client starts: a missing
- * topic is a start-up error naming the command that creates it. */
-static int check_topics(eddy_runtime *rt, char *err, size_t errlen)
-{
-    if (!rt->topics || rt->topics->n == 0)
-        return 0;
-    const char *brokers = eddy_opts_str(rt->kafka, "brokers");
-    eddy_buf report = {0};
-    int rc;
-    if (brokers && strcmp(brokers, "embedded") == 0) {
-        /* The embedded broker answers no Admin API: create what is declared
-         * directly in the mock cluster. */
-        char e[256] = "";
-        if (!eddy_kafka_embedded(e, sizeof e)) {
-            snprintf(err, errlen, "embedded broker: %s", e);
-            eddy_buf_free(&report);
-            return EDDY_EIO;
-        }
-        rc = eddy_topics_apply_mock(rt->topics, eddy_kafka_embedded_cluster(), &report, err,
-                                    errlen);
-    } else {
-        rd_kafka_t *admin = eddy_topics_client(rt->kafka, err, errlen);
-        if (!admin)
-            return EDDY_EIO;
-        rc = eddy_topics_check(rt->topics, admin, 10000, eddy_cfg_path(rt->cfg), &report, err,
-                               errlen);
-        rd_kafka_destroy(admin);
-    }
-    eddy_buf_putc(&report, '\0');
-    /* One log line per finding (created topics, differences). */
-    for (char *line = (char *)report.data, *end; report.len && line && *line; line = end) {
-        end = strchr(line, '\n');
-        if (end)
-            *end++ = '\0';
-        if (*line)
-            eddy_log(rc ? EDDY_LOG_ERROR : EDDY_LOG_INFO, NULL, "topics: %s", line);
-    }
-    eddy_buf_free(&report);
-    return rc ? EDDY_ECONFIG : 0;
-}
 
 int eddy_runtime_start(eddy_runtime *rt, char *err, size_t errlen)
 {
-    if (check_topics(rt, err, errlen) != 0)
-        return EDDY_ECONFIG;
-    int src_rc = eddy_state_start(rt, err, errlen);
-    if (src_rc != 0)
-        return src_rc;
+    /* Connector sections first (e.g. declared Kafka topics must exist
+     * before any Kafka client starts), then what they add to the env. */
+    for (int i = 0; i < rt->nsections; i++) {
+        const rt_section *sec = &rt->sections[i];
+        if (sec->def->start && sec->def->start(sec->state, err, errlen) != 0)
+            return EDDY_ECONFIG;
+    }
     rt->sink_env.worker = eddy_opts_str(rt->worker, "name");
-    rt->sink_env.kafka = rt->kafka;
     rt->sink_env.metrics = rt->metrics;
+    for (int i = 0; i < rt->nsections; i++)
+        if (rt->sections[i].def->bind)
+            rt->sections[i].def->bind(rt->sections[i].state, &rt->sink_env);
+    /* Durable state: changelog topics checked before any source opens. */
+    int state_rc = eddy_state_start(rt, err, errlen);
+    if (state_rc != 0)
+        return state_rc;
     rt->ninst = 0;
     for (int i = 0; i < rt->npipelines; i++) {
         rt->pipelines[i].base = rt->ninst;
@@ -237,8 +201,9 @@ void eddy_runtime_free(eddy_runtime *rt)
     eddy_opts_free(rt->worker);
     eddy_opts_free(rt->admin);
     eddy_opts_free(rt->log);
-    eddy_opts_free(rt->kafka);
-    eddy_topics_free(rt->topics);
+    for (int i = 0; i < rt->nsections; i++)
+        rt->sections[i].def->free(rt->sections[i].state);
+    free(rt->sections);
     eddy_metrics_free(rt->metrics);
     eddy_alert_ring_free(rt->alerts);
     free(rt);

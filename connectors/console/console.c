@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "connectors/deadletter.h"
-#include "connectors/builtin.h"
+#include "engine/connector.h"
 #include "engine/format/codec.h"
 #include "engine/core/error.h"
 #include "engine/config/options.h"

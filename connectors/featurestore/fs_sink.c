@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "engine/core/batch.h"
-#include "connectors/builtin.h"
+#include "engine/connector.h"
 #include "engine/core/error.h"
 #include "engine/obs/metrics.h"
 #include "engine/config/options.h"

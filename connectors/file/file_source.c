@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "connectors/builtin.h"
+#include "engine/connector.h"
 #include "engine/core/error.h"
 #include "connectors/file/fsrc.h"
 #include "engine/config/options.h"

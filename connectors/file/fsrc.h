@@ -2,7 +2,6 @@
  * readers. Internal to connectors/file. */
 #ifndef EDDY_CONN_FSRC_H
 #define EDDY_CONN_FSRC_H
-#include <avro.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -10,6 +9,9 @@
 #include "engine/format/codec.h"
 #include "connectors/file/csv.h"
 #include "connectors/file/reader.h"
+#if EDDY_HAVE_AVRO
+#include <avro.h>
+#endif
 
 typedef enum { FSRC_JSON, FSRC_MSGPACK, FSRC_AVRO, FSRC_CSV } fsrc_format;
 
@@ -32,12 +34,14 @@ typedef struct fsrc {
     uint32_t ncols;
     bool header_done;
 
+#if EDDY_HAVE_AVRO
     avro_file_reader_t areader; /* avro */
     avro_value_iface_t *aiface;
     avro_value_t aval;
     bool aval_ok;
     bool apending;      /* aval holds a record a full batch could not take */
     bool aended;        /* the end of the file or a read error: no more reads */
+#endif
 } fsrc;
 
 /* Each returns the number of records appended, EDDY_EEOF, or <0 fatal. */

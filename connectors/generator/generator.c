@@ -19,7 +19,7 @@
 #include <time.h>
 
 #include "engine/core/batch.h"
-#include "connectors/builtin.h"
+#include "engine/connector.h"
 #include "connectors/generator/gen_dist.h"
 #include "engine/core/error.h"
 #include "engine/config/options.h"

@@ -9,6 +9,9 @@
 
 #include "engine/config/options.h"
 
+/* The top-level `kafka:` section (for parsing, describe and docs). */
+extern const eddy_option eddy_kafka_options[];
+
 /* A new librdkafka config (caller owns it; librdkafka takes it on
  * rd_kafka_new success) with bootstrap.servers from kafka.brokers (the
  * embedded cluster's address for `embedded`), client.id, and every

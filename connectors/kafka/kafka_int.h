@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "engine/core/batch.h"
+#include "engine/connector.h"
 #include "connectors/kafka/kafka_conf.h"
 #include "engine/obs/log.h"
 
@@ -17,6 +18,10 @@
  * or sink naming a topic nobody declared): enough to show partition
  * parallelism and a rebalance between two workers on a laptop. */
 #define EDDY_KAFKA_EMBEDDED_PARTITIONS 4
+
+/* The top-level `kafka:` and `topics:` sections (kafka_sections.c), shared
+ * by the Kafka source and sink descriptors. */
+extern const eddy_conn_sections eddy_kafka_sections;
 
 /* True for properties whose values are never shown: the name contains
  * "password", "secret" or "key" (sasl.password, ssl.key.pem, ...). */

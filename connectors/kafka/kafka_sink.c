@@ -15,7 +15,7 @@
 #include <time.h>
 
 #include "engine/format/codec.h"
-#include "connectors/builtin.h"
+#include "engine/connector.h"
 #include "engine/core/error.h"
 #include "connectors/kafka/kafka_int.h"
 #include "engine/config/options.h"
@@ -591,4 +591,5 @@ const eddy_sink_ops eddy_kafka_sink = {
     .flush = ksink_flush,
     .close = ksink_close,
     .pending = ksink_pending,
+    .sections = &eddy_kafka_sections,
 };

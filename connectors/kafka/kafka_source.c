@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "connectors/builtin.h"
+#include "engine/connector.h"
 #include "connectors/deadletter.h"
 #include "engine/core/error.h"
 #include "connectors/kafka/kafka_src.h"
@@ -615,5 +615,7 @@ const eddy_source_ops eddy_kafka_source = {
     .commit = eddy_ksrc_commit,
     .close = ksrc_close,
     .pause = eddy_ksrc_pause,
+    .sections = &eddy_kafka_sections,
     .partition_topic = eddy_ksrc_partition_topic,
+    .changelog = &eddy_kafka_changelog,
 };

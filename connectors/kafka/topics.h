@@ -55,7 +55,8 @@ int eddy_topics_parse(eddy_cfg *cfg, const eddy_cnode *seq, eddy_topics **out);
 void eddy_topics_free(eddy_topics *t);
 
 /* For tools that need only the `kafka:` and `topics:` sections of a loaded
- * config (`eddy topics`, `eddy tail`), without building its pipelines.
+ * config (`eddy topics`, `eddy tail`), without building its pipelines
+ * (kafka_sections.c; a worker gets them through eddy_kafka_sections).
  * *kafka gets the parsed `kafka:` section (defaults when absent; free with
  * eddy_opts_free); topics may be NULL when not wanted. Errors go to cfg.
  * 0, or <0 with both outputs NULL. */

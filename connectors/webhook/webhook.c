@@ -12,7 +12,7 @@
 #include <time.h>
 
 #include "engine/format/codec.h"
-#include "connectors/builtin.h"
+#include "engine/connector.h"
 #include "connectors/deadletter.h"
 #include "engine/core/error.h"
 #include "engine/obs/log.h"

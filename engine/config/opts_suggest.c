@@ -1,69 +1,27 @@
-/* "did you mean" for unknown keys: the nearest known key by edit distance
- * (with transpositions, since "fromat" is one slip, not two). */
+/* "did you mean" for unknown keys: the nearest known key (lib/text/suggest.h),
+ * or the list of valid keys when none is near and the table is short. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "engine/config/opts_int.h"
+#include "lib/text/suggest.h"
 
-#define NAME_MAX_LEN 64    /* longer keys are not typos worth fixing */
 #define LIST_MAX_KEYS 12   /* tables this short are listed in full */
-
-static size_t distance(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    if (la > NAME_MAX_LEN || lb > NAME_MAX_LEN)
-        return (size_t)-1;
-    size_t d[NAME_MAX_LEN + 1][NAME_MAX_LEN + 1];
-    for (size_t i = 0; i <= la; i++)
-        d[i][0] = i;
-    for (size_t j = 0; j <= lb; j++)
-        d[0][j] = j;
-    for (size_t i = 1; i <= la; i++) {
-        for (size_t j = 1; j <= lb; j++) {
-            size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
-            size_t best = d[i - 1][j] + 1;
-            if (d[i][j - 1] + 1 < best)
-                best = d[i][j - 1] + 1;
-            if (d[i - 1][j - 1] + cost < best)
-                best = d[i - 1][j - 1] + cost;
-            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
-                d[i - 2][j - 2] + 1 < best)
-                best = d[i - 2][j - 2] + 1;
-            d[i][j] = best;
-        }
-    }
-    return d[la][lb];
-}
-
-/* How far a typo may go: one slip in a short name, up to three in a long. */
-static size_t tolerance(const char *key)
-{
-    size_t n = strlen(key);
-    return n <= 4 ? 1 : n <= 8 ? 2 : 3;
-}
 
 void eddy_opt_suggest(const eddy_option *table, const char *const *skip, const char *key,
                       char *buf, size_t len)
 {
-    const char *best = NULL;
-    size_t best_d = (size_t)-1, nkeys = 0;
-    for (size_t i = 0; table && table[i].name; i++, nkeys++) {
-        size_t d = distance(key, table[i].name);
-        if (d < best_d) {
-            best_d = d;
-            best = table[i].name;
-        }
-    }
-    for (size_t i = 0; skip && skip[i]; i++, nkeys++) {
-        size_t d = distance(key, skip[i]);
-        if (d < best_d) {
-            best_d = d;
-            best = skip[i];
-        }
-    }
+    eddy_suggest s;
+    size_t nkeys = 0;
+    eddy_suggest_init(&s, key, strlen(key));
+    for (size_t i = 0; table && table[i].name; i++, nkeys++)
+        eddy_suggest_try(&s, table[i].name);
+    for (size_t i = 0; skip && skip[i]; i++, nkeys++)
+        eddy_suggest_try(&s, skip[i]);
+    const char *best = eddy_suggest_best(&s, eddy_suggest_tolerance(strlen(key)));
     buf[0] = '\0';
-    if (best && best_d <= tolerance(key)) {
+    if (best) {
         snprintf(buf, len, "; did you mean '%s'?", best);
         return;
     }

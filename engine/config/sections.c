@@ -1,7 +1,7 @@
 /* Option tables of the engine's own config sections. Like every option
  * table they drive parsing, validation, defaults, `eddy describe` and
  * docs/CONFIG.md. */
-#include "engine/runtime.h"
+#include "engine/config/sections.h"
 
 const eddy_option eddy_worker_options[] = {
     {"name", EDDY_OPT_STRING, "eddy", EDDY_NO_RANGE, NULL, 0,
@@ -73,20 +73,5 @@ const eddy_option eddy_pipeline_options[] = {
      "A source, or another pipeline whose output stream this one reads in process."},
     {"output", EDDY_OPT_STRING, NULL, EDDY_NO_RANGE, NULL, 0,
      "Step whose output is this pipeline's stream (default: the last step)."},
-    {NULL, 0, NULL, 0, 0, NULL, 0, NULL},
-};
-
-const eddy_option eddy_kafka_options[] = {
-    {"brokers", EDDY_OPT_STRING, "localhost:9092", EDDY_NO_RANGE, NULL, 0,
-     "Bootstrap brokers, host:port[,host:port]. `embedded` starts librdkafka's in-process mock "
-     "cluster (quick start and demos only: it keeps a few MB per partition, in memory)."},
-    {"group", EDDY_OPT_STRING, NULL, EDDY_NO_RANGE, NULL, 0,
-     "Consumer group of the Kafka sources (default: worker.name). Workers of one group share "
-     "the partitions."},
-    {"client_id", EDDY_OPT_STRING, NULL, EDDY_NO_RANGE, NULL, 0,
-     "client.id sent to the brokers (default: eddy-<worker.name>)."},
-    {"properties", EDDY_OPT_MAP, NULL, EDDY_NO_RANGE, NULL, 0,
-     "Any librdkafka property, e.g. security.protocol, sasl.mechanism, sasl.username, "
-     "sasl.password (use ${ENV} or file:), ssl.ca.location. Applied to every client."},
     {NULL, 0, NULL, 0, 0, NULL, 0, NULL},
 };

@@ -93,12 +93,7 @@ int eddy_record_copy(eddy_batch *db, eddy_record *dst, const eddy_record *src);
 /* Deep-copies a value into the batch's arena. */
 int eddy_value_copy(eddy_batch *b, eddy_value *dst, const eddy_value *src);
 
-static inline eddy_value eddy_v_null(void) { eddy_value v = {0}; return v; }
-static inline eddy_value eddy_v_bool(int x) { eddy_value v = {0}; v.type = EDDY_BOOL; v.u.b = !!x; return v; }
-static inline eddy_value eddy_v_int(int64_t x) { eddy_value v = {0}; v.type = EDDY_INT; v.u.i = x; return v; }
-static inline eddy_value eddy_v_double(double x) { eddy_value v = {0}; v.type = EDDY_DOUBLE; v.u.d = x; return v; }
-/* s must outlive the batch (arena or static). */
-static inline eddy_value eddy_v_str(const char *s, uint32_t len) { eddy_value v = {0}; v.type = EDDY_STRING; v.len = len; v.u.s = s; return v; }
+/* Value constructors eddy_v_*: include/eddy/operator.h. */
 
 /* Numeric view of a value: ints, doubles, bools; false otherwise. */
 bool eddy_value_number(const eddy_value *v, double *out);

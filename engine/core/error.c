@@ -34,3 +34,12 @@ void eddy_errf(char *err, size_t errlen, const char *fmt, ...)
     vsnprintf(err, errlen, fmt, ap);
     va_end(ap);
 }
+
+void eddy_verrf(char *err, size_t errlen, const char *who, const char *fmt, va_list ap)
+{
+    if (!err || errlen == 0)
+        return;
+    int n = who ? snprintf(err, errlen, "%s: ", who) : 0;
+    if (n >= 0 && (size_t)n < errlen)
+        vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
+}

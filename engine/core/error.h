@@ -3,6 +3,7 @@
 #ifndef EDDY_ERROR_H
 #define EDDY_ERROR_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 #define EDDY_ERRNO_MAP(X)                                             \
@@ -34,5 +35,9 @@ const char *eddy_err_name(int err);
  * "char *err, size_t errlen" convention used across the tree. */
 void eddy_errf(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* The same for wrappers of their own: "who: message" (just the message when
+ * who is NULL). A who that fills the buffer leaves no message. */
+void eddy_verrf(char *err, size_t errlen, const char *who, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
 
 #endif

@@ -32,16 +32,6 @@ bool eddy_state_source_durable(const eddy_runtime *rt, int source)
     return rt->state && rt->state->src[source].durable;
 }
 
-static const char *group_of(const eddy_runtime *rt, const rt_source *src)
-{
-    const char *g = eddy_opts_str(src->opts, "group");
-    if (!g || !*g)
-        g = eddy_opts_str(rt->kafka, "group");
-    if (!g || !*g)
-        g = eddy_opts_str(rt->worker, "name");
-    return g && *g ? g : "eddy";
-}
-
 static int has_stateful_step(const eddy_runtime *rt, int si)
 {
     for (int i = 0; i < rt->npipelines; i++) {
@@ -61,14 +51,14 @@ static eddy_metric *metric(eddy_runtime *rt, const char *name, const char *help,
     return eddy_metrics_get(rt->metrics, name, help, kind, "");
 }
 
-bool st_durable_candidate(const eddy_runtime *rt, int i)
+bool eddy_state_source_stateful(const eddy_runtime *rt, int i)
 {
-    return rt->state_opts && eddy_opts_bool(rt->state_opts, "enabled") &&
-           strcmp(rt->sources[i].ops->type, "kafka") == 0 && has_stateful_step(rt, i) &&
-           rt->sources[i].ops->partition_topic;
+    const eddy_source_ops *ops = rt->sources[i].ops;
+    return rt->state_opts && eddy_opts_bool(rt->state_opts, "enabled") && ops->changelog &&
+           ops->partition_topic && has_stateful_step(rt, i);
 }
 
-char *st_changelog_name(const eddy_runtime *rt, int i)
+char *eddy_state_changelog_topic(const eddy_runtime *rt, int i)
 {
     const rt_source *src = &rt->sources[i];
     for (uint32_t k = 0; k < eddy_opts_count(rt->state_opts, "topics"); k++)
@@ -77,19 +67,14 @@ char *st_changelog_name(const eddy_runtime *rt, int i)
             if (named && *named)
                 return strdup(named);
         }
-    const char *g = group_of(rt, src);
-    size_t n = strlen(g) + strlen(src->name) + 16;
-    char *t = malloc(n);
-    if (t)
-        snprintf(t, n, "%s-%s-changelog", g, src->name);
-    return t;
+    return src->ops->changelog->default_topic(src->opts, &rt->sink_env, src->name);
 }
 
 int eddy_state_start(eddy_runtime *rt, char *err, size_t errlen)
 {
     int any = 0;
     for (int i = 0; i < rt->nsources; i++)
-        any |= st_durable_candidate(rt, i);
+        any |= eddy_state_source_stateful(rt, i);
     if (!any)
         return 0;
     eddy_state *s = calloc(1, sizeof *s);
@@ -107,15 +92,17 @@ int eddy_state_start(eddy_runtime *rt, char *err, size_t errlen)
     for (int i = 0; i < rt->nsources; i++) {
         rt_source *src = &rt->sources[i];
         st_source *ss = &s->src[i];
-        if (!st_durable_candidate(rt, i))
+        if (!eddy_state_source_stateful(rt, i))
             continue;
         ss->durable = 1;
-        ss->group = strdup(group_of(rt, src));
-        ss->topic = st_changelog_name(rt, i);
-        if (!ss->group || !ss->topic) {
+        ss->ops = src->ops->changelog;
+        if (!(ss->topic = eddy_state_changelog_topic(rt, i))) {
             eddy_errf(err, errlen, "out of memory");
             return EDDY_ENOMEM;
         }
+        if (!(ss->cl = ss->ops->open(src->opts, &rt->sink_env, src->name, ss->topic,
+                                     eddy_cfg_path(rt->cfg), err, errlen)))
+            return EDDY_ECONFIG;
     }
     /* A step's state is found again by its name: a default name ("window#1")
      * changes when a step is inserted before it. */
@@ -145,7 +132,7 @@ int eddy_state_start(eddy_runtime *rt, char *err, size_t errlen)
     s->m_flush_ms = metric(rt, "eddy_state_flush_milliseconds_total",
                            "Time spent writing state and waiting for the changelog at commits",
                            EDDY_METRIC_COUNTER);
-    return st_kafka_start(s, err, errlen);
+    return 0;
 }
 
 void eddy_state_free(eddy_runtime *rt)
@@ -153,9 +140,9 @@ void eddy_state_free(eddy_runtime *rt)
     eddy_state *s = rt->state;
     if (!s)
         return;
-    st_kafka_free(s);
     for (int i = 0; s->src && i < rt->nsources; i++) {
-        free(s->src[i].group);
+        if (s->src[i].cl)
+            s->src[i].ops->close(s->src[i].cl);
         free(s->src[i].topic);
     }
     free(s->src);
@@ -208,10 +195,14 @@ int eddy_state_write_kind(eddy_ctx *ctx, int kind, const void *key, size_t klen,
         (data && (eddy_cl_value_hdr(vb, sc->fp, version) != 0 ||
                   (len && eddy_buf_put(vb, data, len) != 0))))
         return EDDY_ENOMEM;
-    int rc = st_produce(s, ctx->th->idx, &s->src[ctx->task->source], tt->kpart, kb->data,
-                        kb->len, data ? vb->data : NULL, data ? vb->len : 0);
-    if (rc == 0)
+    st_source *ss = &s->src[ctx->task->source];
+    int rc = ss->ops->write(ss->cl, ctx->th->idx, tt->kpart, kb->data, kb->len,
+                            data ? vb->data : NULL, data ? vb->len : 0);
+    if (rc == 0) {
         tt->produced++;
+        eddy_metric_add(data ? s->m_records : s->m_tombs, 1);
+        eddy_metric_add(s->m_bytes, (double)(kb->len + (data ? vb->len : 0)));
+    }
     return rc;
 }
 
@@ -313,8 +304,9 @@ static int flush_task(eddy_runtime *rt, rt_thread *th, rt_task *t)
     eddy_cl_key(&k, EDDY_CL_MARKER, tt->marker_id, tt->topic, strlen(tt->topic));
     eddy_cl_marker_put(&v, &m);
     eddy_state *s = rt->state;
-    int rc = k.data && v.data ? st_produce(s, th->idx, &s->src[t->source], tt->kpart, k.data,
-                                           k.len, v.data, v.len)
+    st_source *ss = &s->src[t->source];
+    int rc = k.data && v.data ? ss->ops->write(ss->cl, th->idx, tt->kpart, k.data, k.len, v.data,
+                                               v.len)
                               : EDDY_ENOMEM;
     eddy_buf_free(&k);
     eddy_buf_free(&v);
@@ -345,9 +337,12 @@ int eddy_state_flush(rt_thread *th)
     }
     if (!any)
         return 0;
-    if (st_producer_flush(s, th->idx) != 0) {
-        fail(rt);
-        return EDDY_EIO;
+    for (int k = 0; k < th->nsources; k++) {
+        st_source *ss = &s->src[th->sources[k]];
+        if (ss->durable && ss->ops->flush(ss->cl, th->idx) != 0) {
+            fail(rt);
+            return EDDY_EIO;
+        }
     }
     eddy_metric_add(s->m_flush_ms, (double)(mono_ms() - t0));
     return 0;
@@ -591,7 +586,7 @@ int64_t eddy_state_assigned(rt_thread *th, int si, int32_t vpart,
     int64_t t0 = mono_ms();
     restore r = {.rt = rt, .t = t};
     uint64_t n = 0;
-    int rc = st_read_partition(s, ss, kp, on_record, &r, &n);
+    int rc = ss->ops->read(ss->cl, kp, s->restore_timeout, on_record, &r, &n);
     if (rc == 0 && r.ntail)
         eddy_log(EDDY_LOG_WARN, (const char *[]){"source", src->name, "partition", part, NULL},
                  "dropped %u changelog record(s) written after the last complete commit (an "

@@ -76,11 +76,12 @@ void eddy_state_ctx_free(eddy_ctx *c);
 /* NULL, or "restoring state: ..." (for /readyz), written into buf. */
 const char *eddy_state_not_ready(eddy_runtime *rt, char *buf, size_t len);
 
-/* `eddy topics plan|apply`: appends each durable source's changelog topic
- * (compacted, the input's partitions) to t unless t declares it. A config
- * that does not build adds nothing. 0 or <0 (out of memory). */
-struct eddy_topics;
-int eddy_state_topics_add(eddy_cfg *cfg, const eddy_opts *kafka, struct eddy_topics *t);
+/* The source would be durable: state on, its connector has a changelog, a
+ * step keeps state. And the name of its changelog topic (state.topics, else
+ * the connector's default; malloc'd, NULL: no memory). For `eddy topics`
+ * too, on a built runtime whose sections are bound. */
+bool eddy_state_source_stateful(const eddy_runtime *rt, int source);
+char *eddy_state_changelog_topic(const eddy_runtime *rt, int source);
 
 /* Host functions of ABI 1.2 (state_host.c). */
 int eddy_host_state_write(eddy_ctx *ctx, const void *key, size_t klen, int version,

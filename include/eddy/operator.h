@@ -15,6 +15,18 @@
  *    EDDY_HOST_HAS() before calling a host function newer than its host.
  *  - Every struct crossing the boundary starts with its size.
  *
+ * Frozen layouts: what each minor shipped never changes. In eddy's source
+ * tree, the loader's and host's boundaries (the 1.0 and 1.1 sizes) are
+ * written from each minor's shape in engine/plugin_abi.h, never with
+ * sizeof/offsetof of this header; every field's offset, size and type at
+ * each minor is a literal table in tests/unit/abi/abi_layout.h, checked at
+ * compile time against this header and against the 1.0 header itself
+ * (tests/fixtures/abi/eddy-1.0/); a plugin built with that 1.0 header is
+ * loaded and run by test_plugins.sh. Moving or resizing a field fails the
+ * build. When 1.2 appends fields, add its sizes to engine/plugin_abi.h and
+ * its fields to a new table in abi_layout.h (the build fails until both are
+ * done); never edit an older table.
+ *
  * Ownership: the host owns batches, records and everything they point to; such
  * memory is valid only for the duration of the call that received it. Copy what
  * you keep. The plugin owns its state pointer (returned by create, freed by
@@ -86,6 +98,14 @@ typedef struct eddy_kv {
     eddy_value val;
 } eddy_kv;
 
+/* Value constructors (inline helpers, not part of the binary ABI). A string
+ * must outlive the batch: the batch arena, or static memory. */
+static inline eddy_value eddy_v_null(void) { eddy_value v = {0}; return v; }
+static inline eddy_value eddy_v_bool(int x) { eddy_value v = {0}; v.type = EDDY_BOOL; v.u.b = !!x; return v; }
+static inline eddy_value eddy_v_int(int64_t x) { eddy_value v = {0}; v.type = EDDY_INT; v.u.i = x; return v; }
+static inline eddy_value eddy_v_double(double x) { eddy_value v = {0}; v.type = EDDY_DOUBLE; v.u.d = x; return v; }
+static inline eddy_value eddy_v_str(const char *s, uint32_t len) { eddy_value v = {0}; v.type = EDDY_STRING; v.len = len; v.u.s = s; return v; }
+
 /* A top-level record field. */
 typedef struct eddy_field {
     eddy_sym name;
@@ -147,7 +167,9 @@ typedef struct eddy_option {
 
 /* ---- host function table ----------------------------------------------- */
 
-/* True when the host provides `fn` (it was added in a minor the host has). */
+/* True when the host provides `fn` (it was added in a minor the host has).
+ * Compiled into the plugin, so the offset is the one of the header the
+ * plugin was built with: its own frozen view of the layout. */
 #define EDDY_HOST_HAS(host, fn) \
     ((host)->struct_size >= offsetof(eddy_host, fn) + sizeof((host)->fn) && (host)->fn != NULL)
 

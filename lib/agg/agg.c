@@ -30,7 +30,7 @@ eddy_value eddy_agg_result(const eddy_agg_spec *s, const void *state, int64_t wi
 int eddy_agg_serialize(const eddy_agg_spec *s, const void *state, eddy_buf *out)
 {
     size_t mark = out->len;
-    if (agg_put_u8(out, AGG_SER_VERSION) || agg_put_u8(out, (uint8_t)s->kind) ||
+    if (eddy_put_u8(out, AGG_SER_VERSION) || eddy_put_u8(out, (uint8_t)s->kind) ||
         s->ops->ser(s, state, out)) {
         out->len = mark;
         return EDDY_ENOMEM;
@@ -40,11 +40,11 @@ int eddy_agg_serialize(const eddy_agg_spec *s, const void *state, eddy_buf *out)
 
 int eddy_agg_deserialize(const eddy_agg_spec *s, void *state, const void *data, size_t len)
 {
-    agg_rd r = {data, len, 0};
+    eddy_rd r = {data, len, 0};
     s->ops->init(s, state);
     if (!data && len)
         return EDDY_EINVAL;
-    uint8_t version = agg_get_u8(&r), kind = agg_get_u8(&r);
+    uint8_t version = eddy_get_u8(&r), kind = eddy_get_u8(&r);
     if (r.err)
         return EDDY_EPARSE;
     if (version != AGG_SER_VERSION)

@@ -57,7 +57,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "engine/core/batch.h"
+#include "include/eddy/operator.h" /* eddy_value, eddy_sym, eddy_batch (opaque here) */
 #include "lib/buf/buf.h"
 
 typedef struct eddy_agg_spec eddy_agg_spec;

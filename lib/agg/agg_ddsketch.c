@@ -192,31 +192,31 @@ static eddy_value dd_result(const eddy_agg_spec *s, const void *st, int64_t w, e
 static int store_ser(const dd_store *st, const uint32_t *c, eddy_buf *out)
 {
     if (st->lo > st->hi)
-        return agg_put_u8(out, 0);
-    int rc = agg_put_u8(out, 1) | agg_put_u32(out, (uint32_t)st->lo) |
-             agg_put_u32(out, (uint32_t)st->hi);
+        return eddy_put_u8(out, 0);
+    int rc = eddy_put_u8(out, 1) | eddy_put_u32(out, (uint32_t)st->lo) |
+             eddy_put_u32(out, (uint32_t)st->hi);
     for (int64_t k = st->lo; k <= st->hi; k++)
-        rc |= agg_put_u32(out, c[k - st->base]);
+        rc |= eddy_put_u32(out, c[k - st->base]);
     return rc;
 }
 
 static int dd_ser(const eddy_agg_spec *s, const void *st, eddy_buf *out)
 {
     const dd_st *x = st;
-    return agg_put_f64(out, s->alpha) | agg_put_u32(out, s->cap) | agg_put_u64(out, x->n) |
-           agg_put_u64(out, x->zero) | agg_put_f64(out, x->min) | agg_put_f64(out, x->max) |
+    return eddy_put_f64(out, s->alpha) | eddy_put_u32(out, s->cap) | eddy_put_u64(out, x->n) |
+           eddy_put_u64(out, x->zero) | eddy_put_f64(out, x->min) | eddy_put_f64(out, x->max) |
            store_ser(&x->pos, x->c, out) | store_ser(&x->neg, x->c + s->cap, out);
 }
 
 /* Keys beyond any finite double's bucket at the smallest alpha allowed. */
 #define DD_KEY_LIMIT (1 << 30)
 
-static int store_deser(dd_store *st, uint32_t *c, uint32_t cap, agg_rd *r, uint64_t *sum)
+static int store_deser(dd_store *st, uint32_t *c, uint32_t cap, eddy_rd *r, uint64_t *sum)
 {
-    uint8_t has = agg_get_u8(r);
+    uint8_t has = eddy_get_u8(r);
     if (has == 0)
         return r->err ? -1 : 0;
-    int32_t lo = (int32_t)agg_get_u32(r), hi = (int32_t)agg_get_u32(r);
+    int32_t lo = (int32_t)eddy_get_u32(r), hi = (int32_t)eddy_get_u32(r);
     if (has != 1 || r->err || lo > hi || lo < -DD_KEY_LIMIT || hi > DD_KEY_LIMIT ||
         (int64_t)hi - lo + 1 > cap)
         return -1;
@@ -224,23 +224,23 @@ static int store_deser(dd_store *st, uint32_t *c, uint32_t cap, agg_rd *r, uint6
     st->lo = lo;
     st->hi = hi;
     for (int64_t k = lo; k <= hi; k++) {
-        c[k - lo] = agg_get_u32(r);
+        c[k - lo] = eddy_get_u32(r);
         *sum += c[k - lo];
     }
     return r->err ? -1 : 0;
 }
 
-static int dd_deser(const eddy_agg_spec *s, void *st, agg_rd *r)
+static int dd_deser(const eddy_agg_spec *s, void *st, eddy_rd *r)
 {
     dd_st *x = st;
-    double alpha = agg_get_f64(r);
-    uint32_t cap = agg_get_u32(r);
+    double alpha = eddy_get_f64(r);
+    uint32_t cap = eddy_get_u32(r);
     if (r->err || alpha != s->alpha || cap != s->cap)
         return -1;
-    x->n = agg_get_u64(r);
-    x->zero = agg_get_u64(r);
-    x->min = agg_get_f64(r);
-    x->max = agg_get_f64(r);
+    x->n = eddy_get_u64(r);
+    x->zero = eddy_get_u64(r);
+    x->min = eddy_get_f64(r);
+    x->max = eddy_get_f64(r);
     uint64_t sum = x->zero;
     if (store_deser(&x->pos, x->c, s->cap, r, &sum) ||
         store_deser(&x->neg, x->c + s->cap, s->cap, r, &sum))

@@ -53,21 +53,21 @@ static eddy_value hist_result(const eddy_agg_spec *s, const void *st, int64_t w,
 static int hist_ser(const eddy_agg_spec *s, const void *st, eddy_buf *out)
 {
     const uint64_t *c = st;
-    int rc = agg_put_u32(out, s->bins) | agg_put_f64(out, s->lo) | agg_put_f64(out, s->hi);
+    int rc = eddy_put_u32(out, s->bins) | eddy_put_f64(out, s->lo) | eddy_put_f64(out, s->hi);
     for (size_t i = 0; i < (size_t)s->bins + 2; i++)
-        rc |= agg_put_u64(out, c[i]);
+        rc |= eddy_put_u64(out, c[i]);
     return rc;
 }
 
-static int hist_deser(const eddy_agg_spec *s, void *st, agg_rd *r)
+static int hist_deser(const eddy_agg_spec *s, void *st, eddy_rd *r)
 {
     uint64_t *c = st;
-    uint32_t bins = agg_get_u32(r);
-    double lo = agg_get_f64(r), hi = agg_get_f64(r);
+    uint32_t bins = eddy_get_u32(r);
+    double lo = eddy_get_f64(r), hi = eddy_get_f64(r);
     if (r->err || bins != s->bins || lo != s->lo || hi != s->hi)
         return -1;
     for (size_t i = 0; i < (size_t)s->bins + 2; i++)
-        c[i] = agg_get_u64(r);
+        c[i] = eddy_get_u64(r);
     return 0;
 }
 

@@ -179,38 +179,38 @@ static eddy_value hll_result(const eddy_agg_spec *s, const void *st, int64_t w, 
 static int hll_ser(const eddy_agg_spec *s, const void *st, eddy_buf *out)
 {
     const hll_st *x = st;
-    int rc = agg_put_u8(out, (uint8_t)s->p) | agg_put_u8(out, x->mode);
+    int rc = eddy_put_u8(out, (uint8_t)s->p) | eddy_put_u8(out, x->mode);
     if (x->mode == 0) {
         const uint64_t *set = (const uint64_t *)(const void *)x->data;
-        rc |= agg_put_u32(out, x->n);
+        rc |= eddy_put_u32(out, x->n);
         for (uint32_t i = 0, slots = exact_slots(s); i < slots; i++)
             if (set[i])
-                rc |= agg_put_u64(out, set[i]);
+                rc |= eddy_put_u64(out, set[i]);
     } else {
         rc |= eddy_buf_put(out, x->data, (size_t)1 << s->p);
     }
     return rc;
 }
 
-static int hll_deser(const eddy_agg_spec *s, void *st, agg_rd *r)
+static int hll_deser(const eddy_agg_spec *s, void *st, eddy_rd *r)
 {
     hll_st *x = st;
-    uint8_t p = agg_get_u8(r), mode = agg_get_u8(r);
+    uint8_t p = eddy_get_u8(r), mode = eddy_get_u8(r);
     if (r->err || p != s->p || mode > 1)
         return -1;
     if (mode == 0) {
-        uint32_t n = agg_get_u32(r);
+        uint32_t n = eddy_get_u32(r);
         if (n > exact_limit(s))
             return -1;
         for (uint32_t i = 0; i < n; i++) {
-            uint64_t h = agg_get_u64(r);
+            uint64_t h = eddy_get_u64(r);
             if (r->err || h == 0 || !exact_insert(s, x, h))
                 return -1;
         }
         return 0;
     }
     size_t m = (size_t)1 << s->p;
-    const uint8_t *regs = agg_take(r, m);
+    const uint8_t *regs = eddy_take(r, m);
     if (!regs)
         return -1;
     for (size_t i = 0; i < m; i++)

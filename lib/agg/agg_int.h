@@ -1,6 +1,7 @@
 /* Internals shared by the aggregate files: the parsed spec, the per-kind
- * function table, value helpers and the little-endian (de)serialisation
- * helpers. Not part of the engine interface (agg.h is). */
+ * function table and value helpers; states are (de)serialised with the
+ * little-endian helpers of lib/buf/bytes.h. Not part of the engine
+ * interface (agg.h is). */
 #ifndef EDDY_AGG_IMPL_H
 #define EDDY_AGG_IMPL_H
 #include <math.h>
@@ -8,7 +9,9 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "engine/core/batch.h"
 #include "lib/agg/agg.h"
+#include "lib/buf/bytes.h"
 
 /* Version of every serialised state; bumped when a layout changes. */
 #define AGG_SER_VERSION 1
@@ -40,14 +43,6 @@ typedef enum agg_kind {
     AGG_NKINDS
 } agg_kind;
 
-/* Bounded reader over serialised bytes: any short read sets err and yields 0,
- * so a parser checks err once at the end instead of after every field. */
-typedef struct agg_rd {
-    const uint8_t *p;
-    size_t left;
-    int err;
-} agg_rd;
-
 typedef struct agg_ops agg_ops;
 
 struct eddy_agg_spec {
@@ -77,7 +72,7 @@ struct agg_ops {
     eddy_value (*result)(const eddy_agg_spec *s, const void *st, int64_t window_ms,
                          eddy_batch *b);
     int (*ser)(const eddy_agg_spec *s, const void *st, eddy_buf *out);
-    int (*deser)(const eddy_agg_spec *s, void *st, agg_rd *r); /* 0 or EDDY_EPARSE */
+    int (*deser)(const eddy_agg_spec *s, void *st, eddy_rd *r); /* 0 or EDDY_EPARSE */
 };
 
 extern const agg_ops agg_ops_count, agg_ops_sum, agg_ops_mean, agg_ops_min, agg_ops_max,
@@ -140,67 +135,6 @@ bool agg_item_equal(const agg_item *a, const agg_item *b);
 /* The item as a value; strings copied into b's arena (null if that fails). */
 eddy_value agg_item_value(const agg_item *it, eddy_batch *b);
 int agg_item_ser(const agg_item *it, eddy_buf *out);
-void agg_item_deser(agg_item *it, agg_rd *r);
-
-/* ---- little-endian bytes ------------------------------------------------ */
-
-static inline int agg_put_u8(eddy_buf *b, uint8_t v) { return eddy_buf_putc(b, (char)v); }
-static inline int agg_put_u32(eddy_buf *b, uint32_t v)
-{
-    uint8_t x[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};
-    return eddy_buf_put(b, x, 4);
-}
-static inline int agg_put_u64(eddy_buf *b, uint64_t v)
-{
-    uint8_t x[8];
-    for (int i = 0; i < 8; i++)
-        x[i] = (uint8_t)(v >> (8 * i));
-    return eddy_buf_put(b, x, 8);
-}
-static inline int agg_put_f64(eddy_buf *b, double d)
-{
-    uint64_t v;
-    memcpy(&v, &d, 8);
-    return agg_put_u64(b, v);
-}
-
-static inline const uint8_t *agg_take(agg_rd *r, size_t n)
-{
-    if (r->err || r->left < n) {
-        r->err = 1;
-        return NULL;
-    }
-    const uint8_t *p = r->p;
-    r->p += n;
-    r->left -= n;
-    return p;
-}
-static inline uint8_t agg_get_u8(agg_rd *r)
-{
-    const uint8_t *p = agg_take(r, 1);
-    return p ? p[0] : 0;
-}
-static inline uint32_t agg_get_u32(agg_rd *r)
-{
-    const uint8_t *p = agg_take(r, 4);
-    return p ? (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24
-             : 0;
-}
-static inline uint64_t agg_get_u64(agg_rd *r)
-{
-    const uint8_t *p = agg_take(r, 8);
-    uint64_t v = 0;
-    if (p)
-        for (int i = 0; i < 8; i++)
-            v |= (uint64_t)p[i] << (8 * i);
-    return v;
-}
-static inline double agg_get_f64(agg_rd *r)
-{
-    uint64_t v = agg_get_u64(r);
-    double d;
-    memcpy(&d, &v, 8);
-    return d;
-}
+void agg_item_deser(agg_item *it, eddy_rd *r);
 
 #endif

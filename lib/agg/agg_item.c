@@ -26,8 +26,7 @@ static uint64_t hash_bytes(const void *data, size_t n, uint64_t seed)
     const uint8_t *p = data;
     uint64_t h = seed ^ ((uint64_t)n * 0x9e3779b97f4a7c15ull);
     while (n >= 8) {
-        uint64_t k;
-        memcpy(&k, p, 8);
+        uint64_t k = eddy_le64(p); /* the same hash on every host: it is in states */
         k *= 0x87c37b91114253d5ull;
         k = rotl(k, 31);
         k *= 0x4cf5ad432745937full;
@@ -174,27 +173,27 @@ eddy_value agg_item_value(const agg_item *it, eddy_batch *b)
 
 int agg_item_ser(const agg_item *it, eddy_buf *out)
 {
-    int rc = agg_put_u8(out, it->type) | agg_put_u8(out, it->len) |
-             agg_put_u32(out, it->full_len) | agg_put_u64(out, it->hash);
+    int rc = eddy_put_u8(out, it->type) | eddy_put_u8(out, it->len) |
+             eddy_put_u32(out, it->full_len) | eddy_put_u64(out, it->hash);
     if (it->type == EDDY_STRING || it->type == EDDY_BYTES)
         rc |= eddy_buf_put(out, it->u.s, it->len);
     else
-        rc |= agg_put_u64(out, (uint64_t)it->u.i);
+        rc |= eddy_put_u64(out, (uint64_t)it->u.i);
     return rc ? -1 : 0;
 }
 
-void agg_item_deser(agg_item *it, agg_rd *r)
+void agg_item_deser(agg_item *it, eddy_rd *r)
 {
     memset(it, 0, sizeof *it);
-    it->type = agg_get_u8(r);
-    it->len = agg_get_u8(r);
-    it->full_len = agg_get_u32(r);
-    it->hash = agg_get_u64(r);
+    it->type = eddy_get_u8(r);
+    it->len = eddy_get_u8(r);
+    it->full_len = eddy_get_u32(r);
+    it->hash = eddy_get_u64(r);
     switch (it->type) {
     case EDDY_INT:
     case EDDY_DOUBLE:
     case EDDY_BOOL:
-        it->u.i = (int64_t)agg_get_u64(r);
+        it->u.i = (int64_t)eddy_get_u64(r);
         if (it->type == EDDY_BOOL && (uint64_t)it->u.i > 1)
             r->err = 1;
         if (it->len || it->full_len)
@@ -209,7 +208,7 @@ void agg_item_deser(agg_item *it, agg_rd *r)
             r->err = 1;
             break;
         }
-        const uint8_t *p = agg_take(r, it->len);
+        const uint8_t *p = eddy_take(r, it->len);
         if (p && it->len)
             memcpy(it->u.s, p, it->len);
         break;

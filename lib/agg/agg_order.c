@@ -61,19 +61,19 @@ static eddy_value pick_result(const eddy_agg_spec *s, const void *st, int64_t w,
 static int pick_ser(const eddy_agg_spec *s, const void *st, eddy_buf *out)
 {
     const pick_st *x = st;
-    int rc = agg_put_u8(out, x->has);
+    int rc = eddy_put_u8(out, x->has);
     if (x->has)
-        rc |= agg_put_u64(out, (uint64_t)x->ts) | agg_item_ser(&x->item, out);
+        rc |= eddy_put_u64(out, (uint64_t)x->ts) | agg_item_ser(&x->item, out);
     return rc;
 }
-static int pick_deser(const eddy_agg_spec *s, void *st, agg_rd *r)
+static int pick_deser(const eddy_agg_spec *s, void *st, eddy_rd *r)
 {
     pick_st *x = st;
-    x->has = agg_get_u8(r);
+    x->has = eddy_get_u8(r);
     if (x->has > 1)
         return -1;
     if (x->has) {
-        x->ts = (int64_t)agg_get_u64(r);
+        x->ts = (int64_t)eddy_get_u64(r);
         agg_item_deser(&x->item, r);
     }
     return 0;
@@ -152,17 +152,17 @@ static eddy_value ewma_result(const eddy_agg_spec *s, const void *st, int64_t w,
 static int ewma_ser(const eddy_agg_spec *s, const void *st, eddy_buf *out)
 {
     const ewma_st *x = st;
-    return agg_put_u64(out, x->n) | agg_put_u64(out, (uint64_t)x->last_ts) |
-           agg_put_f64(out, x->s) | agg_put_f64(out, x->first) | agg_put_f64(out, x->decay);
+    return eddy_put_u64(out, x->n) | eddy_put_u64(out, (uint64_t)x->last_ts) |
+           eddy_put_f64(out, x->s) | eddy_put_f64(out, x->first) | eddy_put_f64(out, x->decay);
 }
-static int ewma_deser(const eddy_agg_spec *s, void *st, agg_rd *r)
+static int ewma_deser(const eddy_agg_spec *s, void *st, eddy_rd *r)
 {
     ewma_st *x = st;
-    x->n = agg_get_u64(r);
-    x->last_ts = (int64_t)agg_get_u64(r);
-    x->s = agg_get_f64(r);
-    x->first = agg_get_f64(r);
-    x->decay = agg_get_f64(r);
+    x->n = eddy_get_u64(r);
+    x->last_ts = (int64_t)eddy_get_u64(r);
+    x->s = eddy_get_f64(r);
+    x->first = eddy_get_f64(r);
+    x->decay = eddy_get_f64(r);
     if (!isfinite(x->s) || !isfinite(x->first) || !(x->decay >= 0 && x->decay <= 1))
         return -1;
     return 0;

@@ -8,6 +8,7 @@
 
 #include "lib/agg/agg_int.h"
 #include "engine/core/sym.h"
+#include "lib/text/suggest.h"
 
 #define MAX_ARGS 4
 
@@ -71,44 +72,20 @@ static void fail(pctx *c, const char *fmt, ...)
     va_end(ap);
 }
 
-static size_t levenshtein(const char *a, size_t na, const char *b)
-{
-    size_t nb = strlen(b), row[32];
-    if (na >= 31 || nb >= 31)
-        return (size_t)-1;
-    for (size_t j = 0; j <= nb; j++)
-        row[j] = j;
-    for (size_t i = 1; i <= na; i++) {
-        size_t diag = row[0];
-        row[0] = i;
-        for (size_t j = 1; j <= nb; j++) {
-            size_t up = row[j];
-            size_t sub = diag + (tolower((unsigned char)a[i - 1]) != b[j - 1]);
-            size_t best = up + 1 < row[j - 1] + 1 ? up + 1 : row[j - 1] + 1;
-            row[j] = sub < best ? sub : best;
-            diag = up;
-        }
-    }
-    return row[nb];
-}
-
 static void fail_unknown(pctx *c, span name)
 {
-    const char *best = NULL;
-    size_t best_d = (size_t)-1;
-    for (size_t i = 0; i < NKINDS; i++) {
-        size_t d = levenshtein(name.p, name.n, kinds[i].name);
-        if (d < best_d) {
-            best_d = d;
-            best = kinds[i].name;
-        }
-    }
+    eddy_suggest s;
+    eddy_suggest_init(&s, name.p, name.n);
+    for (size_t i = 0; i < NKINDS; i++)
+        eddy_suggest_try(&s, kinds[i].name);
+    /* Function names are short: one slip up to four letters, two beyond. */
+    const char *best = eddy_suggest_best(&s, name.n > 4 ? 2 : 1);
     char known[200];
     size_t off = 0;
     for (size_t i = 0; i < NKINDS && off < sizeof known; i++)
         off += (size_t)snprintf(known + off, sizeof known - off, "%s%s", i ? ", " : "",
                                 kinds[i].name);
-    if (best && best_d <= (name.n > 4 ? 2 : 1))
+    if (best)
         fail(c, "unknown function '%.*s' (did you mean '%s'?); known: %s", (int)name.n, name.p,
              best, known);
     else

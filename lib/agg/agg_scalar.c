@@ -28,11 +28,11 @@ static eddy_value count_result(const eddy_agg_spec *s, const void *st, int64_t w
 }
 static int count_ser(const eddy_agg_spec *s, const void *st, eddy_buf *out)
 {
-    return agg_put_u64(out, ((const count_st *)st)->n);
+    return eddy_put_u64(out, ((const count_st *)st)->n);
 }
-static int count_deser(const eddy_agg_spec *s, void *st, agg_rd *r)
+static int count_deser(const eddy_agg_spec *s, void *st, eddy_rd *r)
 {
-    ((count_st *)st)->n = agg_get_u64(r);
+    ((count_st *)st)->n = eddy_get_u64(r);
     return 0;
 }
 
@@ -86,17 +86,17 @@ static eddy_value sum_result(const eddy_agg_spec *s, const void *st, int64_t w, 
 static int sum_ser(const eddy_agg_spec *s, const void *st, eddy_buf *out)
 {
     const sum_st *x = st;
-    return agg_put_f64(out, x->s) | agg_put_f64(out, x->c) | agg_put_u64(out, (uint64_t)x->i) |
-           agg_put_u8(out, x->any_double) | agg_put_u8(out, x->overflow);
+    return eddy_put_f64(out, x->s) | eddy_put_f64(out, x->c) | eddy_put_u64(out, (uint64_t)x->i) |
+           eddy_put_u8(out, x->any_double) | eddy_put_u8(out, x->overflow);
 }
-static int sum_deser(const eddy_agg_spec *s, void *st, agg_rd *r)
+static int sum_deser(const eddy_agg_spec *s, void *st, eddy_rd *r)
 {
     sum_st *x = st;
-    x->s = agg_get_f64(r);
-    x->c = agg_get_f64(r);
-    x->i = (int64_t)agg_get_u64(r);
-    x->any_double = agg_get_u8(r);
-    x->overflow = agg_get_u8(r);
+    x->s = eddy_get_f64(r);
+    x->c = eddy_get_f64(r);
+    x->i = (int64_t)eddy_get_u64(r);
+    x->any_double = eddy_get_u8(r);
+    x->overflow = eddy_get_u8(r);
     return x->any_double > 1 || x->overflow > 1 || !isfinite(x->s) ? -1 : 0;
 }
 
@@ -140,14 +140,14 @@ static eddy_value mean_result(const eddy_agg_spec *s, const void *st, int64_t w,
 static int mean_ser(const eddy_agg_spec *s, const void *st, eddy_buf *out)
 {
     const mean_st *x = st;
-    return agg_put_u64(out, x->n) | agg_put_f64(out, x->s) | agg_put_f64(out, x->c);
+    return eddy_put_u64(out, x->n) | eddy_put_f64(out, x->s) | eddy_put_f64(out, x->c);
 }
-static int mean_deser(const eddy_agg_spec *s, void *st, agg_rd *r)
+static int mean_deser(const eddy_agg_spec *s, void *st, eddy_rd *r)
 {
     mean_st *x = st;
-    x->n = agg_get_u64(r);
-    x->s = agg_get_f64(r);
-    x->c = agg_get_f64(r);
+    x->n = eddy_get_u64(r);
+    x->s = eddy_get_f64(r);
+    x->c = eddy_get_f64(r);
     return isfinite(x->s) && isfinite(x->c) ? 0 : -1;
 }
 
@@ -253,14 +253,14 @@ static eddy_value ext_result(const eddy_agg_spec *s, const void *st, int64_t w, 
 static int ext_ser(const eddy_agg_spec *s, const void *st, eddy_buf *out)
 {
     const ext_st *x = st;
-    return agg_put_u8(out, x->has) | agg_put_u8(out, x->type) | agg_put_u64(out, (uint64_t)x->u.i);
+    return eddy_put_u8(out, x->has) | eddy_put_u8(out, x->type) | eddy_put_u64(out, (uint64_t)x->u.i);
 }
-static int ext_deser(const eddy_agg_spec *s, void *st, agg_rd *r)
+static int ext_deser(const eddy_agg_spec *s, void *st, eddy_rd *r)
 {
     ext_st *x = st;
-    x->has = agg_get_u8(r);
-    x->type = agg_get_u8(r);
-    x->u.i = (int64_t)agg_get_u64(r);
+    x->has = eddy_get_u8(r);
+    x->type = eddy_get_u8(r);
+    x->u.i = (int64_t)eddy_get_u64(r);
     if (x->has > 1 || (x->has && x->type != EDDY_INT && x->type != EDDY_DOUBLE))
         return -1;
     return 0;
@@ -325,14 +325,14 @@ static eddy_value var_result(const eddy_agg_spec *s, const void *st, int64_t w, 
 static int var_ser(const eddy_agg_spec *s, const void *st, eddy_buf *out)
 {
     const var_st *x = st;
-    return agg_put_u64(out, x->n) | agg_put_f64(out, x->mean) | agg_put_f64(out, x->m2);
+    return eddy_put_u64(out, x->n) | eddy_put_f64(out, x->mean) | eddy_put_f64(out, x->m2);
 }
-static int var_deser(const eddy_agg_spec *s, void *st, agg_rd *r)
+static int var_deser(const eddy_agg_spec *s, void *st, eddy_rd *r)
 {
     var_st *x = st;
-    x->n = agg_get_u64(r);
-    x->mean = agg_get_f64(r);
-    x->m2 = agg_get_f64(r);
+    x->n = eddy_get_u64(r);
+    x->mean = eddy_get_f64(r);
+    x->m2 = eddy_get_f64(r);
     return isfinite(x->mean) && isfinite(x->m2) && x->m2 >= 0 ? 0 : -1;
 }
 

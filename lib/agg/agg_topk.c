@@ -277,9 +277,9 @@ static int tk_ser(const eddy_agg_spec *s, const void *st, eddy_buf *out)
 {
     const tk_st *x = st;
     const tk_counter *c = TK_CTR(s, x);
-    int rc = agg_put_u32(out, s->cap) | agg_put_u64(out, x->total) | agg_put_u32(out, x->n);
+    int rc = eddy_put_u32(out, s->cap) | eddy_put_u64(out, x->total) | eddy_put_u32(out, x->n);
     for (uint32_t i = 0; i < x->n; i++)
-        rc |= agg_put_u64(out, c[i].count) | agg_put_u64(out, c[i].err) |
+        rc |= eddy_put_u64(out, c[i].count) | eddy_put_u64(out, c[i].err) |
               agg_item_ser(&c[i].item, out);
     return rc;
 }
@@ -305,18 +305,18 @@ static bool hash_consistent(const agg_item *it)
     return agg_hash_value(&v, &h) == 1 && h == it->hash;
 }
 
-static int tk_deser(const eddy_agg_spec *s, void *st, agg_rd *r)
+static int tk_deser(const eddy_agg_spec *s, void *st, eddy_rd *r)
 {
     tk_st *x = st;
-    uint32_t cap = agg_get_u32(r);
-    uint64_t total = agg_get_u64(r);
-    uint32_t n = agg_get_u32(r);
+    uint32_t cap = eddy_get_u32(r);
+    uint64_t total = eddy_get_u64(r);
+    uint32_t n = eddy_get_u32(r);
     if (r->err || cap != s->cap || n > cap)
         return -1;
     tk_counter *c = tk_ctr(s, x);
     for (uint32_t i = 0; i < n; i++) {
-        c[i].count = agg_get_u64(r);
-        c[i].err = agg_get_u64(r);
+        c[i].count = eddy_get_u64(r);
+        c[i].err = eddy_get_u64(r);
         agg_item_deser(&c[i].item, r);
         if (r->err || c[i].count == 0 || c[i].err >= c[i].count || c[i].count > total ||
             !hash_consistent(&c[i].item) || tk_find(s, x, &c[i].item) >= 0)

@@ -63,15 +63,10 @@ double eddy_anom_z_to_score(double z)
 
 int eddy_anom_bad_param(char *err, size_t errlen, const char *name, const char *fmt, ...)
 {
-    if (err && errlen) {
-        int n = snprintf(err, errlen, "%s: ", name);
-        if (n >= 0 && (size_t)n < errlen) {
-            va_list ap;
-            va_start(ap, fmt);
-            vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
-            va_end(ap);
-        }
-    }
+    va_list ap;
+    va_start(ap, fmt);
+    eddy_verrf(err, errlen, name, fmt, ap);
+    va_end(ap);
     return EDDY_EINVAL;
 }
 
@@ -127,45 +122,48 @@ static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
 
 int eddy_anom_snap_regions(const char *name, const anom_region *r, size_t nr, eddy_buf *out)
 {
-    uint64_t total = 0, sum = FNV_SEED;
-    for (size_t i = 0; i < nr; i++) {
-        total += r[i].n;
-        sum = fnv1a(sum, r[i].p, r[i].n);
-    }
-    uint16_t ver = SNAP_VERSION;
-    uint8_t nlen = (uint8_t)strlen(name);
-    if (eddy_buf_put(out, SNAP_MAGIC, 4) || eddy_buf_put(out, &ver, sizeof ver) ||
-        eddy_buf_put(out, &nlen, 1) || eddy_buf_put(out, name, nlen) ||
-        eddy_buf_put(out, &total, sizeof total) || eddy_buf_put(out, &sum, sizeof sum))
-        return EDDY_ENOMEM;
+    uint64_t total = 0;
     for (size_t i = 0; i < nr; i++)
-        if (eddy_buf_put(out, r[i].p, r[i].n))
-            return EDDY_ENOMEM;
+        total += r[i].n;
+    uint8_t nlen = (uint8_t)strlen(name);
+    if (eddy_buf_put(out, SNAP_MAGIC, 4) || eddy_put_u16(out, SNAP_VERSION) ||
+        eddy_put_u8(out, nlen) || eddy_buf_put(out, name, nlen) || eddy_put_u64(out, total) ||
+        eddy_put_u64(out, 0))
+        return EDDY_ENOMEM;
+    /* The checksum covers the payload as written, filled in once it is. */
+    size_t sum_at = out->len - 8, payload = out->len;
+    for (size_t i = 0; i < nr; i++) {
+        int rc = eddy_put_fields(out, r[i].p, r[i].n, r[i].shape);
+        if (rc != 0)
+            return rc == -1 ? EDDY_ENOMEM : EDDY_EINVAL;
+    }
+    eddy_le64_store(out->data + sum_at, fnv1a(FNV_SEED, out->data + payload, out->len - payload));
     return 0;
 }
 
 int eddy_anom_load_regions(const char *name, const anom_region *r, size_t nr, const void *data,
                            size_t len)
 {
-    const uint8_t *p = data;
+    if (!data)
+        return EDDY_EPARSE;
+    eddy_rd rd = eddy_rd_of(data, len);
     size_t nlen = strlen(name);
-    size_t head = 4 + 2 + 1 + nlen + 8 + 8;
-    if (!data || len < head || memcmp(p, SNAP_MAGIC, 4) != 0)
+    const uint8_t *magic = eddy_take(&rd, 4);
+    uint16_t ver = eddy_get_u16(&rd);
+    uint8_t got_nlen = eddy_get_u8(&rd);
+    const uint8_t *got_name = eddy_take(&rd, nlen);
+    if (rd.err || memcmp(magic, SNAP_MAGIC, 4) != 0 || ver != SNAP_VERSION || got_nlen != nlen ||
+        memcmp(got_name, name, nlen) != 0)
         return EDDY_EPARSE;
-    uint16_t ver;
-    memcpy(&ver, p + 4, sizeof ver);
-    if (ver != SNAP_VERSION || p[6] != nlen || memcmp(p + 7, name, nlen) != 0)
-        return EDDY_EPARSE;
-    uint64_t total, sum, want = 0;
-    memcpy(&total, p + 7 + nlen, 8);
-    memcpy(&sum, p + 15 + nlen, 8);
+    uint64_t total = eddy_get_u64(&rd), sum = eddy_get_u64(&rd), want = 0;
     for (size_t i = 0; i < nr; i++)
         want += r[i].n;
-    if (total != want || len - head != want || fnv1a(FNV_SEED, p + head, want) != sum)
+    if (rd.err || total != want || rd.left != want || fnv1a(FNV_SEED, rd.p, want) != sum)
         return EDDY_EPARSE;
-    p += head;
+    const uint8_t *p = rd.p;
     for (size_t i = 0; i < nr; i++) {
-        memcpy(r[i].p, p, r[i].n);
+        if (eddy_load_fields(r[i].p, p, r[i].n, r[i].shape) != 0)
+            return EDDY_EPARSE;
         p += r[i].n;
     }
     return 0;
@@ -176,7 +174,7 @@ int eddy_anom_snapshot(const eddy_anom *a, eddy_buf *out)
     anom_region r[ANOM_MAX_REGIONS];
     size_t nr = a->ops->regions(a, r);
     /* The last statistic is state too: a restored detector reports it. */
-    r[nr++] = (anom_region){(void *)&a->stat, sizeof a->stat};
+    r[nr++] = (anom_region){(void *)&a->stat, sizeof a->stat, ANOM_F64};
     return eddy_anom_snap_regions(a->ops->name, r, nr, out);
 }
 
@@ -184,7 +182,7 @@ int eddy_anom_restore(eddy_anom *a, const void *data, size_t len)
 {
     anom_region r[ANOM_MAX_REGIONS];
     size_t nr = a->ops->regions(a, r);
-    r[nr++] = (anom_region){&a->stat, sizeof a->stat};
+    r[nr++] = (anom_region){&a->stat, sizeof a->stat, ANOM_F64};
     eddy_buf old = {0};
     int rc = eddy_anom_snap_regions(a->ops->name, r, nr, &old);
     if (rc == 0) {

@@ -15,8 +15,8 @@
  * "detector: what is wrong" in err) or EDDY_ENOMEM. Everything a detector
  * needs is allocated by its constructor: updates never allocate.
  *
- * Snapshots are the detector's complete state as bytes, in this machine's
- * byte order, framed by a header (magic, format version, detector name,
+ * Snapshots are the detector's complete state as bytes, little-endian
+ * whatever the host (lib/buf/bytes.h), framed by a header (magic, format version, detector name,
  * payload size, checksum). A snapshot restores into a detector built with
  * the same sizing parameters (windows, depths, trees); thresholds and rates
  * come from the restoring detector's own parameters. A snapshot that does not

@@ -4,11 +4,18 @@
 #ifndef EDDY_ANOMALY_IMPL_H
 #define EDDY_ANOMALY_IMPL_H
 #include "lib/anomaly/anomaly.h"
+#include "lib/buf/bytes.h"
 
+/* n bytes at p, and the widths of the fields they hold (bytes.h's shape:
+ * "8" for doubles, "4448" for three uint32 and a double, repeated over n),
+ * so a snapshot is little-endian whatever the host. */
 typedef struct {
     void *p;
     size_t n;
+    const char *shape;
 } anom_region;
+
+#define ANOM_F64 "8" /* an array of doubles (or uint64) */
 
 #define ANOM_MAX_REGIONS 12
 

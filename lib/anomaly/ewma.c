@@ -13,6 +13,7 @@ typedef struct {
     double decay2;      /* (1 - lambda)^(2t) */
     uint64_t t;
 } ewma_state;
+#define EWMA_STATE_SHAPE "8"
 
 typedef struct {
     eddy_anom base;
@@ -84,7 +85,7 @@ static double ewma_lower(const eddy_anom *a)
 static size_t ewma_regions(const eddy_anom *a, anom_region *r)
 {
     ewma *e = (ewma *)a;
-    r[0] = (anom_region){&e->s, sizeof e->s};
+    r[0] = (anom_region){&e->s, sizeof e->s, EWMA_STATE_SHAPE};
     return 1;
 }
 

@@ -18,6 +18,9 @@ typedef struct {
     uint32_t n, pad_;
     double x[GRIM_HINTS], slope[GRIM_HINTS];
 } grim_hints;
+/* Snapshot field widths (lib/buf/bytes.h): n, pad_, then 2 * GRIM_HINTS doubles. */
+#define GRIM_HINTS_SHAPE "44" "88888888" "88888888"
+_Static_assert(GRIM_HINTS == 8, "GRIM_HINTS_SHAPE spells out 2 * 8 doubles");
 
 /* eddy_spot_grimshaw, reading and then replacing the roots in h (NULL: a
  * cold fit). */

@@ -17,6 +17,7 @@ typedef struct {
     uint32_t in_window; /* values counted in it */
     uint32_t limits_known, pad_;
 } hst_state;
+#define HST_STATE_SHAPE "4"
 
 struct eddy_hst {
     eddy_hst_params p;
@@ -293,12 +294,12 @@ void eddy_hst_free(eddy_hst *h)
 static size_t hst_regions(const eddy_hst *h, anom_region *r)
 {
     size_t k = 0;
-    r[k++] = (anom_region){(void *)&h->s, sizeof h->s};
-    r[k++] = (anom_region){h->lo, sizeof(double) * h->p.dim};
-    r[k++] = (anom_region){h->scale, sizeof(double) * h->p.dim};
+    r[k++] = (anom_region){(void *)&h->s, sizeof h->s, HST_STATE_SHAPE};
+    r[k++] = (anom_region){h->lo, sizeof(double) * h->p.dim, ANOM_F64};
+    r[k++] = (anom_region){h->scale, sizeof(double) * h->p.dim, ANOM_F64};
     if (h->buf)
-        r[k++] = (anom_region){h->buf, sizeof(double) * h->p.dim * h->p.window_size};
-    r[k++] = (anom_region){h->mass, sizeof(uint16_t) * 2 * h->nall};
+        r[k++] = (anom_region){h->buf, sizeof(double) * h->p.dim * h->p.window_size, ANOM_F64};
+    r[k++] = (anom_region){h->mass, sizeof(uint16_t) * 2 * h->nall, "2"};
     return k;
 }
 
@@ -318,9 +319,9 @@ int eddy_hst_restore(eddy_hst *h, const void *data, size_t len)
     size_t nr = hst_regions(h, r);
     const size_t head = 4 + 2 + 1 + 3 + 8 + 8; /* frame of the name "hst" */
     hst_state st;
-    if (!data || len < head + sizeof st)
+    if (!data || len < head + sizeof st ||
+        eddy_load_fields(&st, (const uint8_t *)data + head, sizeof st, HST_STATE_SHAPE) != 0)
         return EDDY_EPARSE;
-    memcpy(&st, (const uint8_t *)data + head, sizeof st);
     if (st.in_window >= h->p.window_size || st.limits_known > 1 ||
         (!h->buf && !st.limits_known) || (!st.limits_known && st.cur != 0))
         return EDDY_EPARSE;

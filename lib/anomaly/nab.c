@@ -17,6 +17,7 @@ typedef struct {
     double long_sum, long_sq, short_sum;
     uint32_t head, count;
 } lik_state;
+#define LIK_STATE_SHAPE "88844"
 
 typedef struct {
     uint64_t t;
@@ -29,6 +30,7 @@ typedef struct {
     uint32_t bin_head, bin_count;
     uint64_t slots_seen; /* time-of-day slots visited */
 } nab_state;
+#define NAB_STATE_SHAPE "888888" "44" LIK_STATE_SHAPE LIK_STATE_SHAPE "8" "44" "8"
 
 typedef struct {
     eddy_anom base;
@@ -176,12 +178,12 @@ static double nab_update(eddy_anom *a, double x, int64_t ts_ms)
 static size_t nab_regions(const eddy_anom *a, anom_region *r)
 {
     nab *d = (nab *)a;
-    r[0] = (anom_region){&d->s, sizeof d->s};
-    r[1] = (anom_region){d->err_r, sizeof(double) * d->long_n};
-    r[2] = (anom_region){d->ctx_r, sizeof(double) * d->long_n};
-    r[3] = (anom_region){d->x_r, sizeof(double) * d->long_n};
-    r[4] = (anom_region){d->bin_r, d->lags};
-    r[5] = (anom_region){d->seen, d->seen_words * sizeof *d->seen};
+    r[0] = (anom_region){&d->s, sizeof d->s, NAB_STATE_SHAPE};
+    r[1] = (anom_region){d->err_r, sizeof(double) * d->long_n, ANOM_F64};
+    r[2] = (anom_region){d->ctx_r, sizeof(double) * d->long_n, ANOM_F64};
+    r[3] = (anom_region){d->x_r, sizeof(double) * d->long_n, ANOM_F64};
+    r[4] = (anom_region){d->bin_r, d->lags, "1"};
+    r[5] = (anom_region){d->seen, d->seen_words * sizeof *d->seen, "8"};
     return 6;
 }
 

@@ -22,6 +22,7 @@ typedef struct {
     rz_treap treap; /* large windows only */
     double med, mad;
 } robust_state;
+#define ROBUST_STATE_SHAPE "44" RZ_TREAP_SHAPE "88"
 
 typedef struct {
     eddy_anom base;
@@ -172,12 +173,12 @@ static void robust_reset(eddy_anom *a)
 static size_t robust_regions(const eddy_anom *a, anom_region *r)
 {
     robust *w = (robust *)a;
-    r[0] = (anom_region){&w->s, sizeof w->s};
-    r[1] = (anom_region){w->val, sizeof(double) * w->p.window};
+    r[0] = (anom_region){&w->s, sizeof w->s, ROBUST_STATE_SHAPE};
+    r[1] = (anom_region){w->val, sizeof(double) * w->p.window, ANOM_F64};
     if (w->sorted)
-        r[2] = (anom_region){w->sorted, sizeof(double) * w->p.window};
+        r[2] = (anom_region){w->sorted, sizeof(double) * w->p.window, ANOM_F64};
     else
-        r[2] = (anom_region){w->node, sizeof(rz_node) * w->p.window};
+        r[2] = (anom_region){w->node, sizeof(rz_node) * w->p.window, RZ_NODE_SHAPE};
     return 3;
 }
 

@@ -10,12 +10,14 @@ typedef struct {
     int32_t l, r;
     uint32_t size, prio;
 } rz_node;
+#define RZ_NODE_SHAPE "4" /* snapshot field widths (lib/buf/bytes.h) */
 
 /* Everything but the node array: lives in the detector's snapshot state. */
 typedef struct {
     int32_t root, pad_;
     uint64_t rng;
 } rz_treap;
+#define RZ_TREAP_SHAPE "448"
 
 typedef struct {
     rz_treap *t;

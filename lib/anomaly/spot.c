@@ -17,6 +17,7 @@ typedef struct {
     uint32_t since_fit, pad_; /* peaks since the last GPD fit */
     grim_hints hint;          /* the last fit's roots, where the next one starts */
 } spot_side;
+#define SPOT_SIDE_SHAPE "8888" "8" "44" "44" GRIM_HINTS_SHAPE
 
 typedef struct {
     uint64_t n; /* non-alarm values since calibration started */
@@ -25,6 +26,7 @@ typedef struct {
     uint32_t since_resum, pad_;
     spot_side up, down;
 } spot_state;
+#define SPOT_STATE_SHAPE "8" "4444" "8" "44" SPOT_SIDE_SHAPE SPOT_SIDE_SHAPE
 
 typedef struct {
     eddy_anom base;
@@ -215,13 +217,13 @@ static size_t spot_regions(const eddy_anom *a, anom_region *r)
 {
     spot *sp = (spot *)a;
     size_t k = 0;
-    r[k++] = (anom_region){&sp->s, sizeof sp->s};
-    r[k++] = (anom_region){sp->init, sizeof(double) * sp->p.n_init};
-    r[k++] = (anom_region){sp->pk_up, sizeof(double) * sp->p.max_peaks};
+    r[k++] = (anom_region){&sp->s, sizeof sp->s, SPOT_STATE_SHAPE};
+    r[k++] = (anom_region){sp->init, sizeof(double) * sp->p.n_init, ANOM_F64};
+    r[k++] = (anom_region){sp->pk_up, sizeof(double) * sp->p.max_peaks, ANOM_F64};
     if (sp->pk_down)
-        r[k++] = (anom_region){sp->pk_down, sizeof(double) * sp->p.max_peaks};
+        r[k++] = (anom_region){sp->pk_down, sizeof(double) * sp->p.max_peaks, ANOM_F64};
     if (sp->ma)
-        r[k++] = (anom_region){sp->ma, sizeof(double) * sp->p.depth};
+        r[k++] = (anom_region){sp->ma, sizeof(double) * sp->p.depth, ANOM_F64};
     return k;
 }
 
@@ -253,27 +255,16 @@ static void spot_destroy(eddy_anom *a)
     free(sp->ma);
 }
 
-static const anom_ops spot_ops = {
-    .name = "spot",
-    .update = spot_update,
-    .reset = spot_reset,
-    .threshold = spot_upper,
-    .threshold_lower = spot_lower,
-    .regions = spot_regions,
-    .check = spot_check,
-    .destroy = spot_destroy,
-};
-
-static const anom_ops dspot_ops = {
-    .name = "dspot",
-    .update = spot_update,
-    .reset = spot_reset,
-    .threshold = spot_upper,
-    .threshold_lower = spot_lower,
-    .regions = spot_regions,
-    .check = spot_check,
-    .destroy = spot_destroy,
-};
+/* SPOT and DSPOT share every function; only the name (in snapshots and
+ * messages) tells them apart. */
+#define SPOT_OPS(kind)                                                                    \
+    {                                                                                     \
+        .name = kind, .update = spot_update, .reset = spot_reset, .threshold = spot_upper, \
+        .threshold_lower = spot_lower, .regions = spot_regions, .check = spot_check,       \
+        .destroy = spot_destroy,                                                          \
+    }
+static const anom_ops spot_ops = SPOT_OPS("spot");
+static const anom_ops dspot_ops = SPOT_OPS("dspot");
 
 void eddy_spot_defaults(eddy_spot_params *p)
 {

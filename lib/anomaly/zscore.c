@@ -11,6 +11,7 @@ typedef struct {
     uint32_t head, count, since_resum, pad_;
     double mean, m2;
 } zscore_state;
+#define ZSCORE_STATE_SHAPE "4444" "88"
 
 typedef struct {
     eddy_anom base;
@@ -75,8 +76,8 @@ static double zscore_update(eddy_anom *a, double x, int64_t ts_ms)
 static size_t zscore_regions(const eddy_anom *a, anom_region *r)
 {
     zscore *z = (zscore *)a;
-    r[0] = (anom_region){&z->s, sizeof z->s};
-    r[1] = (anom_region){z->ring, sizeof(double) * z->p.window};
+    r[0] = (anom_region){&z->s, sizeof z->s, ZSCORE_STATE_SHAPE};
+    r[1] = (anom_region){z->ring, sizeof(double) * z->p.window, ANOM_F64};
     return 2;
 }
 

@@ -44,14 +44,9 @@ double eddy_drift_statistic(const eddy_drift *d)
 
 int eddy_drift_bad_param(char *err, size_t errlen, const char *name, const char *fmt, ...)
 {
-    if (err && errlen) {
-        int n = snprintf(err, errlen, "%s: ", name);
-        if (n >= 0 && (size_t)n < errlen) {
-            va_list ap;
-            va_start(ap, fmt);
-            vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
-            va_end(ap);
-        }
-    }
+    va_list ap;
+    va_start(ap, fmt);
+    eddy_verrf(err, errlen, name, fmt, ap);
+    va_end(ap);
     return EDDY_EINVAL;
 }

@@ -10,6 +10,7 @@
 #include "lib/expr/expr_code.h"
 #include "lib/expr/expr_lex.h"
 #include "engine/core/sym.h"
+#include "lib/text/suggest.h"
 
 /* Parenthesis / unary nesting allowed; keeps the C stack bounded on
  * hostile input such as ten thousand '('. */
@@ -228,32 +229,6 @@ static int p_path(parser *p)
     return emit(p, XOP_PATH, col, p->npath++, +1);
 }
 
-static unsigned edit_distance(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    if (la > 31 || lb > 31)
-        return 99;
-    unsigned row[32];
-    for (size_t j = 0; j <= lb; j++)
-        row[j] = (unsigned)j;
-    for (size_t i = 1; i <= la; i++) {
-        unsigned diag = row[0];
-        row[0] = (unsigned)i;
-        for (size_t j = 1; j <= lb; j++) {
-            unsigned up = row[j];
-            unsigned cost = tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]);
-            unsigned best = diag + cost;
-            if (up + 1 < best)
-                best = up + 1;
-            if (row[j - 1] + 1 < best)
-                best = row[j - 1] + 1;
-            row[j] = best;
-            diag = up;
-        }
-    }
-    return row[lb];
-}
-
 static int unknown_function(parser *p, uint32_t col, const char *name, size_t len)
 {
     char n[32];
@@ -261,16 +236,12 @@ static int unknown_function(parser *p, uint32_t col, const char *name, size_t le
         return perr(p, col, "unknown function '%.*s'", (int)len, name);
     memcpy(n, name, len);
     n[len] = '\0';
-    const char *best = NULL;
+    eddy_suggest s;
+    eddy_suggest_init(&s, n, len);
+    for (int f = 0; f < XFN_COUNT_; f++)
+        eddy_suggest_try(&s, eddy_xfn_table_[f].name);
     /* Short names are close to everything: demand a closer match. */
-    unsigned bestd = len <= 4 ? 2 : 3;
-    for (int f = 0; f < XFN_COUNT_; f++) {
-        unsigned d = edit_distance(n, eddy_xfn_table_[f].name);
-        if (d < bestd) {
-            bestd = d;
-            best = eddy_xfn_table_[f].name;
-        }
-    }
+    const char *best = eddy_suggest_best(&s, len <= 4 ? 1 : 2);
     if (best)
         return perr(p, col, "unknown function '%s'; did you mean '%s'?", n, best);
     return perr(p, col, "unknown function '%s' (see docs/EXPRESSIONS.md for the list)", n);

@@ -82,8 +82,30 @@ static int copy_conf(eddy_store_owned *o, const eddy_store_conf *in)
     return oom ? EDDY_ENOMEM : 0;
 }
 
+/* Why a backend is missing from this build (meson options -Dredis and
+ * -Dsqlite), or NULL when it is built in. The config loader refuses such a
+ * `store:` first (engine/registry.h); this covers direct callers. */
+static const char *not_built(eddy_store_kind kind)
+{
+#if !EDDY_HAVE_HIREDIS
+    if (kind == EDDY_STORE_REDIS)
+        return "store redis is not built into this eddy (built without hiredis)";
+#endif
+#if !EDDY_HAVE_SQLITE
+    if (kind == EDDY_STORE_EMBEDDED)
+        return "store embedded is not built into this eddy (built without SQLite)";
+#endif
+    (void)kind;
+    return NULL;
+}
+
 static int check_conf(const eddy_store_conf *c, char *err, size_t errlen)
 {
+    const char *missing = not_built(c->kind);
+    if (missing) {
+        eddy_errf(err, errlen, "feature store %s: %s", c->view ? c->view : "", missing);
+        return EDDY_EUNSUPPORTED;
+    }
     if (!c->view || !*c->view) {
         snprintf(err, errlen, "feature store: `view` is required (the feature view name)");
         return EDDY_ECONFIG;
@@ -137,12 +159,17 @@ int eddy_store_open(const eddy_store_conf *conf, eddy_store **out, char *err, si
         snprintf(err, errlen, "feature store: out of memory");
         return EDDY_ENOMEM;
     }
+    rc = EDDY_EUNSUPPORTED; /* a backend this build lacks: check_conf refused it */
     if (conf->kind == EDDY_STORE_REDIS) {
+#if EDDY_HAVE_HIREDIS
         s->ops = &eddy_store_redis_backend;
         rc = eddy_store_redis_open(&s->own.c, &s->impl, err, errlen);
+#endif
     } else {
+#if EDDY_HAVE_SQLITE
         s->ops = &eddy_store_lite_backend;
         rc = eddy_store_lite_open(&s->own.c, &s->impl, err, errlen);
+#endif
     }
     if (rc != 0) {
         owned_free(&s->own);

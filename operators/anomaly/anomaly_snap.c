@@ -1,5 +1,5 @@
 /* Snapshots of an anomaly operator's state, every key, as versioned bytes
- * (this machine's byte order, like the detectors' own snapshots):
+ * (little-endian, lib/buf/bytes.h, like the detectors' own snapshots):
  *
  *   "EANO" u32 version(1)
  *   str operator, u32 dim, per field: str name  -- the shape: must match
@@ -14,28 +14,27 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "operators/common/snapio.h"
+#include "lib/buf/bytes.h"
 
 #include "operators/anomaly/anomaly_op.h"
-#include "engine/core/error.h"
 
 #define SNAP_VERSION 1
 
 
 static int put_key(eddy_buf *b, const char *key, size_t klen, const akey *k)
 {
-    if (snap_put_str(b, key, klen) || snap_put_u64(b, k->n) || snap_put_u64(b, k->last_flag) ||
-        snap_put_u64(b, (uint64_t)k->first_ts) || snap_put_u64(b, (uint64_t)k->last_ts) ||
+    if (eddy_put_str(b, key, klen) || eddy_put_u64(b, k->n) || eddy_put_u64(b, k->last_flag) ||
+        eddy_put_u64(b, (uint64_t)k->first_ts) || eddy_put_u64(b, (uint64_t)k->last_ts) ||
         eddy_buf_putc(b, (char)(k->alerted != 0)))
         return -1;
     size_t mark = b->len;
-    if (snap_put_u32(b, 0))
+    if (eddy_put_u32(b, 0))
         return -1;
     int rc = k->d.hst ? eddy_hst_snapshot(k->d.hst, b) : eddy_anom_snapshot(k->d.a, b);
     if (rc != 0)
         return -1;
     uint32_t len = (uint32_t)(b->len - mark - 4);
-    memcpy(b->data + mark, &len, 4);
+    eddy_le32_store(b->data + mark, len);
     return 0;
 }
 
@@ -54,16 +53,16 @@ static void put_each(const char *key, size_t n, void *v, void *arg)
 static int put_shape(const aop *op, eddy_buf *b)
 {
     const eddy_host *h = op->h;
-    if (snap_put(b, "EANO", 4) || snap_put_u32(b, SNAP_VERSION) || snap_put_cstr(b, op->kind->name) ||
-        snap_put_u32(b, op->dim))
+    if (eddy_buf_put(b, "EANO", 4) || eddy_put_u32(b, SNAP_VERSION) || eddy_put_cstr(b, op->kind->name) ||
+        eddy_put_u32(b, op->dim))
         return -1;
     for (uint32_t i = 0; i < op->dim; i++)
-        if (snap_put_cstr(b, h->sym_name(op->field[i])))
+        if (eddy_put_cstr(b, h->sym_name(op->field[i])))
             return -1;
-    if (snap_put_u32(b, op->nkeys))
+    if (eddy_put_u32(b, op->nkeys))
         return -1;
     for (uint32_t i = 0; i < op->nkeys; i++)
-        if (snap_put_cstr(b, h->sym_name(op->keys[i])))
+        if (eddy_put_cstr(b, h->sym_name(op->keys[i])))
             return -1;
     return 0;
 }
@@ -76,18 +75,18 @@ int anom_snapshot(void *state, eddy_ctx *ctx, void **data, size_t *len)
     int rc = put_shape(op, &b);
     if (!rc && op->map) {
         walk w = {&b, 0};
-        rc = snap_put_u32(&b, eddy_keymap_count(op->map));
+        rc = eddy_put_u32(&b, eddy_keymap_count(op->map));
         if (!rc)
             eddy_keymap_each(op->map, put_each, &w);
         rc = rc || w.rc;
     } else if (!rc) {
-        rc = snap_put_u32(&b, 1) || put_key(&b, "", 0, &op->global);
+        rc = eddy_put_u32(&b, 1) || put_key(&b, "", 0, &op->global);
     }
     void *out = rc ? NULL : h->alloc(b.len ? b.len : 1);
     if (!out) {
         eddy_buf_free(&b);
         h->log(ctx, EDDY_LOG_ERROR, "%s: out of memory writing a snapshot", op->kind->name);
-        return EDDY_ENOMEM;
+        return -1;
     }
     memcpy(out, b.data, b.len);
     *data = out;
@@ -99,40 +98,40 @@ int anom_snapshot(void *state, eddy_ctx *ctx, void **data, size_t *len)
 /* ---- restore ------------------------------------------------------------------ */
 
 
-static const char *check_shape(const aop *op, snap_rd *r)
+static const char *check_shape(const aop *op, eddy_rd *r)
 {
     const eddy_host *h = op->h;
-    const uint8_t *magic = snap_take(r, 4);
+    const uint8_t *magic = eddy_take(r, 4);
     if (!magic || memcmp(magic, "EANO", 4) != 0)
         return "not an anomaly operator snapshot";
-    if (snap_get_u32(r) != SNAP_VERSION)
+    if (eddy_get_u32(r) != SNAP_VERSION)
         return "unknown snapshot layout version";
-    if (!snap_str_is(r, op->kind->name))
+    if (!eddy_get_str_is(r, op->kind->name))
         return "the snapshot is of another detector";
-    if (snap_get_u32(r) != op->dim)
+    if (eddy_get_u32(r) != op->dim)
         return "the scored fields differ from the snapshot's";
     for (uint32_t i = 0; i < op->dim; i++)
-        if (!snap_str_is(r, h->sym_name(op->field[i])))
+        if (!eddy_get_str_is(r, h->sym_name(op->field[i])))
             return "the scored fields differ from the snapshot's";
-    if (snap_get_u32(r) != op->nkeys)
+    if (eddy_get_u32(r) != op->nkeys)
         return "the key fields differ from the snapshot's";
     for (uint32_t i = 0; i < op->nkeys; i++)
-        if (!snap_str_is(r, h->sym_name(op->keys[i])))
+        if (!eddy_get_str_is(r, h->sym_name(op->keys[i])))
             return "the key fields differ from the snapshot's";
     return r->err ? "truncated" : NULL;
 }
 
 /* One key's state into k (a fresh entry). NULL or why not. */
-static const char *get_key(aop *op, snap_rd *r, akey *k)
+static const char *get_key(aop *op, eddy_rd *r, akey *k)
 {
-    k->n = snap_get_u64(r);
-    k->last_flag = snap_get_u64(r);
-    k->first_ts = (int64_t)snap_get_u64(r);
-    k->last_ts = (int64_t)snap_get_u64(r);
-    const uint8_t *al = snap_take(r, 1);
+    k->n = eddy_get_u64(r);
+    k->last_flag = eddy_get_u64(r);
+    k->first_ts = (int64_t)eddy_get_u64(r);
+    k->last_ts = (int64_t)eddy_get_u64(r);
+    const uint8_t *al = eddy_take(r, 1);
     k->alerted = al ? *al != 0 : 0;
     uint32_t dlen;
-    const uint8_t *det = snap_get_str(r, &dlen);
+    const uint8_t *det = eddy_get_str(r, &dlen);
     if (r->err)
         return "truncated key state";
     char err[256] = "";
@@ -151,11 +150,11 @@ int anom_restore(void *state, eddy_ctx *ctx, int version, const void *data, size
         h->log(ctx, EDDY_LOG_ERROR,
                "%s: snapshot version %d is not supported (this build reads %d)", op->kind->name,
                version, SNAP_VERSION);
-        return EDDY_EINVAL;
+        return -1;
     }
-    snap_rd r = {data, len, 0};
+    eddy_rd r = {data, len, 0};
     const char *why = check_shape(op, &r);
-    uint32_t nkeys = why ? 0 : snap_get_u32(&r);
+    uint32_t nkeys = why ? 0 : eddy_get_u32(&r);
     if (!why && !op->map && nkeys != 1)
         why = "an unkeyed step's snapshot holds one state";
     eddy_keymap *map = NULL;
@@ -167,7 +166,7 @@ int anom_restore(void *state, eddy_ctx *ctx, int version, const void *data, size
     }
     for (uint32_t i = 0; i < nkeys && !why; i++) {
         uint32_t klen;
-        const uint8_t *kb = snap_get_str(&r, &klen);
+        const uint8_t *kb = eddy_get_str(&r, &klen);
         if (!kb) {
             why = "truncated key";
             break;
@@ -196,7 +195,7 @@ int anom_restore(void *state, eddy_ctx *ctx, int version, const void *data, size
         h->log(ctx, EDDY_LOG_ERROR, "%s: cannot restore the snapshot: %s", op->kind->name, why);
         eddy_keymap_free(map);
         akey_release(&global);
-        return EDDY_EINVAL;
+        return -1;
     }
     if (map) {
         eddy_keymap_free(op->map);

@@ -2,8 +2,6 @@
  * at most half full). Entries are separate allocations so values never move. */
 #include "operators/common/keymap.h"
 
-#include "engine/core/batch.h"
-
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -170,9 +168,17 @@ size_t eddy_key_render(const eddy_host *h, const eddy_record *r, const eddy_sym 
     return at;
 }
 
+/* The same numbers as the engine's eddy_value_number, spelled with ABI
+ * types only: operators do not include the record model. */
 int eddy_value_finite(const eddy_value *v, double *x)
 {
-    return eddy_value_number(v, x) && isfinite(*x);
+    switch (v->type) {
+    case EDDY_INT: *x = (double)v->u.i; break;
+    case EDDY_DOUBLE: *x = v->u.d; break;
+    case EDDY_BOOL: *x = v->u.b ? 1.0 : 0.0; break;
+    default: return 0;
+    }
+    return isfinite(*x) ? 1 : 0;
 }
 
 void *eddy_keymap_record(eddy_keymap *m, const eddy_host *h, const eddy_record *r,

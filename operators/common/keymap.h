@@ -37,7 +37,7 @@ void *eddy_keymap_record(eddy_keymap *m, const eddy_host *h, const eddy_record *
                          const eddy_sym *fields, uint32_t n, char *kbuf, size_t cap,
                          int *created);
 
-/* The value as a finite double (engine eddy_value_number: ints, doubles,
+/* The value as a finite double (like the engine's eddy_value_number: ints, doubles,
  * bools as 1/0), 0 for anything else and for NaN/inf: the caller skips it. */
 int eddy_value_finite(const eddy_value *v, double *x);
 

@@ -29,27 +29,30 @@ static uint32_t slot_at(window *w, uint32_t k, int64_t start, int64_t end)
     return s;
 }
 
-static int add_tumbling(window *w, uint32_t k, int64_t ts, int64_t start)
+/* Adds the record at ts to key k's slot [start, end), made if need be. */
+static int add_to_slot(window *w, uint32_t k, int64_t ts, int64_t start, int64_t end)
 {
-    uint32_t s = slot_at(w, k, start, start + w->size);
+    uint32_t s = slot_at(w, k, start, end);
     if (s == W_NIL)
         return -1;
     WKEY(w, k)->hint = s;
     wslot *ws = WSLOT(w, s);
     eddy_window_slot_add(w, ws, ts);
     ws->flags |= WS_DIRTY;
+    return 0;
+}
+
+static int add_tumbling(window *w, uint32_t k, int64_t ts, int64_t start)
+{
+    if (add_to_slot(w, k, ts, start, start + w->size) != 0)
+        return -1;
     return eddy_window_schedule(w, k, w_add(WSLOT(w, WKEY(w, k)->head)->end, w->grace));
 }
 
 static int add_hopping(window *w, uint32_t k, int64_t ts, int64_t pane)
 {
-    uint32_t s = slot_at(w, k, pane, pane + w->slide);
-    if (s == W_NIL)
+    if (add_to_slot(w, k, ts, pane, pane + w->slide) != 0)
         return -1;
-    WKEY(w, k)->hint = s;
-    wslot *ws = WSLOT(w, s);
-    eddy_window_slot_add(w, ws, ts);
-    ws->flags |= WS_DIRTY;
     /* The first window holding this pane that is still open. */
     int64_t e = pane + w->slide;
     if (w->wm != W_NONE && w_closed(w, e, w->wm)) {

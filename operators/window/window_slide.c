@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/buf/bytes.h"
 #include "operators/window/window.h"
 
 typedef struct wsv {
@@ -276,30 +277,27 @@ uint32_t eddy_wslide_count(const window *w, uint32_t k)
 
 /* ---- snapshots: [u32 n][u32 pend] then per event [i64 ts] and per field
  * [u8 type][payload: 8 bytes for int/double/bool, u32 len + data for
- * strings and bytes, nothing otherwise]. */
-
-static int put(eddy_buf *b, const void *p, size_t n) { return eddy_buf_put(b, p, n); }
+ * strings and bytes, nothing otherwise], little-endian (lib/buf/bytes.h). */
 
 int eddy_wslide_save(const window *w, uint32_t k, eddy_buf *out)
 {
     const wslide *s = WKEY(w, k)->u.slide;
     uint32_t n = s ? s->n : 0, pend = s ? s->pend : 0;
-    if (put(out, &n, 4) || put(out, &pend, 4))
+    if (eddy_put_u32(out, n) || eddy_put_u32(out, pend))
         return -1;
     for (uint32_t i = 0; i < n; i++) {
-        int64_t ts = ev_ts(w, s, i);
-        if (put(out, &ts, 8))
+        if (eddy_put_i64(out, ev_ts(w, s, i)))
             return -1;
         const wsv *v = ev_vals(w, s, i);
         for (uint32_t f = 0; f < w->nfields; f++) {
-            if (eddy_buf_putc(out, (char)v[f].type))
+            if (eddy_put_u8(out, v[f].type))
                 return -1;
             if (is_str(v[f].type)) {
-                if (put(out, &v[f].len, 4) || put(out, s->str + v[f].u.off, v[f].len))
+                if (eddy_put_str(out, s->str + v[f].u.off, v[f].len))
                     return -1;
             } else if (v[f].type == EDDY_INT || v[f].type == EDDY_DOUBLE ||
                        v[f].type == EDDY_BOOL) {
-                if (put(out, &v[f].u.i, 8))
+                if (eddy_put_i64(out, v[f].u.i))
                     return -1;
             }
         }
@@ -309,51 +307,34 @@ int eddy_wslide_save(const window *w, uint32_t k, eddy_buf *out)
 
 int eddy_wslide_load(window *w, uint32_t k, const uint8_t *p, size_t n, size_t *used)
 {
-    size_t o = 0;
-    uint32_t cnt, pend;
-    if (n < 8)
-        return -1;
-    memcpy(&cnt, p, 4);
-    memcpy(&pend, p + 4, 4);
-    o = 8;
-    if (pend > cnt)
+    eddy_rd r = eddy_rd_of(p, n);
+    uint32_t cnt = eddy_get_u32(&r), pend = eddy_get_u32(&r);
+    if (r.err || pend > cnt)
         return -1;
     eddy_value vals[64];
     for (uint32_t i = 0; i < cnt; i++) {
-        int64_t ts;
-        if (n - o < 8)
-            return -1;
-        memcpy(&ts, p + o, 8);
-        o += 8;
+        int64_t ts = eddy_get_i64(&r);
         for (uint32_t f = 0; f < w->nfields; f++) {
             eddy_value *x = &vals[f];
             memset(x, 0, sizeof *x);
-            if (n - o < 1)
-                return -1;
-            x->type = p[o++];
+            x->type = eddy_get_u8(&r);
             if (is_str(x->type)) {
                 uint32_t len;
-                if (n - o < 4)
-                    return -1;
-                memcpy(&len, p + o, 4);
-                o += 4;
-                if (n - o < len)
-                    return -1;
+                x->u.s = (const char *)eddy_get_str(&r, &len);
                 x->len = len;
-                x->u.s = (const char *)p + o;
-                o += len;
             } else if (x->type == EDDY_INT || x->type == EDDY_DOUBLE || x->type == EDDY_BOOL) {
-                if (n - o < 8)
-                    return -1;
-                memcpy(&x->u.i, p + o, 8);
+                x->u.i = eddy_get_i64(&r);
                 if (x->type == EDDY_BOOL)
                     x->u.b = x->u.i != 0;
-                o += 8;
             } else if (x->type > EDDY_MAP) {
                 return -1;
             }
+            if (r.err)
+                return -1;
             w->vals[f] = x;
         }
+        if (r.err)
+            return -1;
         /* Appended in order: loaded events are all "pending" until pend is
          * set, so nothing is emitted or reordered on the way in. */
         wslide *s = WKEY(w, k)->u.slide;
@@ -365,6 +346,6 @@ int eddy_wslide_load(window *w, uint32_t k, const uint8_t *p, size_t n, size_t *
     wslide *s = WKEY(w, k)->u.slide;
     if (s)
         s->pend = pend < s->n ? pend : s->n;
-    *used = o;
+    *used = n - r.left;
     return 0;
 }

@@ -15,7 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "operators/common/snapio.h"
+#include "lib/buf/bytes.h"
 
 #include "operators/window/window.h"
 
@@ -24,16 +24,16 @@
 
 static int put_slot(const window *w, eddy_buf *b, const wslot *s)
 {
-    if (snap_put_i64(b, s->start) || snap_put_i64(b, s->end) || snap_put_i64(b, s->count) ||
-        snap_put_u32(b, s->flags))
+    if (eddy_put_i64(b, s->start) || eddy_put_i64(b, s->end) || eddy_put_i64(b, s->count) ||
+        eddy_put_u32(b, s->flags))
         return -1;
     for (uint32_t a = 0; a < w->nagg; a++) {
         size_t mark = b->len;
-        if (snap_put_u32(b, 0) ||
+        if (eddy_put_u32(b, 0) ||
             eddy_agg_serialize(w->agg[a].spec, (const uint8_t *)s + w->agg[a].off, b) != 0)
             return -1;
         uint32_t len = (uint32_t)(b->len - mark - 4);
-        memcpy(b->data + mark, &len, 4);
+        eddy_le32_store(b->data + mark, len);
     }
     return 0;
 }
@@ -41,17 +41,17 @@ static int put_slot(const window *w, eddy_buf *b, const wslot *s)
 static int put_shape(const window *w, eddy_buf *b)
 {
     const eddy_host *h = w->h;
-    if (snap_put(b, "EWIN", 4) || snap_put_u32(b, SNAP_VERSION) || eddy_buf_putc(b, (char)w->type) ||
-        snap_put_i64(b, w->size) || snap_put_i64(b, w->slide) || snap_put_i64(b, w->gap) ||
-        snap_put_i64(b, w->count) || snap_put_u32(b, w->nagg))
+    if (eddy_buf_put(b, "EWIN", 4) || eddy_put_u32(b, SNAP_VERSION) || eddy_buf_putc(b, (char)w->type) ||
+        eddy_put_i64(b, w->size) || eddy_put_i64(b, w->slide) || eddy_put_i64(b, w->gap) ||
+        eddy_put_i64(b, w->count) || eddy_put_u32(b, w->nagg))
         return -1;
     for (uint32_t a = 0; a < w->nagg; a++)
-        if (snap_put_cstr(b, h->sym_name(w->agg[a].name)) || snap_put_cstr(b, eddy_agg_kind(w->agg[a].spec)))
+        if (eddy_put_cstr(b, h->sym_name(w->agg[a].name)) || eddy_put_cstr(b, eddy_agg_kind(w->agg[a].spec)))
             return -1;
-    if (snap_put_u32(b, w->nkeyf))
+    if (eddy_put_u32(b, w->nkeyf))
         return -1;
     for (uint32_t i = 0; i < w->nkeyf; i++)
-        if (snap_put_cstr(b, h->sym_name(w->keyf[i])))
+        if (eddy_put_cstr(b, h->sym_name(w->keyf[i])))
             return -1;
     return 0;
 }
@@ -62,15 +62,15 @@ static int put_key(const window *w, eddy_buf *b, uint32_t k)
     uint32_t nslots = 0;
     for (uint32_t s = key->head; s != W_NIL; s = WSLOT(w, s)->next)
         nslots++;
-    if (snap_put_str(b, wkey_bytes(key), key->klen) || snap_put_i64(b, key->last_ts) ||
-        snap_put_i64(b, key->last_emit) ||
-        snap_put_i64(b, w->type == W_HOPPING ? key->u.next_end : 0) ||
+    if (eddy_put_str(b, wkey_bytes(key), key->klen) || eddy_put_i64(b, key->last_ts) ||
+        eddy_put_i64(b, key->last_emit) ||
+        eddy_put_i64(b, w->type == W_HOPPING ? key->u.next_end : 0) ||
         eddy_buf_putc(b, (char)((key->flags & WK_DIRTY) != 0)) ||
         eddy_buf_putc(b, (char)(key->prev != W_NIL)))
         return -1;
     if (key->prev != W_NIL && put_slot(w, b, WSLOT(w, key->prev)))
         return -1;
-    if (snap_put_u32(b, nslots))
+    if (eddy_put_u32(b, nslots))
         return -1;
     for (uint32_t s = key->head; s != W_NIL; s = WSLOT(w, s)->next)
         if (put_slot(w, b, WSLOT(w, s)))
@@ -83,7 +83,7 @@ int eddy_window_snapshot(void *state, eddy_ctx *ctx, void **data, size_t *len)
     window *w = state;
     const eddy_host *h = w->h;
     eddy_buf b = {0};
-    int rc = put_shape(w, &b) || snap_put_i64(&b, w->wm) || snap_put_u32(&b, w->nkeys);
+    int rc = put_shape(w, &b) || eddy_put_i64(&b, w->wm) || eddy_put_u32(&b, w->nkeys);
     for (uint32_t k = w->lru_tail; k != W_NIL && !rc; k = WKEY(w, k)->lru_prev)
         rc = put_key(w, &b, k);
     void *out = rc ? NULL : h->alloc(b.len ? b.len : 1);
@@ -102,55 +102,55 @@ int eddy_window_snapshot(void *state, eddy_ctx *ctx, void **data, size_t *len)
 /* ---- restore ------------------------------------------------------------------ */
 
 
-static int get_slot(window *w, snap_rd *r, wslot *s)
+static int get_slot(window *w, eddy_rd *r, wslot *s)
 {
-    s->start = snap_get_i64(r);
-    s->end = snap_get_i64(r);
-    s->count = snap_get_i64(r);
-    s->flags = snap_get_u32(r);
+    s->start = eddy_get_i64(r);
+    s->end = eddy_get_i64(r);
+    s->count = eddy_get_i64(r);
+    s->flags = eddy_get_u32(r);
     s->next = W_NIL;
     for (uint32_t a = 0; a < w->nagg && !r->err; a++) {
         uint32_t n;
-        const uint8_t *p = snap_get_str(r, &n);
+        const uint8_t *p = eddy_get_str(r, &n);
         if (!p || eddy_agg_deserialize(w->agg[a].spec, (uint8_t *)s + w->agg[a].off, p, n) != 0)
             r->err = 1;
     }
     return r->err ? -1 : 0;
 }
 
-static const char *check_shape(window *w, snap_rd *r)
+static const char *check_shape(window *w, eddy_rd *r)
 {
     const eddy_host *h = w->h;
-    const uint8_t *magic = snap_take(r, 4);
+    const uint8_t *magic = eddy_take(r, 4);
     if (!magic || memcmp(magic, "EWIN", 4) != 0)
         return "not a window snapshot";
-    if (snap_get_u32(r) != SNAP_VERSION)
+    if (eddy_get_u32(r) != SNAP_VERSION)
         return "unknown snapshot layout version";
-    if (snap_get_u8(r) != (uint8_t)w->type || snap_get_i64(r) != w->size || snap_get_i64(r) != w->slide ||
-        snap_get_i64(r) != w->gap || snap_get_i64(r) != w->count)
+    if (eddy_get_u8(r) != (uint8_t)w->type || eddy_get_i64(r) != w->size || eddy_get_i64(r) != w->slide ||
+        eddy_get_i64(r) != w->gap || eddy_get_i64(r) != w->count)
         return "the window type or size differs from the snapshot's";
-    if (snap_get_u32(r) != w->nagg)
+    if (eddy_get_u32(r) != w->nagg)
         return "the number of aggregates differs from the snapshot's";
     for (uint32_t a = 0; a < w->nagg; a++)
-        if (!snap_str_is(r, h->sym_name(w->agg[a].name)) || !snap_str_is(r, eddy_agg_kind(w->agg[a].spec)))
+        if (!eddy_get_str_is(r, h->sym_name(w->agg[a].name)) || !eddy_get_str_is(r, eddy_agg_kind(w->agg[a].spec)))
             return "the aggregates differ from the snapshot's";
-    if (snap_get_u32(r) != w->nkeyf)
+    if (eddy_get_u32(r) != w->nkeyf)
         return "the key fields differ from the snapshot's";
     for (uint32_t i = 0; i < w->nkeyf; i++)
-        if (!snap_str_is(r, h->sym_name(w->keyf[i])))
+        if (!eddy_get_str_is(r, h->sym_name(w->keyf[i])))
             return "the key fields differ from the snapshot's";
     return r->err ? "truncated" : NULL;
 }
 
-static int get_key(window *w, snap_rd *r)
+static int get_key(window *w, eddy_rd *r)
 {
     uint32_t klen;
-    const uint8_t *kb = snap_get_str(r, &klen);
+    const uint8_t *kb = eddy_get_str(r, &klen);
     if (!kb || klen > W_KEY_MAX)
         return -1;
     memcpy(w->kbuf, kb, klen);
-    int64_t last_ts = snap_get_i64(r), last_emit = snap_get_i64(r), next_end = snap_get_i64(r);
-    uint8_t dirty = snap_get_u8(r), has_prev = snap_get_u8(r);
+    int64_t last_ts = eddy_get_i64(r), last_emit = eddy_get_i64(r), next_end = eddy_get_i64(r);
+    uint8_t dirty = eddy_get_u8(r), has_prev = eddy_get_u8(r);
     if (r->err)
         return -1;
     uint32_t k = eddy_window_key_get(w, klen, eddy_window_hash(w->kbuf, klen), last_ts);
@@ -169,7 +169,7 @@ static int get_key(window *w, snap_rd *r)
         if (get_slot(w, r, WSLOT(w, p)) != 0)
             return -1;
     }
-    uint32_t nslots = snap_get_u32(r);
+    uint32_t nslots = eddy_get_u32(r);
     uint32_t *link = &WKEY(w, k)->head;
     for (uint32_t i = 0; i < nslots && !r->err; i++) {
         uint32_t s = eddy_wpool_get(w->h, &w->slots);
@@ -185,7 +185,7 @@ static int get_key(window *w, snap_rd *r)
         size_t used = 0;
         if (eddy_wslide_load(w, k, r->p, r->left, &used) != 0)
             return -1;
-        snap_take(r, used);
+        eddy_take(r, used);
     }
     if (r->err)
         return -1;
@@ -216,14 +216,14 @@ int eddy_window_restore(void *state, eddy_ctx *ctx, int version, const void *dat
     }
     /* Whatever the instance held is replaced. */
     eddy_window_state_free(w);
-    snap_rd r = {data, len, 0};
+    eddy_rd r = {data, len, 0};
     const char *why = check_shape(w, &r);
     if (why) {
         h->log(ctx, EDDY_LOG_ERROR, "window: cannot restore the snapshot: %s", why);
         return EDDY_EXPR_EINVAL;
     }
-    w->wm = snap_get_i64(&r);
-    uint32_t nkeys = snap_get_u32(&r);
+    w->wm = eddy_get_i64(&r);
+    uint32_t nkeys = eddy_get_u32(&r);
     w->loading = true;
     int rc = 0;
     for (uint32_t i = 0; i < nkeys && rc == 0; i++)
@@ -249,13 +249,13 @@ int eddy_window_put_key(const window *w, eddy_buf *b, uint32_t k)
 
 uint32_t eddy_window_get_key(window *w, const void *data, size_t len)
 {
-    snap_rd r = {data, len, 0};
+    eddy_rd r = eddy_rd_of(data, len);
     if (get_key(w, &r) != 0 || r.err || r.left)
         return W_NIL;
     /* get_key left the key bytes in kbuf: find the entry it filled. */
     uint32_t klen;
-    snap_rd k = {data, len, 0};
-    snap_get_str(&k, &klen);
+    eddy_rd k = eddy_rd_of(data, len);
+    eddy_get_str(&k, &klen);
     return eddy_window_key_find(w, klen, eddy_window_hash(w->kbuf, klen));
 }
 

@@ -16,6 +16,12 @@ expect_code "run without config" 2 "$EDDY" run
 
 # Every example config validates (they must never rot).
 for f in "$SRC"/configs/*.yaml; do
+    if [ -n "${EDDY_LEFT_OUT:-}" ] && ! "$EDDY" validate -c "$f" >/dev/null 2>&1; then
+        # A minimal build refuses what it left out, and says so.
+        expect_code "validate $(basename "$f") (minimal build)" 3 "$EDDY" validate -c "$f"
+        expect_out "validate $(basename "$f") (minimal build)" "is not built into this eddy"
+        continue
+    fi
     expect_code "validate $(basename "$f")" 0 "$EDDY" validate -c "$f"
     expect_out "validate $(basename "$f")" ": ok ("
 done
@@ -96,6 +102,9 @@ expect_code "operators" 0 "$EDDY" operators
 expect_out "operators" "filter"
 expect_out "operators" "project"
 
-# docs/CONFIG.md and the README block are generated from the same tables.
-check "configuration reference is current (scripts/gen-docs.sh)" "$SRC/scripts/gen-docs.sh" --check "$EDDY"
+# docs/CONFIG.md and the README block are generated from the same tables,
+# by a full build: a minimal one (EDDY_LEFT_OUT set by meson) describes less.
+if [ -z "${EDDY_LEFT_OUT:-}" ]; then
+  check "configuration reference is current (scripts/gen-docs.sh)" "$SRC/scripts/gen-docs.sh" --check "$EDDY"
+fi
 finish

@@ -18,6 +18,34 @@ abi_case short_struct 4 "abi_short_struct.so: eddy_plugin struct is 16 bytes, AB
 abi_case short_descriptor 4 "abi_short_descriptor.so: operator #0 descriptor is 24 bytes, ABI 1.2 needs at least"
 abi_case newer_minor 0 "abi_newer_minor" "1.2"
 
+# A plugin built against the literal ABI 1.0 header (tests/fixtures/abi/
+# eddy-1.0) loads, says 1.0, and runs through the 1.0 part of the host table.
+abi_case v1_0 0 "abi_v1_0"
+expect_code "abi v1_0 describe" 0 "$EDDY" describe --plugin-dir "$TMP/v1_0" abi_v1_0
+expect_out "abi v1_0 describe" "version 1.0.0, ABI 1.0)"
+printf '{"x":1}\n{"x":20}\n{"y":"no x"}\n' >"$TMP/v1_0.ndjson"
+cat >"$TMP/v1_0.yaml" <<Y
+worker: { admin: { enabled: false }, plugin_dirs: [ "$TMP/v1_0" ] }
+sources:
+  - { name: s, type: file, path: "$TMP/v1_0.ndjson", format: json }
+pipelines:
+  - name: p
+    from: s
+    steps:
+      - abi_v1_0: { label: old }
+    to:
+      - { type: file, path: "$TMP/v1_0.out.ndjson", format: json }
+Y
+expect_code "abi v1_0 pipeline" 0 "$EDDY" run -c "$TMP/v1_0.yaml"
+check "abi v1_0 output" python3 -c '
+import json,sys
+rows=[json.loads(l) for l in open(sys.argv[1])]
+recs=[r for r in rows if r.get("label")=="old"]
+assert [r.get("x2") for r in recs]==[2,40,None], rows
+assert all(r["host_minor"]==1 and r["host_has_1_0"]==1 and r["host_has_watermark"]==1 for r in recs), rows
+assert [r["count"] for r in rows if r.get("label")=="end"]==[3], rows
+' "$TMP/v1_0.out.ndjson"
+
 # A refused plugin named in a config makes the config invalid.
 cat >"$TMP/cfg.yaml" <<Y
 worker: { plugin_dirs: [ "$TMP/bad_major" ] }

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "engine/core/batch.h"
 #include "lib/agg/agg.h"
 #include "engine/core/error.h"
 #include "engine/core/sym.h"

@@ -6,9 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <avro.h>
 #ifdef HAVE_JANSSON
 #include <jansson.h>
+#else
+#include <avro.h> /* reads the schema's field names when jansson is absent */
 #endif
 
 #include "engine/alert/alert.h"
@@ -463,10 +464,12 @@ static void test_record_and_json(void)
 
     /* The record encodes with the schema (what an avro alerts sink does) and
      * decodes back to the same fields. */
-    eddy_codec_conf cc = {.format = EDDY_FMT_AVRO, .avro_schema = ALERT_SCHEMA};
-    eddy_codec *avro = NULL;
+    eddy_codec *avro = NULL; /* stays NULL in a build without avro-c */
     char err[512] = "";
+#if EDDY_HAVE_AVRO
+    eddy_codec_conf cc = {.format = EDDY_FMT_AVRO, .avro_schema = ALERT_SCHEMA};
     CHECK_MSG(eddy_codec_new(&cc, &avro, err, sizeof err) == 0, "%s", err);
+#endif
     eddy_buf enc = {0};
     if (avro && r) {
         CHECK_MSG(eddy_codec_encode(avro, r, &enc, err, sizeof err) == 0, "%s", err);

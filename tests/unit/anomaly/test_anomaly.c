@@ -7,11 +7,60 @@
 #include <string.h>
 
 #include "lib/anomaly/anomaly.h"
-#include "tests/unit/anomaly/anom_fixtures.h"
 #include "engine/core/error.h"
+#include "tests/unit/fixtures.h"
 #include "tests/unit/test.h"
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Reference values (tests/fixtures/anomaly/references.txt, written by
+ * tests/anomaly/make_fixtures.py), loaded by main before the tests run. */
+static double fx_small[600];
+static double fx_z50[600];
+static double fx_med50[600];
+static double fx_mad50[600];
+static double fx_rz50[600];
+static double fx_med51[600];
+static double fx_mad51[600];
+static double fx_rz51[600];
+static double fx_ewma_stat[600];
+static double fx_ewma_ucl[600];
+static double fx_spot_x[2500];
+static double fx_spot_up[2500];
+static double fx_spot_score[2500];
+static double fx_dspot_up[2500];
+static double fx_dspot_score[2500];
+static double fx_bispot_up[2500];
+static double fx_bispot_down[2500];
+static double fx_bispot_score[2500];
+static double fx_gpd_pos[400];
+static double fx_gpd_pos_fit[2];
+static double fx_gpd_neg[400];
+static double fx_gpd_neg_fit[2];
+static fx_array fx_all[] = {
+    FX_ARRAY(fx_small),
+    FX_ARRAY(fx_z50),
+    FX_ARRAY(fx_med50),
+    FX_ARRAY(fx_mad50),
+    FX_ARRAY(fx_rz50),
+    FX_ARRAY(fx_med51),
+    FX_ARRAY(fx_mad51),
+    FX_ARRAY(fx_rz51),
+    FX_ARRAY(fx_ewma_stat),
+    FX_ARRAY(fx_ewma_ucl),
+    FX_ARRAY(fx_spot_x),
+    FX_ARRAY(fx_spot_up),
+    FX_ARRAY(fx_spot_score),
+    FX_ARRAY(fx_dspot_up),
+    FX_ARRAY(fx_dspot_score),
+    FX_ARRAY(fx_bispot_up),
+    FX_ARRAY(fx_bispot_down),
+    FX_ARRAY(fx_bispot_score),
+    FX_ARRAY(fx_gpd_pos),
+    FX_ARRAY(fx_gpd_pos_fit),
+    FX_ARRAY(fx_gpd_neg),
+    FX_ARRAY(fx_gpd_neg_fit),
+};
 
 static int close_rel(double a, double b, double rel)
 {
@@ -608,6 +657,7 @@ static void test_nab_behaviour(void)
 
 int main(void)
 {
+    fx_load("anomaly/references.txt", fx_all, N_OF(fx_all));
     test_zscore();
     test_robust(50, fx_rz50);
     test_robust(51, fx_rz51);

@@ -132,7 +132,11 @@ int main(void)
                             .nschemas = 1, .write_schema_id = 2};
     run("json", &json, json_alpha, sizeof json_alpha - 1);
     run("msgpack", &mp, mp_alpha, sizeof mp_alpha);
+#if EDDY_HAVE_AVRO
     run("avro", &avro, avro_alpha, sizeof avro_alpha);
     run("avro-confluent", &conf, avro_alpha, sizeof avro_alpha);
+#else
+    (void)avro, (void)conf, (void)avro_alpha;
+#endif
     return test_report();
 }

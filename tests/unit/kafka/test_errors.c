@@ -193,6 +193,9 @@ static void queue_full(void)
     kt_env_free(&e);
 }
 
+/* Dead letters, read back from their topic; the sink under test writes Avro
+ * (not in a build without avro-c). */
+#if EDDY_HAVE_AVRO
 /* Reads up to max messages of a topic from the beginning (no group). The
  * messages hold *rkp alive: destroy them before the handle. */
 static int read_topic(const char *topic, int partitions, rd_kafka_message_t **out, int max,
@@ -298,6 +301,7 @@ static void dead_letters(void)
     eddy_opts_free(o);
     kt_env_free(&e);
 }
+#endif
 
 int main(void)
 {
@@ -305,7 +309,9 @@ int main(void)
     missing_topics();
     not_authorized();
     wrong_password();
+#if EDDY_HAVE_AVRO
     dead_letters();
+#endif
     lost_delivery();
     queue_full();
     eddy_kafka_embedded_stop();

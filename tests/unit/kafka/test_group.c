@@ -204,7 +204,11 @@ static void rebalance(const char *strategy, const char *topic)
          * broker refuses commits while the group rebalances (a real broker
          * accepts them in PreparingRebalance), so the commit-on-revoke
          * outcome is checked with cooperative rebalancing only. */
-        CHECK(ef.revoked == EDDY_KAFKA_EMBEDDED_PARTITIONS);
+        /* On a loaded machine the group may rebalance more than once
+         * (each time revoking everything F holds), so at least all. */
+        CHECK_MSG(ef.revoked >= EDDY_KAFKA_EMBEDDED_PARTITIONS,
+                  "eager: %d partitions revoked, expected all %d at least once", ef.revoked,
+                  EDDY_KAFKA_EMBEDDED_PARTITIONS);
         ops->close(g);
         ops->close(f_src);
         eddy_batch_destroy(b);

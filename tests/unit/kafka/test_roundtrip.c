@@ -308,8 +308,10 @@ int main(void)
     eddy_log_setup(EDDY_LOG_WARN, EDDY_LOGFMT_LOGFMT, 2);
     roundtrip("json", 0);
     roundtrip("msgpack", 0);
+#if EDDY_HAVE_AVRO
     roundtrip("avro", 0);
     roundtrip("avro", 1);
+#endif
     foreign_messages();
     key_field();
     eddy_kafka_embedded_stop();

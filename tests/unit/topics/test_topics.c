@@ -7,7 +7,7 @@
 
 #include "engine/core/error.h"
 #include "engine/config/options.h"
-#include "engine/runtime.h"
+#include "connectors/kafka/kafka_conf.h"
 
 static void test_parse_ok(void)
 {
