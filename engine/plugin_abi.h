@@ -8,12 +8,12 @@
  * count of pointers), never with offsetof/sizeof on today's
  * include/eddy/operator.h: moving or inserting a field there must not move a
  * boundary that plugins already built rely on. The value on LP64 is in each
- * comment; tests/unit/abi/ asserts every field's offset, size and type of
+ * comment; tests/unit/include/ asserts every field's offset, size and type of
  * every minor against literal tables and against the 1.0 header itself.
  *
  * Adding a minor (1.3): append the fields in operator.h, add the 1.3 sizes
  * here, update the "current minor" checks below and extend
- * tests/unit/abi/abi_layout.h. The checks below fail the engine's build until
+ * tests/unit/include/abi_layout.h. The checks below fail the engine's build until
  * that is done. */
 #ifndef EDDY_PLUGIN_ABI_H
 #define EDDY_PLUGIN_ABI_H
@@ -43,13 +43,13 @@
 #define EDDY_ALERT_MIN_SIZE_1_1 (96u + 4u * sizeof(void *)) /* 128: up to message */
 
 /* The current minor: today's header must be exactly the newest frozen shape.
- * (Field by field, and on LP64 in literal bytes, in tests/unit/abi/.) */
+ * (Field by field, and on LP64 in literal bytes, in tests/unit/include/.) */
 _Static_assert(EDDY_ABI_MAJOR == 1 && EDDY_ABI_MINOR == 2,
                "include/eddy/operator.h changed the ABI version: freeze the new minor's sizes "
-               "in engine/plugin_abi.h and its fields in tests/unit/abi/abi_layout.h");
+               "in engine/plugin_abi.h and its fields in tests/unit/include/abi_layout.h");
 _Static_assert(sizeof(eddy_host) == EDDY_HOST_SIZE_1_2,
                "eddy_host is not the frozen ABI 1.2 size: appending needs a new minor "
-               "(engine/plugin_abi.h, tests/unit/abi/abi_layout.h); moving a field needs a new major");
+               "(engine/plugin_abi.h, tests/unit/include/abi_layout.h); moving a field needs a new major");
 _Static_assert(offsetof(eddy_host, ctx_requests) + sizeof(void *) == EDDY_HOST_SIZE_1_1,
                "eddy_host: the ABI 1.1 functions no longer end at ctx_requests");
 _Static_assert(offsetof(eddy_host, ctx_watermark) + sizeof(void *) == EDDY_HOST_SIZE_1_0,

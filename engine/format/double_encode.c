@@ -4,7 +4,7 @@
  * from EDDY_INT. NaN and infinities have no JSON spelling: "null".
  *
  * Why not just snprintf + strtod (the first version, kept as dtoa_printf
- * below and as the reference in tests/unit/format/test_json_encode.c): a
+ * below and as the reference in tests/unit/engine/format/test_json_encode.c): a
  * double of 16-17 digits costs three snprintf and two strtod calls, about
  * 1 us, more than the rest of a 10-field record. The fast path gets the same
  * text with exact 128-bit integer arithmetic:

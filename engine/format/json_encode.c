@@ -13,7 +13,7 @@
  * string runs (8 bytes at a time) are stored directly, and doubles skip
  * printf and strtod: the same bytes at 3.2-3.6 M/s (benchmarks/RESULTS.md,
  * "Encode").
- * tests/unit/format/test_json_encode.c keeps the first version and compares
+ * tests/unit/engine/format/test_json_encode.c keeps the first version and compares
  * outputs. */
 #include <stdio.h>
 #include <string.h>

@@ -12,7 +12,7 @@
  * core): 3.7-3.9 M records/s through the packer, 10.8-12.1 M/s this way
  * (benchmarks/RESULTS.md, "Encode").
  *
- * The bytes are the same as msgpack-c's packer gives (tests/unit/format/
+ * The bytes are the same as msgpack-c's packer gives (tests/unit/engine/format/
  * test_msgpack_encode.c compares them): the smallest encoding of each integer
  * (positive ones >= 128 as uint8/16/32/64, negative ones as int8/16/32/64),
  * doubles always as float64, str8/16/32 and bin8/16/32 by length, fixarray/

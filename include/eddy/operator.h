@@ -19,7 +19,7 @@
  * tree, the loader's and host's boundaries (the 1.0 and 1.1 sizes) are
  * written from each minor's shape in engine/plugin_abi.h, never with
  * sizeof/offsetof of this header; every field's offset, size and type at
- * each minor is a literal table in tests/unit/abi/abi_layout.h, checked at
+ * each minor is a literal table in tests/unit/include/abi_layout.h, checked at
  * compile time against this header and against the 1.0 header itself
  * (tests/fixtures/abi/eddy-1.0/); a plugin built with that 1.0 header is
  * loaded and run by test_plugins.sh. Moving or resizing a field fails the

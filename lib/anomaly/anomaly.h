@@ -158,7 +158,7 @@ int eddy_spot_grimshaw(const double *y, size_t n, uint32_t n_points, double *gam
  * Benchmark's scoring, which credits the earliest detection inside each
  * anomaly window, charges every detection outside one, and picks one score
  * threshold for the whole corpus. One configuration serves every series
- * (the defaults, tuned on the NAB corpus with tests/anomaly/nab_tune.py and
+ * (the defaults, tuned on the NAB corpus with benchmarks/nab/tune/nab_tune.py and
  * nab_search.py); no per-series knowledge, causal, bounded memory
  * (3 x long_win doubles and a bitset of ctx_lags x ctx_bins^2 + 48 x
  * ctx_bins bits), no allocation per update, O(ctx_lags) work per value

@@ -222,7 +222,7 @@ static const anom_ops nab_ops = {
 void eddy_nab_defaults(eddy_nab_params *p)
 {
     /* Tuned on the NAB corpus (standard profile), one setting for all:
-     * tests/anomaly/nab_tune.py and nab_search.py. */
+     * benchmarks/nab/tune/nab_tune.py and nab_search.py. */
     *p = (eddy_nab_params){.probation = 300, .alpha_fast = 0.05, .long_win = 1500,
                            .short_win = 3, .sup_len = 200, .sup_level = 0.5, .sd_floor = 0.03,
                            .level_w = 0.9, .ctx_w = 0.9, .ctx_bins = 8, .ctx_lags = 8,

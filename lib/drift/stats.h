@@ -2,7 +2,7 @@
  * categorical counter, and two-sample statistics that compare a reference
  * sample with a current one (PSI, Jensen-Shannon distance, Kolmogorov-
  * Smirnov, Wasserstein, chi-square homogeneity). Each statistic is pinned to
- * a scipy/numpy computation, written out below, and tests/drift/
+ * a scipy/numpy computation, written out below, and tests/fixtures/drift/
  * gen_stats_fixtures.py computes exactly that for the unit-test fixtures.
  *
  * Functions answer 0 or a negative EDDY_E* code (engine/core/error.h). Numeric

@@ -9,8 +9,8 @@
  *           -> feast.types.Value protobuf bytes; "_ts:<view>" ->
  *           google.protobuf.Timestamp bytes (seconds=1, nanos=2, zeros omitted)
  *
- * The fixtures in tests/store/feast_fixtures.txt come from Feast's own
- * Python code (tests/store/gen_fixtures.py) and pin these bytes. */
+ * The fixtures in tests/fixtures/store/feast_fixtures.txt come from Feast's own
+ * Python code (tests/fixtures/store/gen_fixtures.py) and pin these bytes. */
 #ifndef EDDY_STORE_FEAST_H
 #define EDDY_STORE_FEAST_H
 #include <stddef.h>

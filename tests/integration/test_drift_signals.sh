@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Drift detectors end to end against river: every row of
-# tests/drift/river/cases.tsv (made by tests/drift/gen_river_checks.py with
+# tests/fixtures/drift/river/cases.tsv (made by tests/fixtures/drift/gen_river_checks.py with
 # river 0.26.1) runs benchmarks/drift/signals.sh over the row's stream and
 # must print exactly river's signals. KSWIN rows are the exception: eddy
 # draws its reference sample with its own generator, so they pass when eddy
@@ -8,7 +8,7 @@
 # row's stat_size option, else 30) of river's. SIGNALS overrides the script.
 . "$(dirname "$0")/lib.sh"
 
-DIR="$SRC/tests/drift/river"
+DIR="$SRC/tests/fixtures/drift/river"
 SIGNALS=${SIGNALS:-$SRC/benchmarks/drift/signals.sh}
 export EDDY
 
@@ -17,7 +17,7 @@ if [ ! -f "$SIGNALS" ]; then
     finish
 fi
 if [ ! -f "$DIR/cases.tsv" ]; then
-    bad "$DIR/cases.tsv is missing (run tests/drift/gen_river_checks.py)"
+    bad "$DIR/cases.tsv is missing (run tests/fixtures/drift/gen_river_checks.py)"
     finish
 fi
 

@@ -4,9 +4,9 @@
 # mid-run and restarted with no update lost, and the feast layout read back
 # by Feast's own SDK (skipped, exit 77, only when the pinned Feast cannot be
 # installed). The `feature_store` sink is driven by store_drive
-# (tests/unit/store/store_drive.c), one command per line.
+# (tests/unit/lib/store/store_drive.c), one command per line.
 source "$(dirname "$0")/lib.sh"
-DRIVE=$BUILD/tests/unit/store/store_drive
+DRIVE=$BUILD/tests/unit/lib/store/store_drive
 REDIS_DIR=$TMP/redis
 stop_redis() { "$SRC/scripts/redis.sh" stop "$REDIS_DIR" >/dev/null 2>&1; }
 trap 'stop_redis; cleanup' EXIT
@@ -122,13 +122,13 @@ check "feast: keys end with the project ($feast_keys)" test "$feast_keys" = 3
 ttl=$(rcli eval "return redis.call('pttl', redis.call('keys', '*u1eddy_demo')[1])" 0)
 check "feast: ttl set ($ttl ms)" test "$ttl" -gt 7000000 -a "$ttl" -le 7200000
 
-if PY=$("$SRC/tests/store/feast_env.sh" 2>"$TMP/feast_env.err"); then
-    "$PY" "$SRC/tests/store/feast_read.py" "$REDIS_PORT" eddy_demo user_spend user_id string \
+if PY=$("$SRC/tests/integration/feast/feast_env.sh" 2>"$TMP/feast_env.err"); then
+    "$PY" "$SRC/tests/integration/feast/feast_read.py" "$REDIS_PORT" eddy_demo user_spend user_id string \
         spend:float64,n:int64 u1 u7 nobody >"$TMP/out" 2>&1
     expect_out "feast sdk: newest u1" '{"n": 3, "spend": 10.5, "user_id": "u1"}'
     expect_out "feast sdk: u7 zero kept" '{"n": 0, "spend": 1.25, "user_id": "u7"}'
     expect_out "feast sdk: absent is null" '{"n": null, "spend": null, "user_id": "nobody"}'
-    "$PY" "$SRC/tests/store/feast_read.py" "$REDIS_PORT" eddy_demo user_count uid int64 \
+    "$PY" "$SRC/tests/integration/feast/feast_read.py" "$REDIS_PORT" eddy_demo user_count uid int64 \
         clicks:int64 42 >"$TMP/out" 2>&1
     expect_out "feast sdk: int64 entity" '{"clicks": 17, "uid": 42}'
 else
