@@ -42,7 +42,7 @@ import json,sys
 rows=[json.loads(l) for l in open(sys.argv[1])]
 recs=[r for r in rows if r.get("label")=="old"]
 assert [r.get("x2") for r in recs]==[2,40,None], rows
-assert all(r["host_minor"]==1 and r["host_has_1_0"]==1 and r["host_has_watermark"]==1 for r in recs), rows
+assert all(r["host_minor"]==2 and r["host_has_1_0"]==1 and r["host_has_watermark"]==1 for r in recs), rows
 assert [r["count"] for r in rows if r.get("label")=="end"]==[3], rows
 ' "$TMP/v1_0.out.ndjson"
 
