@@ -38,6 +38,10 @@ topics:
   - { name: g-st-b-in-changelog, partitions: 3, config: { cleanup.policy: compact } }
   - { name: st-e, partitions: 1, config: { retention.ms: "-1" } }
   - { name: g-st-e-in-changelog, partitions: 1, config: { cleanup.policy: compact } }
+  - { name: st-g, partitions: 4, config: { retention.ms: "-1" } }
+  - { name: st-g-out, partitions: 3, config: { retention.ms: "-1" } }
+  - { name: st-g-ref, partitions: 3, config: { retention.ms: "-1" } }
+  - { name: g-st-g-in-changelog, partitions: 4, config: { cleanup.policy: compact } }
   - { name: st-f, partitions: 1, config: { retention.ms: "-1" } }
   - { name: st-f-out, partitions: 1, config: { retention.ms: "-1" } }
   - { name: st-f-ref, partitions: 1, config: { retention.ms: "-1" } }
@@ -251,6 +255,45 @@ out st-b-out
 out st-b-ref
 check "b: every window present, none short (at-least-once)" \
     python3 "$SRC/tests/integration/state_check.py" "$TMP/st-b-ref.jsonl" "$TMP/st-b-out.jsonl" "$N"
+
+# ---- g. rebalances: a second worker joins, the first is killed -------------------------
+# Partitions move between workers with their state: the one giving a
+# partition up writes its state before committing (revoke), the one taking
+# it restores it first; a killed worker's partitions are restored by the
+# survivor once the group notices (session.timeout.ms).
+G=${STATE_G_RECORDS:-60000}
+load_cfg g st-g "$G" 300 1500
+"$EDDY" run -c "$TMP/load-g.yaml" >/dev/null 2>"$TMP/load-g.log" &
+loader=$!
+pids+=("$loader")
+win_cfg g1 g-st-g st-g st-g-out 5s false true "$(free_port)"
+win_cfg g2 g-st-g st-g st-g-out 5s false true "$(free_port)"
+"$EDDY" run -c "$TMP/g1.yaml" >/dev/null 2>"$TMP/g1.log" &
+w1=$!
+pids+=("$w1")
+sleep 8
+"$EDDY" run -c "$TMP/g2.yaml" >/dev/null 2>"$TMP/g2.log" &
+w2=$!
+pids+=("$w2")
+for i in $(seq 1 300); do grep -q "state restored" "$TMP/g2.log" && break; sleep 0.1; done
+sleep 5
+kill -KILL "$w1"; wait "$w1" 2>/dev/null
+wait "$loader" || bad "g: the loader failed"
+for i in $(seq 1 300); do [ "$(grep -c 'state restored' "$TMP/g2.log")" -ge 4 ] && break; sleep 0.1; done
+sleep 2
+kill -TERM "$w2"; wait "$w2" || bad "g: the surviving worker did not stop cleanly"
+check "g: the joining worker restored partitions given up by the first" \
+    grep -q "partition revoked: flushed and committed" "$TMP/g1.log"
+check "g: the survivor took over the killed worker's partitions" \
+    [ "$(grep -c 'state restored' "$TMP/g2.log")" -ge 4 ]
+win_cfg g3 g-st-g st-g st-g-out 5s true true "$(free_port)"
+timeout -s KILL 300 "$EDDY" run -c "$TMP/g3.yaml" >/dev/null 2>"$TMP/g3.log" || bad "g: the final run failed"
+win_cfg gref g-st-g-ref st-g st-g-ref 5s true false "$(free_port)"
+timeout -s KILL 300 "$EDDY" run -c "$TMP/gref.yaml" >/dev/null 2>"$TMP/gref.log" || bad "g: the reference failed"
+out st-g-out
+out st-g-ref
+check "g: every window present and complete across rebalances" \
+    python3 "$SRC/tests/integration/state_check.py" "$TMP/st-g-ref.jsonl" "$TMP/st-g-out.jsonl" "$G"
 
 # ---- e. a plugin's host-managed state (the template's state_put counter) -----------------
 mkdir -p "$TMP/plugin"
