@@ -24,4 +24,10 @@ int cmd_features(int argc, char **argv);
 eddy_runtime *cli_load(const char *path, eddy_cfg **cfg, int *code);
 int cli_is_help(const char *arg);
 
+/* `eddy topics`: appends the changelog topic of every stateful Kafka source
+ * (durable state) to the declared topics, unless declared (topics_state.c).
+ * 0, or <0 on out of memory. */
+struct eddy_topics;
+int cli_topics_add_changelogs(eddy_cfg *cfg, const eddy_opts *kafka, struct eddy_topics *t);
+
 #endif

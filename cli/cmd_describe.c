@@ -17,6 +17,7 @@
 #include "connectors/kafka/kafka_conf.h"
 #include "engine/config/sections.h"
 #include "engine/registry.h"
+#include "engine/state/state.h"
 
 static int load_plugin_dirs(int argc, char **argv, int *first_arg, bool *markdown, bool *all,
                             const char *usage)
@@ -99,6 +100,11 @@ static const struct {
     {"worker.log", "worker.log", "Structured logs on stderr.", eddy_log_options},
     {"kafka", "kafka", "Top-level `kafka:` mapping: brokers and client settings shared by every "
      "Kafka source, sink and dead-letter output.", eddy_kafka_options},
+    {"state", "state", "Top-level `state:` mapping: durable state of stateful steps in Kafka "
+     "changelog topics (see \"State and delivery guarantees\" in the README).",
+     eddy_state_options},
+    {"processing", "processing", "Top-level `processing:` mapping: the delivery guarantee.",
+     eddy_processing_options},
     {"source", "sources[]: common keys",
      "Keys every source has, besides its connector's own (below), `timestamp`, `watermark` and "
      "`dead_letter` (a sink mapping: rejected records go there, with the reason).",

@@ -53,7 +53,8 @@ static int run(bool apply, const char *path, int timeout_ms)
     }
     eddy_opts *kafka = NULL;
     eddy_topics *topics = NULL;
-    if (eddy_topics_load_sections(cfg, &kafka, &topics) != 0) {
+    if (eddy_topics_load_sections(cfg, &kafka, &topics) != 0 ||
+        cli_topics_add_changelogs(cfg, kafka, topics) != 0) {
         int code = print_cfg_errors(cfg, path);
         eddy_cfg_free(cfg);
         return code;

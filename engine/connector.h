@@ -34,6 +34,14 @@ typedef struct eddy_connector_env {
     void (*assigned)(void *arg, int32_t partition);
     void (*revoked)(void *arg, int32_t partition);
     void *arg;
+    /* Optional, takes the place of `assigned` when set: the runtime may
+     * restore the partition's state first, and answers the offset to start
+     * reading at (-1: the group's committed offset). */
+    int64_t (*assigned_at)(void *arg, int32_t partition);
+    /* Optional, takes the place of `revoked` for a partition the group took
+     * away without asking (a session timeout): another worker may already
+     * own it, so nothing of it may be flushed or committed any more. */
+    void (*lost)(void *arg, int32_t partition);
 } eddy_connector_env;
 
 /* Top-level config sections owned by a family of connectors, so that the
@@ -63,6 +71,35 @@ typedef struct eddy_conn_sections {
     void (*free)(void *state); /* NULL state allowed */
 } eddy_conn_sections;
 
+/* Durable state's changelog (engine/state): a compacted log, partitioned
+ * like its source, that the runtime writes a source's operator state to
+ * before committing offsets and reads back when a partition is assigned.
+ * The Kafka source implements it (connectors/kafka/kafka_changelog.c). */
+typedef int (*eddy_changelog_fn)(void *arg, const void *key, size_t klen, const void *val,
+                                 size_t vlen); /* val NULL: tombstone; <0 stops the read */
+typedef struct eddy_changelog_ops {
+    /* The source's default changelog topic (malloc'd; NULL: no memory). */
+    char *(*default_topic)(const eddy_opts *source_opts, const eddy_connector_env *env,
+                           const char *source);
+    /* Main thread, before sources open: checks `topic` (a missing one is an
+     * error whose sentence says how to create it; the embedded broker gets
+     * it created), logs what it found, returns a handle or NULL with err. */
+    void *(*open)(const eddy_opts *source_opts, const eddy_connector_env *env, const char *source,
+                  const char *topic, const char *config_path, char *err, size_t errlen);
+    /* Processing thread `thread` (0..63): queues one record for partition
+     * part (val NULL: tombstone). 0, or <0 (logged). */
+    int (*write)(void *cl, int thread, int32_t part, const void *key, size_t klen,
+                 const void *val, size_t vlen);
+    /* Waits until the thread's records are acknowledged: <0 (logged) when
+     * any was lost. */
+    int (*flush)(void *cl, int thread);
+    /* Reads partition part from its start to its end, calling fn for each
+     * record, within timeout_ms. *n counts them. 0 or <0 (logged). */
+    int (*read)(void *cl, int32_t part, int64_t timeout_ms, eddy_changelog_fn fn, void *arg,
+                uint64_t *n);
+    void (*close)(void *cl);
+} eddy_changelog_ops;
+
 typedef struct eddy_source_ops {
     const char *type;    /* "file", "generator", ... (the `type:` key) */
     const char *summary; /* one line for docs */
@@ -91,6 +128,11 @@ typedef struct eddy_source_ops {
     int (*pause)(void *self, int paused);
     /* Optional: the top-level sections this connector's family owns. */
     const eddy_conn_sections *sections;
+    /* Optional (durable state): the Kafka topic and partition behind a task
+     * partition; NULL when unknown. */
+    const char *(*partition_topic)(void *self, int32_t partition, int32_t *kafka_partition);
+    /* Optional: where durable state of this source's steps is kept. */
+    const eddy_changelog_ops *changelog;
 } eddy_source_ops;
 
 typedef struct eddy_sink_ops {

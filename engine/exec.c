@@ -12,6 +12,7 @@
 #include "engine/exec.h"
 #include "engine/obs/log.h"
 #include "engine/core/sym.h"
+#include "engine/state/state.h"
 
 #define POOL_MAX 64
 
@@ -79,6 +80,7 @@ static void ctx_free(eddy_ctx *c)
     if (!c)
         return;
     c->st->op->d.destroy(c->state);
+    eddy_state_ctx_free(c);
     eddy_alert_state_free(c->alerts);
     free(c->timers);
     free(c);
@@ -147,6 +149,7 @@ void eddy_exec_task_free(eddy_runtime *rt, rt_task *t)
 {
     for (int i = 0; i < rt->ninst; i++)
         ctx_free(t->inst[i]);
+    eddy_state_task_free(t);
     free(t->inst);
     free(t);
 }
@@ -575,6 +578,9 @@ static int flush_sinks(rt_thread *th)
     }
     if (!ok)
         return atomic_load(&rt->failed) ? -1 : 0;
+    /* Durable state of what the offsets cover goes first (engine/state). */
+    if (eddy_state_flush(th) != 0)
+        return -1;
     for (int i = 0; i < th->ntasks; i++)
         commit_task(th, th->tasks[i]);
     return 0;
@@ -587,6 +593,20 @@ void eddy_exec_assigned(void *arg, int32_t partition)
     snprintf(part, sizeof part, "%d", (int)partition);
     eddy_log(EDDY_LOG_INFO, (const char *[]){"source", src->name, "partition", part, NULL},
              "partition assigned");
+}
+
+/* Like eddy_exec_assigned; a partition of a durable source gets its task
+ * now and its state restored before the partition is read: the answer is
+ * the offset to read from (-1: the group's committed offset). */
+int64_t eddy_exec_assigned_at(void *arg, int32_t partition)
+{
+    rt_source *src = arg;
+    eddy_runtime *rt = src->rt;
+    eddy_exec_assigned(arg, partition);
+    int si = (int)(src - rt->sources);
+    if (!eddy_state_source_durable(rt, si))
+        return -1;
+    return eddy_state_assigned(&rt->threads[src->thread], si, partition, task_get);
 }
 
 /* Called from inside the source's poll on its own thread: everything of
@@ -610,6 +630,36 @@ void eddy_exec_revoked(void *arg, int32_t partition)
     }
     eddy_log(EDDY_LOG_INFO, (const char *[]){"source", src->name, "partition", part, NULL},
              "partition revoked: flushed and committed");
+}
+
+/* A durable partition the group took away without a revoke: its new owner
+ * restores from the changelog, which this worker must not write to any
+ * more (its records would interleave with the new owner's). The task is
+ * dropped as it is; its outputs since the last commit come again from the
+ * new owner (at-least-once). Other sources behave as on a revoke. */
+void eddy_exec_lost(void *arg, int32_t partition)
+{
+    rt_source *src = arg;
+    eddy_runtime *rt = src->rt;
+    int si = (int)(src - rt->sources);
+    if (!eddy_state_source_durable(rt, si)) {
+        eddy_exec_revoked(arg, partition);
+        return;
+    }
+    rt_thread *th = &rt->threads[src->thread];
+    for (int i = 0; i < th->ntasks; i++) {
+        rt_task *t = th->tasks[i];
+        if (t->source != si || t->partition != partition)
+            continue;
+        eddy_exec_task_free(rt, t);
+        th->tasks[i] = th->tasks[--th->ntasks];
+        break;
+    }
+    char part[16];
+    snprintf(part, sizeof part, "%d", (int)partition);
+    eddy_log(EDDY_LOG_WARN, (const char *[]){"source", src->name, "partition", part, NULL},
+             "partition lost: its state and uncommitted work are dropped; the new owner "
+             "restores the last committed state");
 }
 
 /* Backpressure: a sink with more unacknowledged output than its high water

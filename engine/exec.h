@@ -27,6 +27,7 @@ struct eddy_ctx {
     uint32_t ntimers, cap;
     eddy_batch *cur; /* the batch being processed (for reject) */
     eddy_alert_state *alerts; /* noise-control state, made at the first alert */
+    struct st_ctx *sst;       /* durable state (engine/state), NULL when none */
 };
 
 struct rt_task {
@@ -38,6 +39,7 @@ struct rt_task {
     int64_t last_offset;
     int64_t committed; /* last offset handed to the source's commit */
     int64_t last_arrival; /* wall clock of the last record (idle_timeout) */
+    struct st_task *st;   /* durable state (engine/state), NULL when not durable */
 };
 
 struct rt_thread {
@@ -73,6 +75,8 @@ void eddy_exec_dead_letter(rt_thread *th, rt_pipeline *p, rt_source *src, const 
 void eddy_exec_task_free(eddy_runtime *rt, rt_task *t);
 /* Rebalance callbacks of eddy_connector_env (arg: the rt_source). */
 void eddy_exec_assigned(void *arg, int32_t partition);
+int64_t eddy_exec_assigned_at(void *arg, int32_t partition);
+void eddy_exec_lost(void *arg, int32_t partition);
 void eddy_exec_revoked(void *arg, int32_t partition);
 /* Writes b to the step's side output `output` (counted and logged when the
  * step has none). Does not take b. */

@@ -11,6 +11,7 @@
 #include "engine/registry.h"
 #include "engine/core/sym.h"
 #include "lib/text/suggest.h"
+#include "engine/state/state.h"
 
 static char *xstrdup(const char *s)
 {
@@ -584,11 +585,12 @@ static void collect_sections(eddy_runtime *rt)
 }
 
 /* The top-level keys, NULL-terminated (caller frees): worker, those of the
- * connectors' sections (kafka, topics), sources, pipelines; and the same
+ * connectors' sections (kafka, topics), state, processing, sources,
+ * pipelines; and the same
  * as a "known: ..." list in known. */
 static const char **top_level_keys(const eddy_runtime *rt, char *known, size_t knownlen)
 {
-    size_t n = 3;
+    size_t n = 5;
     for (int i = 0; i < rt->nsections; i++)
         for (const char *const *k = rt->sections[i].def->keys; *k; k++)
             n++;
@@ -598,6 +600,8 @@ static const char **top_level_keys(const eddy_runtime *rt, char *known, size_t k
     for (int i = 0; i < rt->nsections; i++)
         for (const char *const *k = rt->sections[i].def->keys; *k; k++)
             keys[at++] = *k;
+    keys[at++] = "state"; /* engine/state */
+    keys[at++] = "processing";
     keys[at++] = "sources";
     keys[at++] = "pipelines";
     size_t len = 0;
@@ -678,6 +682,7 @@ eddy_runtime *eddy_runtime_build(eddy_cfg *cfg, bool validate)
      * engine's own are so that errors keep their order. */
     for (int i = 0; i < rt->nsections; i++)
         rt->sections[i].state = rt->sections[i].def->parse(cfg, root);
+    eddy_state_parse(rt, cfg, root); /* `state:`, `processing:` */
     rt->log = eddy_opts_parse(cfg, eddy_log_options, ln, "worker.log", NULL);
     if (rt->worker) {
         rt->batch_size = (uint32_t)eddy_opts_int(rt->worker, "batch_size");

@@ -145,6 +145,8 @@ struct eddy_runtime {
     size_t batch_memory;
     eddy_alert_ring *alerts; /* recent alerts, /v1/alerts */
     char not_ready[320];     /* eddy_runtime_not_ready's reason (main thread) */
+    eddy_opts *state_opts;       /* `state:` (engine/state) */
+    struct eddy_state *state;    /* durable state; NULL when no source is durable */
 };
 
 /* Builds the graph from a loaded config: options, operators (plugins loaded

@@ -10,6 +10,7 @@
 
 #include "engine/exec.h"
 #include "engine/host_ext.h"
+#include "engine/state/state.h"
 #include "engine/obs/log.h"
 #include "engine/plugin_abi.h" /* asserts sizeof(eddy_host) is the frozen 1.1 size */
 #include "engine/core/sym.h"
@@ -242,4 +243,8 @@ const eddy_host eddy_host_table = {
     .alert = eddy_host_alert,
     .metric_labels = eddy_host_metric_labels,
     .ctx_requests = eddy_host_ctx_requests,
+    .state_write = eddy_host_state_write,
+    .state_put = eddy_host_state_put,
+    .state_get = eddy_host_state_get,
+    .state_del = eddy_host_state_del,
 };

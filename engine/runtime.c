@@ -6,6 +6,7 @@
 #include "engine/exec.h"
 #include "lib/store/store.h"
 #include "engine/obs/log.h"
+#include "engine/state/state.h"
 
 int eddy_runtime_start(eddy_runtime *rt, char *err, size_t errlen)
 {
@@ -21,6 +22,10 @@ int eddy_runtime_start(eddy_runtime *rt, char *err, size_t errlen)
     for (int i = 0; i < rt->nsections; i++)
         if (rt->sections[i].def->bind)
             rt->sections[i].def->bind(rt->sections[i].state, &rt->sink_env);
+    /* Durable state: changelog topics checked before any source opens. */
+    int state_rc = eddy_state_start(rt, err, errlen);
+    if (state_rc != 0)
+        return state_rc;
     rt->ninst = 0;
     for (int i = 0; i < rt->npipelines; i++) {
         rt->pipelines[i].base = rt->ninst;
@@ -40,6 +45,8 @@ int eddy_runtime_start(eddy_runtime *rt, char *err, size_t errlen)
         s->rt = rt;
         s->env = rt->sink_env;
         s->env.assigned = eddy_exec_assigned;
+        s->env.assigned_at = eddy_exec_assigned_at;
+        s->env.lost = eddy_exec_lost;
         s->env.revoked = eddy_exec_revoked;
         s->env.arg = s;
         if (s->ops->open(s->opts, s->name, &s->env, &s->self, e, sizeof e) != 0) {
@@ -106,6 +113,8 @@ const char *eddy_runtime_not_ready(eddy_runtime *rt)
         return "failed: see the error log";
     if (atomic_load(&rt->stopping))
         return "draining";
+    if (eddy_state_not_ready(rt, rt->not_ready, sizeof rt->not_ready))
+        return rt->not_ready;
     /* A feature store that is down or full holds records (backpressure):
      * the worker is alive but not keeping up, so not ready. */
     if (!eddy_stores_ready(rt->not_ready, sizeof rt->not_ready))
@@ -163,6 +172,8 @@ void eddy_runtime_free(eddy_runtime *rt)
     for (int i = 0; i < rt->nsinks; i++)
         sink_close(rt->sinks[i]);
     free(rt->sinks);
+    eddy_state_free(rt);
+    eddy_opts_free(rt->state_opts);
     for (int i = 0; i < rt->npipelines; i++) {
         rt_pipeline *p = &rt->pipelines[i];
         for (int s = 0; s < p->nsteps; s++) {

@@ -167,8 +167,15 @@ static void on_assign(ksrc *s, rd_kafka_t *rk, rd_kafka_topic_partition_list_t *
                             parts->elems[i].topic, (int)parts->elems[i].partition);
             continue;
         }
-        if (!s->closing && s->env && s->env->assigned)
+        if (!s->closing && s->env && s->env->assigned_at) {
+            /* The runtime restores the partition's state, then says where
+             * that state ends: reading starts there. */
+            int64_t at = s->env->assigned_at(s->env->arg, p->vpart);
+            if (at >= 0)
+                parts->elems[i].offset = at;
+        } else if (!s->closing && s->env && s->env->assigned) {
             s->env->assigned(s->env->arg, p->vpart);
+        }
     }
     if (coop) {
         check_error(s, rd_kafka_incremental_assign(rk, parts), "incremental assign");
@@ -199,7 +206,9 @@ static void on_revoke(ksrc *s, rd_kafka_t *rk, rd_kafka_topic_partition_list_t *
             continue;
         /* The runtime flushes its sinks and commits (synchronously: we are
          * in_rebalance) before the partition leaves this worker. */
-        if (!s->closing && s->env && s->env->revoked)
+        if (!s->closing && s->env && lost && s->env->lost)
+            s->env->lost(s->env->arg, p->vpart);
+        else if (!s->closing && s->env && s->env->revoked)
             s->env->revoked(s->env->arg, p->vpart);
         part_remove(s, p);
     }
@@ -295,6 +304,16 @@ void eddy_ksrc_commit_final(ksrc *s)
                      "kafka final offset commit failed: %s", rd_kafka_err2str(e));
     }
     rd_kafka_topic_partition_list_destroy(l);
+}
+
+const char *eddy_ksrc_partition_topic(void *self, int32_t vpart, int32_t *partition)
+{
+    ksrc *s = self;
+    uint32_t ti = (uint32_t)vpart >> KSRC_PART_BITS;
+    if (ti >= s->ntopics)
+        return NULL;
+    *partition = vpart & ((1 << KSRC_PART_BITS) - 1);
+    return s->topics[ti];
 }
 
 int eddy_ksrc_pause(void *self, int paused)

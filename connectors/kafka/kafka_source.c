@@ -616,4 +616,6 @@ const eddy_source_ops eddy_kafka_source = {
     .close = ksrc_close,
     .pause = eddy_ksrc_pause,
     .sections = &eddy_kafka_sections,
+    .partition_topic = eddy_ksrc_partition_topic,
+    .changelog = &eddy_kafka_changelog,
 };

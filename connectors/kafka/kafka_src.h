@@ -61,6 +61,9 @@ void eddy_ksrc_commit_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                          rd_kafka_topic_partition_list_t *offsets, void *opaque);
 int eddy_ksrc_commit(void *self, int32_t vpart, int64_t offset);
 int eddy_ksrc_pause(void *self, int paused);
+const char *eddy_ksrc_partition_topic(void *self, int32_t vpart, int32_t *partition);
+/* kafka_changelog.c: durable state's changelog topic. */
+extern const eddy_changelog_ops eddy_kafka_changelog;
 void eddy_ksrc_lag(ksrc *s);
 /* Commits every partition's last committed offset again, synchronously
  * (close: the runtime's final commits were asynchronous). */

@@ -25,7 +25,7 @@ typedef struct scale {
     const eddy_host *host;
     eddy_sym field, output;
     double factor;
-    uint64_t seen; /* snapshot/restore carry this across restarts */
+    uint64_t seen; /* records scaled, not yet added to the host-kept total */
     eddy_metric *skipped;
 } scale;
 
@@ -78,29 +78,23 @@ static int scale_process(void *state, eddy_ctx *ctx, eddy_batch *in)
             return -1;
         s->seen++;
     }
+    /* Durable state with little code (ABI 1.2): the host keeps the bytes
+     * under a key, writes them to the changelog at each commit and gives
+     * them back after a restart or rebalance. The key could be an entity
+     * (the record key) for per-key state; here it is one counter. An older
+     * host lacks state_put: the count then lives in memory only. */
+    if (EDDY_HOST_HAS(h, state_put)) {
+        size_t len = 0;
+        const void *old = h->state_get(ctx, "seen", 4, &len);
+        uint64_t total = 0;
+        if (old && len == sizeof total)
+            memcpy(&total, old, sizeof total);
+        total += s->seen;
+        s->seen = 0;
+        if (h->state_put(ctx, "seen", 4, &total, sizeof total) != 0)
+            return -1;
+    }
     return EDDY_FORWARD;
-}
-
-/* State is versioned bytes: version 1 is the 8-byte count. */
-static int scale_snapshot(void *state, eddy_ctx *ctx, void **data, size_t *len)
-{
-    scale *s = state;
-    uint64_t *p = s->host->alloc(sizeof *p);
-    if (!p)
-        return -1;
-    *p = s->seen;
-    *data = p;
-    *len = sizeof *p;
-    return 1;
-}
-
-static int scale_restore(void *state, eddy_ctx *ctx, int version, const void *data, size_t len)
-{
-    scale *s = state;
-    if (version != 1 || len != sizeof s->seen)
-        return -1;
-    memcpy(&s->seen, data, sizeof s->seen);
-    return 0;
 }
 
 static void scale_destroy(void *state)
@@ -118,9 +112,8 @@ static const eddy_op_descriptor scale_op = {
     .options = scale_options,
     .create = scale_create,
     .process = scale_process,
-    .snapshot = scale_snapshot,
-    .restore = scale_restore,
     .destroy = scale_destroy,
+    .state_flags = EDDY_STATE_HOST, /* the host keeps our state_put keys durable */
 };
 
 EDDY_PLUGIN_DEFINE(&scale_op)

@@ -1,5 +1,5 @@
 /*
- * eddy operator plugin ABI, version 1.
+ * eddy operator plugin ABI, version 1 (minor 2).
  *
  * This is the only header an operator author includes. A plugin links against
  * nothing of the engine: everything it needs from the host arrives through the
@@ -43,7 +43,7 @@ extern "C" {
 #endif
 
 #define EDDY_ABI_MAJOR 1
-#define EDDY_ABI_MINOR 1
+#define EDDY_ABI_MINOR 2
 /* "EDDYOPV1": first 8 bytes of every eddy_plugin. */
 #define EDDY_PLUGIN_MAGIC 0x454444594f505631ULL
 /* Binary compatibility signature: pointer size and byte order must match. */
@@ -281,6 +281,29 @@ typedef struct eddy_host {
      * last count it saw and acts when it grows. */
     uint64_t (*ctx_requests)(const eddy_ctx *ctx, const char *what);
 
+    /* -- since 1.2: durable state. The host keeps a step's state in a
+     *    compacted changelog (Kafka), keyed by (step, key), so a restarted
+     *    or reassigned partition gets it back (docs: "State and delivery
+     *    guarantees"). Outside a durable task (state off, file sources)
+     *    state_write does nothing and answers 0; state_put/get/del still
+     *    work, in memory only. */
+
+    /* For operators that keep their own keyed state (descriptor
+     * state_flush): writes one key's encoded state, `version` being the
+     * operator's encoding version (>0) given back to state_load. data NULL:
+     * the key is gone (a tombstone). Call only from state_flush. 0 or <0. */
+    int (*state_write)(eddy_ctx *ctx, const void *key, size_t klen, int version,
+                       const void *data, size_t len);
+    /* Host-managed small keyed state ("little code"): the host keeps the
+     * bytes, remembers which keys changed, writes them at each commit and
+     * restores them before the first process(). A descriptor using these
+     * sets EDDY_STATE_HOST in state_flags. put copies the value (0 or <0);
+     * get answers NULL when absent (the pointer stays valid until the next
+     * put/del of that key); del removes the key (0, or 1 when absent). */
+    int (*state_put)(eddy_ctx *ctx, const void *key, size_t klen, const void *v, size_t n);
+    const void *(*state_get)(eddy_ctx *ctx, const void *key, size_t klen, size_t *n);
+    int (*state_del)(eddy_ctx *ctx, const void *key, size_t klen);
+
     /* New functions are appended here, with the minor that added them. */
 } eddy_host;
 
@@ -350,6 +373,32 @@ typedef struct eddy_op_descriptor {
     int (*snapshot)(void *state, eddy_ctx *ctx, void **data, size_t *len);
     int (*restore)(void *state, eddy_ctx *ctx, int version, const void *data, size_t len);
     void (*destroy)(void *state);
+
+    /* -- since 1.2: durable keyed state (see eddy_host.state_write). An
+     *    operator with none of these but snapshot/restore is still made
+     *    durable: the host stores its whole snapshot under one key, at a
+     *    cost that grows with the state instead of with the changes. */
+#define EDDY_STATE_KEYED 0x1u /* state_flush/state_load: the operator's own keys */
+#define EDDY_STATE_HOST 0x2u  /* the operator keeps its state with host->state_put */
+/* Option flag (eddy_option.flags): the option does not shape the state
+ * (e.g. how results are emitted), so changing it keeps the state valid.
+ * Every other option is part of the state's fingerprint. */
+#define EDDY_OPT_NO_STATE 0x4u
+    uint32_t state_flags;
+    uint32_t reserved12_;
+    /* At each commit, before the input offsets are committed: call
+     * host->state_write for every key changed (or gone) since the last
+     * state_flush. 0 or <0 (nothing is committed then). */
+    int (*state_flush)(void *state, eddy_ctx *ctx);
+    /* Restore, one key at a time in changelog order, before the first
+     * process(): a later call for the same key replaces the earlier one;
+     * data NULL removes the key. version is what state_write was given. */
+    int (*state_load)(void *state, eddy_ctx *ctx, const void *key, size_t klen, int version,
+                      const void *data, size_t len);
+    /* Called once per durable task after the restore (also when nothing was
+     * restored) with the task's restored watermark (INT64_MIN: none). From
+     * here on the operator tracks its changes for state_flush. */
+    int (*state_loaded)(void *state, eddy_ctx *ctx, int64_t watermark);
 } eddy_op_descriptor;
 
 /* What a plugin .so returns from eddy_plugin_entry(). */

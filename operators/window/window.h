@@ -49,6 +49,8 @@ enum { W_EMIT_FINAL = 1, W_EMIT_UPDATE = 2, W_EMIT_BOTH = 3 };
 #define WK_DIRTY 0x1u   /* in the dirty list */
 #define WK_USED 0x2u    /* allocated (free entries have it clear) */
 #define WK_HEAPKEY 0x4u /* key bytes are in `heap`, not inline */
+#define WK_SDIRTY 0x8u  /* changed since the last state_flush (durability, not emission) */
+#define WK_PERSIST 0x10u /* the changelog holds a value for it: freeing it writes a tombstone */
 
 typedef struct wslot {
     int64_t start, end; /* [start, end) in ms */
@@ -170,6 +172,12 @@ typedef struct window {
     eddy_metric *m_late, *m_evict_ttl, *m_evict_max, *m_bytes, *m_bad, *m_keys,
         *m_slide_evict, *m_derive_err;
     uint64_t evict_logged;
+    /* durable state (window_durable.c): keys changed since the last
+     * state_flush, and the bytes of keys freed since then (u32 len + key) */
+    bool durable;
+    wdirty *sdirty;
+    uint32_t nsdirty, sdirtycap;
+    eddy_buf tomb;
 } window;
 
 /* ---- window_opts.c -------------------------------------------------------- */
@@ -287,6 +295,24 @@ int eddy_wslide_load(window *w, uint32_t k, const uint8_t *p, size_t n, size_t *
 /* ---- window_snap.c ---------------------------------------------------------- */
 int eddy_window_snapshot(void *state, eddy_ctx *ctx, void **data, size_t *len);
 int eddy_window_restore(void *state, eddy_ctx *ctx, int version, const void *data, size_t len);
+
+/* One key's state (the snapshot's per-key record), and back: the key entry
+ * filled, or W_NIL for malformed bytes. */
+int eddy_window_put_key(const window *w, eddy_buf *b, uint32_t k);
+uint32_t eddy_window_get_key(window *w, const void *data, size_t len);
+int eddy_window_snap_version(void);
+
+/* ---- window_durable.c: per-key durable state (ABI 1.2) ---------------------- */
+/* Records that key k changed since the last state_flush (no-op until the
+ * host has called state_loaded). */
+void eddy_window_sdirty(window *w, uint32_t k);
+/* Key k is being freed: its changelog entry must become a tombstone. */
+void eddy_window_stomb(window *w, uint32_t k);
+void eddy_window_durable_free(window *w);
+int eddy_window_state_flush(void *state, eddy_ctx *ctx);
+int eddy_window_state_load(void *state, eddy_ctx *ctx, const void *key, size_t klen, int version,
+                           const void *data, size_t len);
+int eddy_window_state_loaded(void *state, eddy_ctx *ctx, int64_t watermark);
 
 /* ---- helpers ---------------------------------------------------------------- */
 static inline int64_t w_floor(int64_t ts, int64_t unit)

@@ -108,6 +108,7 @@ static void hop_close(window *w, uint32_t k, int64_t now)
 
 void eddy_window_close_key(window *w, uint32_t k, int64_t now)
 {
+    eddy_window_sdirty(w, k);
     wkey *key = WKEY(w, k);
     switch (w->type) {
     case W_TUMBLING:

@@ -224,6 +224,7 @@ void eddy_window_key_touch(window *w, uint32_t i, int64_t ts)
     wkey *k = WKEY(w, i);
     if (ts > k->last_ts)
         k->last_ts = ts;
+    eddy_window_sdirty(w, i);
     if (w->lru_head != i) {
         lru_unlink(w, i);
         lru_front(w, i);
@@ -287,6 +288,7 @@ uint32_t eddy_window_key_get(window *w, uint32_t len, uint64_t hash, int64_t now
 
 void eddy_window_key_free(window *w, uint32_t i)
 {
+    eddy_window_stomb(w, i);
     wkey *k = WKEY(w, i);
     tab_remove(w, i, key_hash(w, i));
     lru_unlink(w, i);
@@ -367,6 +369,7 @@ void eddy_window_state_free(window *w)
     w->heap = NULL;
     w->dirty = NULL;
     w->tabcap = w->nkeys = w->nheap = w->heapcap = w->ndirty = w->dirtycap = 0;
+    w->nsdirty = 0; /* entries of freed keys */
     w->lru_head = w->lru_tail = W_NIL;
     w->slide_bytes = 0;
 }

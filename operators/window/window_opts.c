@@ -24,7 +24,7 @@ const eddy_option eddy_window_options[] = {
     {"count", EDDY_OPT_INT, NULL, 1, 1000000000.0, NULL, 0,
      "Count windows only: events per window, per key. A partial window is emitted when the "
      "input ends or its key is evicted."},
-    {"grace", EDDY_OPT_DURATION, "0ms", 0, 3153600000000.0, NULL, 0,
+    {"grace", EDDY_OPT_DURATION, "0ms", 0, 3153600000000.0, NULL, EDDY_OPT_NO_STATE,
      "Lateness allowed after a window's end: a window [start, end) closes (final result) "
      "once the watermark reaches end + grace. An event all of whose windows have closed "
      "goes to the `late` side output (see below). Not used by count windows."},
@@ -38,13 +38,13 @@ const eddy_option eddy_window_options[] = {
      "max_out_of_order, advanced by idle_timeout on a quiet partition). processing: the "
      "wall clock when the record is processed; windows close on a wall-clock timer and "
      "nothing is ever late."},
-    {"emit", EDDY_OPT_ENUM, "final", EDDY_NO_RANGE, "final|update|both", 0,
+    {"emit", EDDY_OPT_ENUM, "final", EDDY_NO_RANGE, "final|update|both", EDDY_OPT_NO_STATE,
      "final: one result per window when it closes. update: after each batch, one result per "
      "window that changed (sliding: per key, the window ending at its newest event), at most "
      "one per key per `min_interval`; a change held back by min_interval is emitted when its "
      "window closes. both: updates and the final result. In update and both modes results "
      "carry `final` (true for the result emitted at close)."},
-    {"min_interval", EDDY_OPT_DURATION, "0ms", 0, 3153600000000.0, NULL, 0,
+    {"min_interval", EDDY_OPT_DURATION, "0ms", 0, 3153600000000.0, NULL, EDDY_OPT_NO_STATE,
      "update and both modes: minimum wall-clock time between two updates of one key (0: "
      "every batch that changed it)."},
     {"aggregate", EDDY_OPT_MAP, NULL, EDDY_NO_RANGE, NULL, EDDY_OPT_REQUIRED,
@@ -54,22 +54,22 @@ const eddy_option eddy_window_options[] = {
      "distinct(x) (HyperLogLog) quantile(x, q) (DDSketch) topk(x, k) histogram(x, lo, hi, "
      "bins). A value of the wrong type is skipped and counted in "
      "window_bad_values_total."},
-    {"derive", EDDY_OPT_MAP, NULL, EDDY_NO_RANGE, NULL, 0,
+    {"derive", EDDY_OPT_MAP, NULL, EDDY_NO_RANGE, NULL, EDDY_OPT_NO_STATE,
      "Fields computed from each result, name: expression (docs/EXPRESSIONS.md), in order, "
      "e.g. { avg_ticket: \"spend / n\", spend_change: \"spend - prev.spend\" }. An "
      "expression sees the result's fields and `prev`, the aggregates of the key's previous "
      "final window (missing, so null, for a key's first window). A failing expression "
      "gives null (counted in window_derive_errors_total)."},
-    {"max_keys", EDDY_OPT_INT, "1000000", 1, 2000000000.0, NULL, 0,
+    {"max_keys", EDDY_OPT_INT, "1000000", 1, 2000000000.0, NULL, EDDY_OPT_NO_STATE,
      "Most keys held at once. A new key beyond it evicts the least recently updated key: its "
      "open windows are emitted at once, as if closed (counted in "
      "window_evicted_keys_max_keys_total, logged)."},
-    {"key_ttl", EDDY_OPT_DURATION, "0ms", 0, 3153600000000.0, NULL, 0,
+    {"key_ttl", EDDY_OPT_DURATION, "0ms", 0, 3153600000000.0, NULL, EDDY_OPT_NO_STATE,
      "Evicts a key after this long without an event, in the window's time (watermark or "
      "wall clock), checked from the least recently updated key; its open windows are "
      "emitted at once (counted in window_evicted_keys_ttl_total). 0: never. Keys without open "
      "windows are dropped at once anyway, unless derive reads `prev`."},
-    {"max_events", EDDY_OPT_INT, "100000", 1, 100000000.0, NULL, 0,
+    {"max_events", EDDY_OPT_INT, "100000", 1, 100000000.0, NULL, EDDY_OPT_NO_STATE,
      "Sliding windows only: events kept per key. Beyond it the oldest event is dropped (its "
      "own window emitted first if still open), counted in "
      "window_sliding_dropped_events_total; later windows then miss it."},
@@ -83,6 +83,7 @@ static void window_destroy(void *state)
         return;
     const eddy_host *h = w->h;
     eddy_window_state_free(w);
+    eddy_window_durable_free(w);
     for (uint32_t i = 0; w->agg && i < w->nagg; i++)
         eddy_agg_spec_free(w->agg[i].spec);
     for (uint32_t i = 0; w->derive && i < w->nderive; i++)
@@ -379,4 +380,8 @@ const eddy_op_descriptor eddy_op_window = {
     .snapshot = eddy_window_snapshot,
     .restore = eddy_window_restore,
     .destroy = window_destroy,
+    .state_flags = EDDY_STATE_KEYED,
+    .state_flush = eddy_window_state_flush,
+    .state_load = eddy_window_state_load,
+    .state_loaded = eddy_window_state_loaded,
 };

@@ -239,3 +239,27 @@ int eddy_window_restore(void *state, eddy_ctx *ctx, int version, const void *dat
     eddy_window_flush(w); /* results of keys evicted by a smaller max_keys */
     return 0;
 }
+
+/* ---- one key at a time (durable state, window_durable.c) ---------------------- */
+
+int eddy_window_put_key(const window *w, eddy_buf *b, uint32_t k)
+{
+    return put_key(w, b, k);
+}
+
+uint32_t eddy_window_get_key(window *w, const void *data, size_t len)
+{
+    eddy_rd r = eddy_rd_of(data, len);
+    if (get_key(w, &r) != 0 || r.err || r.left)
+        return W_NIL;
+    /* get_key left the key bytes in kbuf: find the entry it filled. */
+    uint32_t klen;
+    eddy_rd k = eddy_rd_of(data, len);
+    eddy_get_str(&k, &klen);
+    return eddy_window_key_find(w, klen, eddy_window_hash(w->kbuf, klen));
+}
+
+int eddy_window_snap_version(void)
+{
+    return SNAP_VERSION;
+}

@@ -137,6 +137,18 @@
     X("1.1", eddy_alert, message, 128, 8, const char *)                                             \
     /* end of ABI 1.1 */
 
+#define EDDY_ABI_LAYOUT_1_2(X)                                                                      \
+    X("1.2", eddy_host, state_write, 384, 8, int (*)(eddy_ctx *, const void *, size_t, int, const void *, size_t)) \
+    X("1.2", eddy_host, state_put, 392, 8, int (*)(eddy_ctx *, const void *, size_t, const void *, size_t)) \
+    X("1.2", eddy_host, state_get, 400, 8, const void *(*)(eddy_ctx *, const void *, size_t, size_t *)) \
+    X("1.2", eddy_host, state_del, 408, 8, int (*)(eddy_ctx *, const void *, size_t))           \
+    X("1.2", eddy_op_descriptor, state_flags, 96, 4, uint32_t)                                      \
+    X("1.2", eddy_op_descriptor, reserved12_, 100, 4, uint32_t)                                     \
+    X("1.2", eddy_op_descriptor, state_flush, 104, 8, int (*)(void *, eddy_ctx *))                \
+    X("1.2", eddy_op_descriptor, state_load, 112, 8, int (*)(void *, eddy_ctx *, const void *, size_t, int, const void *, size_t)) \
+    X("1.2", eddy_op_descriptor, state_loaded, 120, 8, int (*)(void *, eddy_ctx *, int64_t))      \
+    /* end of ABI 1.2 */
+
 /* S(minor, struct, size): sizeof each boundary struct as the minor shipped
  * it. A minor that appended nothing to a struct repeats its size. */
 #define EDDY_ABI_SIZES_1_0(S)           \
@@ -156,6 +168,15 @@
     S("1.1", eddy_op_descriptor, 96)    \
     S("1.1", eddy_plugin, 32)           \
     S("1.1", eddy_alert, 136)
+#define EDDY_ABI_SIZES_1_2(S)           \
+    S("1.2", eddy_value, 16)            \
+    S("1.2", eddy_kv, 32)               \
+    S("1.2", eddy_field, 24)            \
+    S("1.2", eddy_option, 64)           \
+    S("1.2", eddy_host, 416)            \
+    S("1.2", eddy_op_descriptor, 128)   \
+    S("1.2", eddy_plugin, 32)           \
+    S("1.2", eddy_alert, 136)
 
 /* C(minor, name, value): values a plugin compiles in (enums, flags, return
  * codes, the magic). */
@@ -196,6 +217,10 @@
     C("1.1", EDDY_SEV_INFO, 0)                          \
     C("1.1", EDDY_SEV_WARNING, 1)                       \
     C("1.1", EDDY_SEV_CRITICAL, 2)
+#define EDDY_ABI_CONSTANTS_1_2(C)                       \
+    C("1.2", EDDY_STATE_KEYED, 0x1u)                    \
+    C("1.2", EDDY_STATE_HOST, 0x2u)                     \
+    C("1.2", EDDY_OPT_NO_STATE, 0x4u)
 
 /* The checks, one _Static_assert each, whose message names the field. The
  * type check uses a GCC/Clang builtin (the compilers eddy builds with). */

@@ -80,12 +80,48 @@ static void put_record(eddy_batch *b, const tev *e, int seq, int global)
  * after each batch when it advances; the end of input at the end. wm_at[i]
  * is the watermark the operator had when event i arrived. With snap_at >= 0
  * the state moves to a fresh instance through a snapshot before that batch. */
+/* Durable state instead of a snapshot: the changelog written by
+ * state_flush so far, compacted as Kafka would (the last record of each key;
+ * a tombstone removes it), loaded key by key into a fresh instance. */
+static void *durable_move(void *st, eddy_ctx *ctx, tconf *c, int64_t wm)
+{
+    CHECK(eddy_op_window.state_flush(st, ctx) == 0);
+    char err[256];
+    void *st2 = eddy_op_window.create(whost(), ctx, (const eddy_opts *)(const void *)c, err,
+                                      sizeof err);
+    CHECK(st2 != NULL);
+    for (size_t i = 0; i < g_ncl; i++) {
+        int last = 1;
+        for (size_t j = i + 1; j < g_ncl && last; j++)
+            last = !(g_cl[j].klen == g_cl[i].klen && memcmp(g_cl[j].key, g_cl[i].key, g_cl[i].klen) == 0);
+        if (!last || !g_cl[i].val)
+            continue;
+        CHECK(eddy_op_window.state_load(st2, ctx, g_cl[i].key, g_cl[i].klen, g_cl[i].version,
+                                        g_cl[i].val, g_cl[i].vlen) == 0);
+    }
+    CHECK(eddy_op_window.state_loaded(st2, ctx, wm) == 0);
+    eddy_op_window.destroy(st);
+    return st2;
+}
+
+/* With durable set, the state moves through the changelog (durable_move),
+ * flushed after random batches as the runtime's commits do. */
+static int durable;
+
 static void *run(void *st, eddy_ctx *ctx, tconf *c, const tev *ev, int n, int64_t *wm_at,
                  int global, int snap_at)
 {
     int64_t maxts = INT64_MIN, wm = INT64_MIN;
+    if (durable) {
+        wcl_clear();
+        CHECK(eddy_op_window.state_loaded(st, ctx, INT64_MIN) == 0);
+    }
     for (int i = 0, batch = 0; i < n; batch++) {
-        if (batch == snap_at) {
+        if (durable && batch == snap_at) {
+            st = durable_move(st, ctx, c, wm);
+        } else if (durable && rnd() % 3 == 0) {
+            CHECK(eddy_op_window.state_flush(st, ctx) == 0);
+        } else if (batch == snap_at) {
             void *data = NULL;
             size_t len = 0;
             int ver = eddy_op_window.snapshot(st, ctx, &data, &len);
@@ -400,7 +436,8 @@ static void one(int type, int iter)
 {
     rng_state = 0x9e3779b97f4a7c15ull ^ ((uint64_t)(type * 1000 + iter + 1) * 0x2545f4914f6cdd1dull);
     int n = 100 + (int)(rnd() % 500), nkeys = 1 + (int)(rnd() % 6);
-    int global = iter % 5 == 4, both = iter % 4 == 2, snap = iter % 3 == 1;
+    int global = iter % 5 == 4, both = iter % 4 == 2, snap = iter % 3 != 0;
+    durable = iter % 3 == 2; /* the state moves through the changelog, not a snapshot */
     int64_t base = iter % 2 ? 1000 : -5000; /* negative times exercise floor division */
     tev *ev = calloc((size_t)n, sizeof *ev);
     int64_t *wm_at = calloc((size_t)n, sizeof *wm_at);

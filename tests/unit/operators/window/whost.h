@@ -114,6 +114,43 @@ static void h_metric_set(eddy_metric *m, double v)
         m->v = v;
 }
 
+/* Durable state (ABI 1.2): every state_write in order, as a changelog. */
+typedef struct wcl_rec {
+    uint8_t *key, *val; /* val NULL: tombstone */
+    size_t klen, vlen;
+    int version;
+} wcl_rec;
+static wcl_rec *g_cl;
+static size_t g_ncl, g_capcl;
+
+static int h_state_write(eddy_ctx *ctx, const void *key, size_t klen, int version,
+                         const void *data, size_t len)
+{
+    if (g_ncl == g_capcl) {
+        g_capcl = g_capcl ? g_capcl * 2 : 256;
+        g_cl = realloc(g_cl, sizeof *g_cl * g_capcl);
+    }
+    wcl_rec *r = &g_cl[g_ncl++];
+    r->key = malloc(klen ? klen : 1);
+    memcpy(r->key, key, klen);
+    r->klen = klen;
+    r->val = data ? malloc(len ? len : 1) : NULL;
+    if (data)
+        memcpy(r->val, data, len);
+    r->vlen = len;
+    r->version = version;
+    return 0;
+}
+
+static inline void wcl_clear(void)
+{
+    for (size_t i = 0; i < g_ncl; i++) {
+        free(g_cl[i].key);
+        free(g_cl[i].val);
+    }
+    g_ncl = 0;
+}
+
 /* The engine's host table with this file's output, timers and metrics. */
 static const eddy_host *whost(void)
 {
@@ -131,6 +168,7 @@ static const eddy_host *whost(void)
         h.metric = h_metric;
         h.metric_add = h_metric_add;
         h.metric_set = h_metric_set;
+        h.state_write = h_state_write;
     }
     return &h;
 }

@@ -1,0 +1,64 @@
+/* Options of the top-level `state:` and `processing:` sections (durable
+ * state and the delivery guarantee), parsed into the runtime by graph.c. */
+#include <string.h>
+
+#include "engine/state/state.h"
+
+const eddy_option eddy_state_options[] = {
+    {"enabled", EDDY_OPT_BOOL, "true", EDDY_NO_RANGE, NULL, 0,
+     "Keep the state of stateful steps (windows, anomaly detectors, plugins that declare state) "
+     "read from Kafka sources in a compacted changelog topic per source, written before the "
+     "input offsets are committed and restored when a partition is assigned. Sources that are "
+     "not Kafka keep state in memory only."},
+    {"topics", EDDY_OPT_MAP, NULL, EDDY_NO_RANGE, NULL, 0,
+     "Changelog topic per source name, e.g. {payments: payments-state}. Default: "
+     "`<group>-<source>-changelog`, `<group>` being the source's consumer group. It must exist "
+     "before the worker starts: `eddy topics apply` creates it (compacted, with the input's "
+     "partitions)."},
+    {"on_mismatch", EDDY_OPT_ENUM, "fail", EDDY_NO_RANGE, "fail|discard", 0,
+     "What to do when the changelog holds state written by a differently configured step (e.g. "
+     "another window size): fail (exit with a sentence naming the step and what changed) or "
+     "discard (log it and start that step empty)."},
+    {"restore_timeout", EDDY_OPT_DURATION, "4m", 1000, 86400000, NULL, 0,
+     "Longest a partition's restore may take before the worker stops with an error. Keep it "
+     "below the consumer's max.poll.interval.ms (5 min by default): the restore runs inside "
+     "the consumer's poll, before the partition is read."},
+    {NULL, 0, NULL, 0, 0, NULL, 0, NULL},
+};
+
+const eddy_option eddy_processing_options[] = {
+    {"guarantee", EDDY_OPT_ENUM, "at_least_once", EDDY_NO_RANGE, "at_least_once|exactly_once", 0,
+     "Delivery guarantee. at_least_once: nothing is lost; after a crash some outputs may be "
+     "repeated. exactly_once (Kafka transactions) is not yet implemented and is refused."},
+    {NULL, 0, NULL, 0, 0, NULL, 0, NULL},
+};
+
+void eddy_state_parse(eddy_runtime *rt, eddy_cfg *cfg, const eddy_cnode *root)
+{
+    const eddy_cnode *sn = eddy_cnode_get(root, "state");
+    if (sn && eddy_cnode_kind_of(sn) == EDDY_CNODE_NULL)
+        sn = NULL;
+    if (sn && eddy_cnode_kind_of(sn) != EDDY_CNODE_MAP) {
+        eddy_cfg_fail(cfg, sn, "state", "expected a mapping like { enabled: true }, found %s",
+                      eddy_cnode_kind_name(sn));
+        sn = NULL;
+    }
+    rt->state_opts = eddy_opts_parse(cfg, eddy_state_options, sn, "state", NULL);
+    const eddy_cnode *pn = eddy_cnode_get(root, "processing");
+    if (pn && eddy_cnode_kind_of(pn) == EDDY_CNODE_NULL)
+        pn = NULL;
+    if (pn && eddy_cnode_kind_of(pn) != EDDY_CNODE_MAP) {
+        eddy_cfg_fail(cfg, pn, "processing",
+                      "expected a mapping like { guarantee: at_least_once }, found %s",
+                      eddy_cnode_kind_name(pn));
+        pn = NULL;
+    }
+    eddy_opts *po = eddy_opts_parse(cfg, eddy_processing_options, pn, "processing", NULL);
+    const char *g = po ? eddy_opts_str(po, "guarantee") : NULL;
+    if (g && strcmp(g, "exactly_once") == 0)
+        eddy_cfg_fail(cfg, eddy_cnode_get(pn, "guarantee"), "processing.guarantee",
+                      "exactly_once is not yet implemented (Kafka transactions are planned); use "
+                      "at_least_once, the default: nothing is lost, and a crash may repeat some "
+                      "outputs");
+    eddy_opts_free(po);
+}
