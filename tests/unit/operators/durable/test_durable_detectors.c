@@ -17,6 +17,7 @@
 #include "engine/core/sym.h"
 #include "operators/anomaly/anomaly_op.h"
 #include "operators/drift/concept.h"
+#include "operators/drift/dist.h"
 #include "tests/unit/test.h"
 #include "tests/unit/testhost.h"
 
@@ -289,8 +290,103 @@ static void other_params(void)
     drop(&b);
 }
 
+/* Every record of the changelog, in order (cl is compacted: a snapshot). */
+typedef struct image {
+    int n;
+    char key[MAXK][64];
+    size_t klen[MAXK], len[MAXK];
+    uint8_t *data[MAXK];
+} image;
+
+static void take_image(image *im)
+{
+    im->n = ncl;
+    for (int i = 0; i < ncl; i++) {
+        memcpy(im->key[i], cl[i].key, cl[i].klen);
+        im->klen[i] = cl[i].klen;
+        im->len[i] = cl[i].len;
+        im->data[i] = malloc(cl[i].len ? cl[i].len : 1);
+        memcpy(im->data[i], cl[i].data, cl[i].len);
+    }
+}
+
+static void free_image(image *im)
+{
+    for (int i = 0; i < im->n; i++)
+        free(im->data[i]);
+}
+
+/* distribution_drift: half a stream with commits, restore, the rest into
+ * both: the state written afterwards is the same, byte for byte; an idle
+ * commit writes nothing; a window of another sample_size is refused. */
+static void dist_case(const char *mode, int want)
+{
+    const char *pairs[] = {"fields=x", "categorical=user", mode,
+                           "window_size=300", "sample_size=128"};
+    inst a, b;
+    if (make(&a, &eddy_op_distribution_drift, pairs, 5) ||
+        make(&b, &eddy_op_distribution_drift, pairs, 5))
+        return;
+    cl_clear();
+    rng = 5;
+    CHECK(a.d->state_loaded(a.st, &a.ctx, INT64_MIN) == 0);
+    for (uint32_t i = 0; i < 2450; i += 70) {
+        eddy_batch *bt = stream(i, 70, -1);
+        CHECK(a.d->process(a.st, &a.ctx, bt) == EDDY_FORWARD);
+        eddy_batch_destroy(bt);
+        CHECK(a.d->state_flush(a.st, &a.ctx) == 0);
+    }
+    CHECK_MSG(ncl == want, "distribution_drift (%s): %d records, want %d", mode, ncl, want);
+    a.ctx.writes = 0;
+    CHECK(a.d->state_flush(a.st, &a.ctx) == 0 && a.ctx.writes == 0);
+    load_all(&b);
+    for (uint32_t i = 2450; i < 5000; i += 70) {
+        eddy_batch *ba = stream(i, 70, -1), *bb = copy(ba);
+        CHECK(a.d->process(a.st, &a.ctx, ba) == EDDY_FORWARD);
+        CHECK(b.d->process(b.st, &b.ctx, bb) == EDDY_FORWARD);
+        eddy_batch_destroy(ba);
+        eddy_batch_destroy(bb);
+    }
+    image ia, ib;
+    cl_clear();
+    CHECK(a.d->state_flush(a.st, &a.ctx) == 0);
+    take_image(&ia);
+    cl_clear();
+    CHECK(b.d->state_flush(b.st, &b.ctx) == 0);
+    take_image(&ib);
+    int differ = ia.n != ib.n;
+    for (int i = 0; !differ && i < ia.n; i++)
+        differ = ia.klen[i] != ib.klen[i] || memcmp(ia.key[i], ib.key[i], ia.klen[i]) ||
+                 ia.len[i] != ib.len[i] || memcmp(ia.data[i], ib.data[i], ia.len[i]);
+    CHECK_MSG(ia.n >= 7 && !differ, "distribution_drift: the restored state went another way "
+              "(%d and %d records)", ia.n, ib.n);
+    /* Refusals: a numeric window cut short; one into a step of another sample_size. */
+    inst c;
+    const char *pc[] = {"fields=x", "categorical=user", mode, "window_size=300",
+                        "sample_size=64"};
+    if (make(&c, &eddy_op_distribution_drift, pc, 5) == 0) {
+        for (int i = 0; i < ia.n; i++) {
+            if (ia.klen[i] < 2 || memcmp(ia.key[i], "x\x1f", 2) != 0)
+                continue;
+            CHECK(c.d->state_load(c.st, &c.ctx, ia.key[i], ia.klen[i], 1, ia.data[i], ia.len[i]) < 0);
+            CHECK_CONTAINS(c.ctx.last_log, "sample_size");
+            CHECK(a.d->state_load(a.st, &a.ctx, ia.key[i], ia.klen[i], 1, ia.data[i],
+                                  ia.len[i] - 1) < 0);
+        }
+        CHECK(c.d->state_load(c.st, &c.ctx, "y\x1fref", 5, 1, ia.data[0], ia.len[0]) < 0);
+        CHECK_CONTAINS(c.ctx.last_log, "does not have");
+        drop(&c);
+    }
+    free_image(&ia);
+    free_image(&ib);
+    drop(&a);
+    drop(&b);
+}
+
 int main(void)
 {
+    dist_case("reference_size=700", 7);        /* head + ref, cur, last of 2 features */
+    dist_case("reference=lagged", 1 + 2 * 4); /* ... and one lagged window (lag 1) */
     const eddy_op_descriptor *concept_ops[] = {&eddy_op_adwin, &eddy_op_page_hinkley,
                                                &eddy_op_kswin, &eddy_op_cusum, &eddy_op_hddm_w};
     for (size_t i = 0; i < sizeof concept_ops / sizeof *concept_ops; i++) {
