@@ -4,7 +4,8 @@ reference run over the same input (tests/integration/test_state_detectors.sh).
 
     state_check_detectors.py DIR RECORDS
 
-DIR holds sd-drift, sd-anom, sd-alerts and their -ref twins as JSON lines.
+DIR holds sd-drift, sd-anom, sd-alerts, sd-dist (distribution_drift's
+alerts) and their -ref twins as JSON lines.
 At-least-once: every input record (its id) is in the output, and every copy
 of it carries the reference's values (drift_signal and drift_n; z_score), so
 a detector that lost, reset or double-counted its state shows. Alerts: the
@@ -43,22 +44,22 @@ def compare(name, ref, out, fields, records, problems):
         problems.append(f"{name}: id {i}: reference {want[i]} output {got[i]}")
 
 
-def alerts(ref, out, problems):
+def alerts(name, ref, out, problems):
     def keyset(rs):
         return {(r["alert_id"], r["state"], r.get("key")) for r in rs}
     a, b = keyset(ref), keyset(out)
     firing_ref = sum(1 for r in ref if r["state"] == "firing")
     firing_out = len({r["alert_id"] for r in out if r["state"] == "firing"})
-    print(f"alerts: {firing_ref} firing in the reference, {firing_out} distinct firing ids in "
+    print(f"{name}: {firing_ref} firing in the reference, {firing_out} distinct firing ids in "
           f"the output ({len(out)} alert rows), {len(a - b)} missing, {len(b - a)} unknown",
           file=sys.stderr)
     if not ref:
-        problems.append("alerts: the reference fired none: the check would prove nothing")
+        problems.append(f"{name}: the reference fired none: the check would prove nothing")
     if a != b:
         for x in sorted(a - b)[:3]:
-            problems.append(f"alerts: missing {x}")
+            problems.append(f"{name}: missing {x}")
         for x in sorted(b - a)[:3]:
-            problems.append(f"alerts: unknown {x}")
+            problems.append(f"{name}: unknown {x}")
 
 
 def main():
@@ -70,7 +71,8 @@ def main():
         problems.append("drift: the reference has no change: the check would prove nothing")
     compare("drift", ref, p("sd-drift"), ("user", "drift_signal", "drift_n"), records, problems)
     compare("anomaly", p("sd-anom-ref"), p("sd-anom"), ("user", "z_score"), records, problems)
-    alerts(p("sd-alerts-ref"), p("sd-alerts"), problems)
+    alerts("adwin alerts", p("sd-alerts-ref"), p("sd-alerts"), problems)
+    alerts("distribution_drift alerts", p("sd-dist-ref"), p("sd-dist"), problems)
     for x in problems:
         print("  " + x, file=sys.stderr)
     return 1 if problems else 0
