@@ -8,6 +8,7 @@
 #include "tests/unit/test.h"
 #include "lib/buf/bytes.h"
 #include "lib/drift/drift.h"
+#include "lib/drift/stats.h"
 
 #define N 6000
 
@@ -164,9 +165,82 @@ static int run(int di, int half)
     return changes;
 }
 
+/* Samples and categorical counters (distribution_drift's state): a
+ * restored one goes on like the original; bad bytes are refused and
+ * change nothing. */
+static void stats_roundtrip(void)
+{
+    eddy_sample *a = eddy_sample_new(64, 9), *b = eddy_sample_new(64, 1), *c = eddy_sample_new(32, 9);
+    for (int i = 0; i < 500; i++)
+        eddy_sample_add(a, num[i]);
+    eddy_sample_sorted(a); /* slot order after a sort must travel too */
+    for (int i = 500; i < 700; i++)
+        eddy_sample_add(a, num[i]);
+    eddy_buf s = {0};
+    CHECK(eddy_sample_put(a, &s) == 0);
+    eddy_rd r = eddy_rd_of(s.data, s.len);
+    CHECK(eddy_sample_get(b, &r) == 0 && r.left == 0);
+    for (int i = 700; i < 3000; i++) {
+        eddy_sample_add(a, num[i]);
+        eddy_sample_add(b, num[i]);
+    }
+    CHECK(eddy_sample_seen(a) == eddy_sample_seen(b) && eddy_sample_size(b) == 64);
+    CHECK(memcmp(eddy_sample_sorted(a), eddy_sample_sorted(b), 64 * sizeof(double)) == 0);
+    r = eddy_rd_of(s.data, s.len);
+    CHECK(eddy_sample_get(c, &r) != 0); /* another capacity */
+    for (size_t cut = 0; cut < s.len; cut += 7) {
+        eddy_sample *d = eddy_sample_new(64, 1);
+        r = eddy_rd_of(s.data, cut);
+        CHECK(eddy_sample_get(d, &r) != 0 && eddy_sample_seen(d) == 0);
+        eddy_sample_free(d);
+    }
+    eddy_buf_free(&s);
+
+    eddy_catcount *x = eddy_catcount_new(4), *y = eddy_catcount_new(4), *z = eddy_catcount_new(5);
+    const char *cats[] = {"a", "bb", "", "dddd", "e", "f"};
+    for (int i = 0; i < 200; i++)
+        eddy_catcount_add(x, cats[(i * 7) % 6], strlen(cats[(i * 7) % 6]), 1.0 + (i % 3));
+    eddy_buf t = {0};
+    CHECK(eddy_catcount_put(x, &t) == 0);
+    r = eddy_rd_of(t.data, t.len);
+    CHECK(eddy_catcount_get(y, &r) == 0 && r.left == 0);
+    for (int i = 0; i < 100; i++) {
+        eddy_catcount_add(x, cats[i % 6], strlen(cats[i % 6]), 2.0);
+        eddy_catcount_add(y, cats[i % 6], strlen(cats[i % 6]), 2.0);
+    }
+    double ax[16], ay[16], bx[16], by[16];
+    size_t ka = 0, kb = 0;
+    CHECK(eddy_catcount_align(x, x, ax, ay, 16, &ka) == 0);
+    CHECK(eddy_catcount_align(y, y, bx, by, 16, &kb) == 0);
+    CHECK(ka == kb && ka == 5 && memcmp(ax, bx, ka * sizeof(double)) == 0);
+    CHECK(eddy_catcount_total(x) == eddy_catcount_total(y));
+    r = eddy_rd_of(t.data, t.len);
+    CHECK(eddy_catcount_get(z, &r) != 0 && eddy_catcount_size(z) == 0); /* another capacity */
+    for (size_t cut = 0; cut < t.len; cut++) {
+        r = eddy_rd_of(t.data, cut);
+        CHECK(eddy_catcount_get(z, &r) != 0);
+    }
+    /* A repeated category is refused and leaves the counter as it was. */
+    eddy_buf u = {0};
+    eddy_put_u32(&u, 4), eddy_put_u32(&u, 2), eddy_put_f64(&u, 0), eddy_put_u64(&u, 2);
+    eddy_put_cstr(&u, "a"), eddy_put_f64(&u, 1), eddy_put_cstr(&u, "a"), eddy_put_f64(&u, 1);
+    uint64_t before = eddy_catcount_total(y);
+    r = eddy_rd_of(u.data, u.len);
+    CHECK(eddy_catcount_get(y, &r) != 0 && eddy_catcount_total(y) == before);
+    eddy_buf_free(&t);
+    eddy_buf_free(&u);
+    eddy_sample_free(a);
+    eddy_sample_free(b);
+    eddy_sample_free(c);
+    eddy_catcount_free(x);
+    eddy_catcount_free(y);
+    eddy_catcount_free(z);
+}
+
 int main(void)
 {
     streams(num, bin);
+    stats_roundtrip();
     for (int di = 0; di < 8; di++) {
         int total = 0;
         /* Halves inside warm-up, mid-stream, right at a shift. */
