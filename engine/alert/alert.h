@@ -61,6 +61,23 @@ void eddy_alert_state_free(eddy_alert_state *s);
 int eddy_alert_check(eddy_alert_state *s, const char *akey, size_t klen, int breach,
                      int64_t time_ms, uint64_t *id, eddy_alert_suppress *why);
 uint32_t eddy_alert_state_keys(const eddy_alert_state *s);
+
+/* Durability (engine/state/state_alerts.c): the state of every alert key
+ * changed (or forgotten: data NULL) since the last flush, and the
+ * instance's id counter under the empty key, each as one record of
+ * eddy_alert_state_version(). Changes are tracked from the start (at most
+ * one mark per key), so a flush costs the keys changed since the last
+ * one. fn answers 0 or <0; on <0 the flush stops and the unwritten changes
+ * stay for the next one. */
+typedef int (*eddy_alert_write_fn)(void *arg, const void *key, size_t klen, const void *data,
+                                   size_t len);
+int eddy_alert_state_version(void);
+int eddy_alert_state_flush(eddy_alert_state *s, eddy_alert_write_fn fn, void *arg);
+/* Applies one record (data NULL: the key is gone). 0, or EDDY_EINVAL when
+ * the bytes are short, corrupt or of another version (nothing changed),
+ * EDDY_ENOMEM. */
+int eddy_alert_state_load(eddy_alert_state *s, const void *key, size_t klen, int version,
+                          const void *data, size_t len);
 uint64_t eddy_alert_state_evicted(const eddy_alert_state *s);
 
 /* An alert event with everything the schema holds (configs/schemas/alert.avsc). */

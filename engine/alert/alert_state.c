@@ -8,6 +8,7 @@
 
 #include "engine/alert/alert.h"
 #include "engine/core/error.h"
+#include "lib/buf/bytes.h"
 #include "engine/config/options.h"
 
 const eddy_option eddy_alert_policy_options[] = {
@@ -76,6 +77,8 @@ typedef struct akey {
     uint32_t rate_n;
     uint64_t id;
     uint64_t touched; /* check counter, for eviction */
+    uint8_t dirty;    /* in the dirty list: changed since the last durable flush */
+    uint8_t persisted; /* the changelog may hold a value for it */
 } akey;
 
 struct eddy_alert_state {
@@ -86,6 +89,16 @@ struct eddy_alert_state {
     uint64_t clock;
     uint64_t evicted;
     uint64_t ids;
+    /* Durability (eddy_alert_state_flush): the keys changed since the last
+     * flush (their key strings, which stay put while the slots move), the
+     * keys forgotten since then that the changelog holds ([u32 len][bytes]
+     * each), and whether the ids counter moved. */
+    char **dirty;
+    uint32_t *dirtylen;
+    uint32_t ndirty, dirtycap;
+    eddy_buf tomb;
+    int ids_dirty;
+    int err;
 };
 
 eddy_alert_state *eddy_alert_state_new(const eddy_alert_policy *p)
@@ -113,6 +126,9 @@ void eddy_alert_state_free(eddy_alert_state *s)
     for (uint32_t i = 0; i < s->cap; i++)
         free(s->slots[i].k);
     free(s->slots);
+    free(s->dirty);
+    free(s->dirtylen);
+    eddy_buf_free(&s->tomb);
     free(s);
 }
 
@@ -152,6 +168,70 @@ static int rehash(eddy_alert_state *s, uint32_t cap)
     return 0;
 }
 
+/* A key leaves the table: out of the dirty list, and a tombstone when the
+ * changelog may hold it (so a restore does not bring it back). */
+static void forget_durable(eddy_alert_state *s, akey *a)
+{
+    if (a->dirty)
+        for (uint32_t i = 0; i < s->ndirty; i++)
+            if (s->dirty[i] == a->k) {
+                s->dirty[i] = s->dirty[s->ndirty - 1];
+                s->dirtylen[i] = s->dirtylen[s->ndirty - 1];
+                s->ndirty--;
+                break;
+            }
+    if (a->persisted && (eddy_put_u32(&s->tomb, a->klen) || eddy_buf_put(&s->tomb, a->k, a->klen)))
+        s->err = EDDY_ENOMEM;
+}
+
+static void mark(eddy_alert_state *s, akey *a)
+{
+    if (a->dirty)
+        return;
+    if (s->ndirty == s->dirtycap) {
+        uint32_t cap = s->dirtycap ? s->dirtycap * 2 : 16;
+        char **d = realloc(s->dirty, sizeof *d * cap);
+        if (d)
+            s->dirty = d;
+        uint32_t *l = realloc(s->dirtylen, sizeof *l * cap);
+        if (l)
+            s->dirtylen = l;
+        if (!d || !l) {
+            s->err = EDDY_ENOMEM; /* the next flush fails: nothing is committed */
+            return;
+        }
+        s->dirtycap = cap;
+    }
+    a->dirty = 1;
+    s->dirty[s->ndirty] = a->k;
+    s->dirtylen[s->ndirty++] = a->klen;
+}
+
+/* What a check may change, to mark the key only when it changed (most
+ * checks of a quiet key change nothing). */
+typedef struct durable_fields {
+    uint32_t breaches, clears;
+    int firing, has_fired;
+    int64_t last_fire, rate_start;
+    uint32_t rate_n;
+    uint64_t id;
+} durable_fields;
+
+static durable_fields fields_of(const akey *a)
+{
+    durable_fields f;
+    memset(&f, 0, sizeof f);
+    f.breaches = a->breaches;
+    f.clears = a->clears;
+    f.firing = a->firing;
+    f.has_fired = a->has_fired;
+    f.last_fire = a->last_fire;
+    f.rate_start = a->rate_start;
+    f.rate_n = a->rate_n;
+    f.id = a->id;
+    return f;
+}
+
 /* Rare (table full): linear scan for the stalest quiet key. */
 static void evict_one(eddy_alert_state *s)
 {
@@ -169,6 +249,7 @@ static void evict_one(eddy_alert_state *s)
         }
     if (!victim)
         return;
+    forget_durable(s, victim);
     free(victim->k);
     victim->k = NULL;
     s->n--;
@@ -201,6 +282,9 @@ static akey *lookup(eddy_alert_state *s, const char *k, size_t n, int *err)
     return a;
 }
 
+static int check_key(eddy_alert_state *s, akey *a, const char *k, size_t n, int breach,
+                     int64_t t, uint64_t *id, eddy_alert_suppress *why);
+
 int eddy_alert_check(eddy_alert_state *s, const char *k, size_t n, int breach, int64_t t,
                      uint64_t *id, eddy_alert_suppress *why)
 {
@@ -209,6 +293,20 @@ int eddy_alert_check(eddy_alert_state *s, const char *k, size_t n, int breach, i
     akey *a = lookup(s, k, n, &err);
     if (!a)
         return err;
+    durable_fields before = fields_of(a);
+    uint64_t ids = s->ids;
+    int rc = check_key(s, a, k, n, breach, t, id, why);
+    durable_fields after = fields_of(a);
+    if (memcmp(&before, &after, sizeof before) != 0)
+        mark(s, a);
+    if (s->ids != ids)
+        s->ids_dirty = 1;
+    return rc;
+}
+
+static int check_key(eddy_alert_state *s, akey *a, const char *k, size_t n, int breach,
+                     int64_t t, uint64_t *id, eddy_alert_suppress *why)
+{
     a->touched = ++s->clock;
     const eddy_alert_policy *p = &s->p;
     if (!breach) {
@@ -250,4 +348,118 @@ int eddy_alert_check(eddy_alert_state *s, const char *k, size_t n, int breach, i
     a->id = fnv(k, n) ^ ((uint64_t)t * 0x9E3779B97F4A7C15ULL) ^ (++s->ids << 48);
     *id = a->id;
     return EDDY_ALERT_FIRING;
+}
+
+/* ---- durability (engine/state/state_alerts.c writes and reads these) ---- */
+
+#define REC_VERSION 1
+
+static int put_key(eddy_buf *b, const akey *a)
+{
+    return eddy_put_u32(b, a->breaches) || eddy_put_u32(b, a->clears) ||
+           eddy_put_u8(b, (uint8_t)(a->firing != 0)) || eddy_put_u8(b, (uint8_t)(a->has_fired != 0)) ||
+           eddy_put_i64(b, a->last_fire) || eddy_put_i64(b, a->rate_start) ||
+           eddy_put_u32(b, a->rate_n) || eddy_put_u64(b, a->id);
+}
+
+int eddy_alert_state_version(void) { return REC_VERSION; }
+
+int eddy_alert_state_flush(eddy_alert_state *s, eddy_alert_write_fn fn, void *arg)
+{
+    if (s->err) {
+        int rc = s->err;
+        s->err = 0;
+        return rc;
+    }
+    size_t o = 0;
+    for (; o + 4 <= s->tomb.len;) {
+        uint32_t n = eddy_le32(s->tomb.data + o);
+        int rc = fn(arg, s->tomb.data + o + 4, n, NULL, 0);
+        if (rc < 0) {
+            memmove(s->tomb.data, s->tomb.data + o, s->tomb.len - o);
+            s->tomb.len -= o;
+            return rc;
+        }
+        o += 4 + (size_t)n;
+    }
+    s->tomb.len = 0;
+    eddy_buf b = {0};
+    for (uint32_t i = 0; i < s->ndirty; i++) {
+        akey *a = probe(s->slots, s->cap, s->dirty[i], s->dirtylen[i]);
+        b.len = 0;
+        int rc = put_key(&b, a) ? EDDY_ENOMEM : fn(arg, a->k, a->klen, b.data, b.len);
+        if (rc < 0) {
+            memmove(s->dirty, s->dirty + i, sizeof *s->dirty * (s->ndirty - i));
+            memmove(s->dirtylen, s->dirtylen + i, sizeof *s->dirtylen * (s->ndirty - i));
+            s->ndirty -= i;
+            eddy_buf_free(&b);
+            return rc;
+        }
+        a->dirty = 0;
+        a->persisted = 1;
+    }
+    s->ndirty = 0;
+    if (s->ids_dirty) {
+        b.len = 0;
+        /* The instance's counter under the empty key (alert keys never are). */
+        int rc = eddy_put_u64(&b, s->ids) ? EDDY_ENOMEM : fn(arg, "", 0, b.data, b.len);
+        if (rc < 0) {
+            eddy_buf_free(&b);
+            return rc;
+        }
+        s->ids_dirty = 0;
+    }
+    eddy_buf_free(&b);
+    return 0;
+}
+
+int eddy_alert_state_load(eddy_alert_state *s, const void *k, size_t n, int version,
+                          const void *data, size_t len)
+{
+    if (data && version != REC_VERSION)
+        return EDDY_EINVAL;
+    if (n == 0) {
+        if (!data)
+            return 0;
+        eddy_rd r = eddy_rd_of(data, len);
+        uint64_t ids = eddy_get_u64(&r);
+        if (r.err || r.left)
+            return EDDY_EINVAL;
+        s->ids = ids;
+        return 0;
+    }
+    if (n > UINT32_MAX)
+        return EDDY_EINVAL;
+    if (!data) {
+        akey *a = probe(s->slots, s->cap, k, n);
+        if (!a->k)
+            return 0;
+        free(a->k);
+        a->k = NULL;
+        s->n--;
+        return rehash(s, s->cap);
+    }
+    eddy_rd r = eddy_rd_of(data, len);
+    akey t = {0};
+    t.breaches = eddy_get_u32(&r);
+    t.clears = eddy_get_u32(&r);
+    uint8_t firing = eddy_get_u8(&r), has_fired = eddy_get_u8(&r);
+    t.last_fire = eddy_get_i64(&r);
+    t.rate_start = eddy_get_i64(&r);
+    t.rate_n = eddy_get_u32(&r);
+    t.id = eddy_get_u64(&r);
+    if (r.err || r.left || firing > 1 || has_fired > 1)
+        return EDDY_EINVAL;
+    t.firing = firing;
+    t.has_fired = has_fired;
+    int err = 0;
+    akey *a = lookup(s, k, n, &err);
+    if (!a)
+        return err ? err : EDDY_ENOMEM;
+    t.k = a->k;
+    t.klen = a->klen;
+    t.touched = ++s->clock;
+    t.persisted = 1;
+    *a = t;
+    return 0;
 }

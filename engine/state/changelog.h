@@ -15,6 +15,8 @@
  *           bytes = the input topic; payload = eddy_cl_marker
  *   kind 4  a key of host-managed plugin state (state_put); bytes = key
  *   kind 5  a whole-operator snapshot (operators with snapshot only)
+ *   kind 6  an alert key's noise-control state (bytes = the alert key;
+ *           empty: the instance's alert id counter)
  *
  * Step id = FNV-1a 32 of "<input topic>\x1f<pipeline>/<step>". The
  * fingerprint is FNV-1a 32 of the operator's name, version and canonical
@@ -34,6 +36,7 @@ enum {
     EDDY_CL_MARKER = 3,
     EDDY_CL_HOSTKEY = 4,
     EDDY_CL_SNAPSHOT = 5,
+    EDDY_CL_ALERT = 6, /* the host's alert state of a step (state_alerts.c) */
 };
 #define EDDY_CL_FORMAT 1
 #define EDDY_CL_KEY_HDR 5   /* kind + step id */

@@ -288,6 +288,8 @@ static int flush_task(eddy_runtime *rt, rt_thread *th, rt_task *t)
         if (!c || !c->sst || !c->sst->active)
             continue;
         int rc = flush_ctx(t, c);
+        if (rc >= 0)
+            rc = eddy_state_alerts_flush(c);
         if (rc < 0) {
             eddy_log(EDDY_LOG_ERROR,
                      (const char *[]){"pipeline", c->p->name, "step", c->st->name, NULL},
@@ -420,6 +422,8 @@ static int apply(restore *r, const uint8_t *k, size_t kl, const uint8_t *v, size
         }
     } else if (kind == EDDY_CL_SNAPSHOT && sc->mode == ST_SNAPSHOT && !tomb)
         rc = d->restore(c->state, c, version, pl, plen);
+    else if (kind == EDDY_CL_ALERT)
+        rc = eddy_state_alerts_load(c, key, klen, version, tomb ? NULL : pl, tomb ? 0 : plen);
     if (rc < 0) {
         eddy_log(EDDY_LOG_ERROR, (const char *[]){"pipeline", c->p->name, "step", c->st->name, NULL},
                  "the step refused a state record from the changelog (%s); stopping",

@@ -6,7 +6,7 @@
 
 const eddy_option eddy_state_options[] = {
     {"enabled", EDDY_OPT_BOOL, "true", EDDY_NO_RANGE, NULL, 0,
-     "Keep the state of stateful steps (windows, anomaly detectors, plugins that declare state) "
+     "Keep the state of stateful steps (windows, drift and anomaly detectors, distribution references, alert noise control, plugins that declare state) "
      "read from Kafka sources in a compacted changelog topic per source, written before the "
      "input offsets are committed and restored when a partition is assigned. Sources that are "
      "not Kafka keep state in memory only."},

@@ -77,6 +77,11 @@ struct eddy_state {
 int eddy_state_write_kind(eddy_ctx *ctx, int kind, const void *key, size_t klen, int version,
                           const void *data, size_t len);
 
+/* state_alerts.c: the host's alert state of a durable step. 0 or <0. */
+int eddy_state_alerts_flush(eddy_ctx *c);
+int eddy_state_alerts_load(eddy_ctx *c, const void *key, size_t klen, int version,
+                           const void *data, size_t len);
+
 /* state_host.c */
 st_kv_ent *st_kv_find(st_kv *kv, const void *k, size_t kl);
 int st_kv_set(st_kv *kv, const void *k, size_t kl, const void *v, size_t vl, int dirty);

@@ -166,8 +166,67 @@ static void adwin_destroy(eddy_drift *d)
     free(s->var);
 }
 
-static const drift_ops adwin_ops = {"adwin", adwin_update, adwin_reset, adwin_statistic,
-                                    adwin_destroy};
+/* ---- snapshots (drift_snap.c frames them) ----
+ * Only the used buckets of the used rows are written, so a snapshot is
+ * O(log width) doubles. */
+static int adwin_put_params(const eddy_drift *d, eddy_buf *b)
+{
+    const eddy_adwin_params *p = &((const adwin *)d)->p;
+    return eddy_put_f64(b, p->delta) || eddy_put_u32(b, p->clock) ||
+           eddy_put_u32(b, p->max_buckets) || eddy_put_u32(b, p->min_window_length) ||
+           eddy_put_u32(b, p->grace_period);
+}
+
+static int adwin_put_state(const eddy_drift *d, eddy_buf *b)
+{
+    const adwin *s = (const adwin *)d;
+    if (eddy_put_f64(b, s->total) || eddy_put_f64(b, s->variance) || eddy_put_f64(b, s->width) ||
+        eddy_put_u64(b, s->tick) || eddy_put_u32(b, s->nrows))
+        return -1;
+    for (uint32_t r = 0; r < s->nrows; r++) {
+        if (eddy_put_u32(b, s->used[r]))
+            return -1;
+        for (uint32_t k = 0; k < s->used[r]; k++)
+            if (eddy_put_f64(b, s->tot[r * s->cap + k]) || eddy_put_f64(b, s->var[r * s->cap + k]))
+                return -1;
+    }
+    return 0;
+}
+
+static int adwin_get_state(eddy_drift *d, eddy_rd *r)
+{
+    adwin *s = (adwin *)d;
+    double total = eddy_get_f64(r), variance = eddy_get_f64(r), width = eddy_get_f64(r);
+    uint64_t tick = eddy_get_u64(r);
+    uint32_t nrows = eddy_get_u32(r);
+    if (r->err || nrows < 1 || nrows > ROWS)
+        return -1;
+    /* Validate everything before touching the detector. */
+    eddy_rd probe = *r;
+    for (uint32_t i = 0; i < nrows; i++) {
+        uint32_t u = eddy_get_u32(&probe);
+        if (probe.err || u > s->cap || !eddy_take(&probe, (size_t)u * 16))
+            return -1;
+    }
+    if (!drift_rd_done(&probe))
+        return -1;
+    for (uint32_t i = 0; i < nrows; i++) {
+        s->used[i] = eddy_get_u32(r);
+        for (uint32_t k = 0; k < s->used[i]; k++) {
+            s->tot[i * s->cap + k] = eddy_get_f64(r);
+            s->var[i * s->cap + k] = eddy_get_f64(r);
+        }
+    }
+    s->nrows = nrows;
+    s->total = total;
+    s->variance = variance;
+    s->width = width;
+    s->tick = tick;
+    return 0;
+}
+
+static const drift_ops adwin_ops = {"adwin", adwin_update, adwin_reset, adwin_statistic, adwin_destroy,
+    adwin_put_params, adwin_put_state, adwin_get_state};
 
 void eddy_adwin_defaults(eddy_adwin_params *p)
 {

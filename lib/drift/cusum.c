@@ -50,7 +50,36 @@ static double cusum_statistic(const eddy_drift *d)
     return fmax(s->g_up, s->g_down);
 }
 
-static const drift_ops cusum_ops = {"cusum", cusum_update, cusum_reset, cusum_statistic, NULL};
+/* ---- snapshots (drift_snap.c frames them) ---- */
+static int cusum_put_params(const eddy_drift *d, eddy_buf *b)
+{
+    const eddy_cusum_params *p = &((const cusum *)d)->p;
+    return eddy_put_u32(b, p->warm_start) || eddy_put_f64(b, p->k) || eddy_put_f64(b, p->h);
+}
+
+static int cusum_put_state(const eddy_drift *d, eddy_buf *b)
+{
+    const cusum *s = (const cusum *)d;
+    return drift_put_mean(b, &s->ref) || eddy_put_f64(b, s->ref_s) || eddy_put_f64(b, s->sd) ||
+           eddy_put_f64(b, s->g_up) || eddy_put_f64(b, s->g_down);
+}
+
+static int cusum_get_state(eddy_drift *d, eddy_rd *r)
+{
+    cusum t = *(cusum *)d;
+    t.ref = drift_get_mean(r);
+    t.ref_s = eddy_get_f64(r);
+    t.sd = eddy_get_f64(r);
+    t.g_up = eddy_get_f64(r);
+    t.g_down = eddy_get_f64(r);
+    if (!drift_rd_done(r))
+        return -1;
+    *(cusum *)d = t;
+    return 0;
+}
+
+static const drift_ops cusum_ops = {"cusum", cusum_update, cusum_reset, cusum_statistic, NULL,
+    cusum_put_params, cusum_put_state, cusum_get_state};
 
 void eddy_cusum_defaults(eddy_cusum_params *p)
 {

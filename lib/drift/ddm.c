@@ -52,7 +52,40 @@ static double ddm_statistic(const eddy_drift *d)
     return ((const ddm *)d)->last_ps;
 }
 
-static const drift_ops ddm_ops = {"ddm", ddm_update, ddm_reset, ddm_statistic, NULL};
+/* ---- snapshots (drift_snap.c frames them) ---- */
+static int ddm_put_params(const eddy_drift *d, eddy_buf *b)
+{
+    const eddy_ddm_params *p = &((const ddm *)d)->p;
+    return eddy_put_u32(b, p->warm_start) || eddy_put_f64(b, p->warning_threshold) ||
+           eddy_put_f64(b, p->drift_threshold);
+}
+
+static int ddm_put_state(const eddy_drift *d, eddy_buf *b)
+{
+    const ddm *s = (const ddm *)d;
+    return drift_put_mean(b, &s->err) || eddy_put_f64(b, s->p_min) || eddy_put_f64(b, s->s_min) ||
+           eddy_put_f64(b, s->ps_min) || eddy_put_f64(b, s->last_ps) ||
+           eddy_put_u8(b, (uint8_t)(s->warning != 0));
+}
+
+static int ddm_get_state(eddy_drift *d, eddy_rd *r)
+{
+    ddm t = *(ddm *)d;
+    t.err = drift_get_mean(r);
+    t.p_min = eddy_get_f64(r);
+    t.s_min = eddy_get_f64(r);
+    t.ps_min = eddy_get_f64(r);
+    t.last_ps = eddy_get_f64(r);
+    uint8_t w = eddy_get_u8(r);
+    if (!drift_rd_done(r) || w > 1)
+        return -1;
+    t.warning = w;
+    *(ddm *)d = t;
+    return 0;
+}
+
+static const drift_ops ddm_ops = {"ddm", ddm_update, ddm_reset, ddm_statistic, NULL,
+    ddm_put_params, ddm_put_state, ddm_get_state};
 
 void eddy_ddm_defaults(eddy_ddm_params *p)
 {

@@ -30,6 +30,16 @@ const char *eddy_drift_name(const eddy_drift *d);
 /* The detector's monitored quantity, for metrics (see each params struct). */
 double eddy_drift_statistic(const eddy_drift *d);
 
+/* Portable snapshots (lib/buf/bytes.h, little-endian): the detector's
+ * name, its parameters and its state, so a restore into a fresh detector
+ * built with the same parameters continues exactly where the snapshot was
+ * taken (same signals, same statistic). Appends to b; 0 or -1 (no memory). */
+struct eddy_buf;
+int eddy_drift_snapshot(const eddy_drift *d, struct eddy_buf *b);
+/* 0, or EDDY_EINVAL when the bytes are short, corrupt, of another detector
+ * or of other parameters: d is then left unchanged, never half-restored. */
+int eddy_drift_restore(eddy_drift *d, const void *p, size_t n);
+
 /* Page-Hinkley; statistic: the larger of the two cumulative test values. */
 typedef enum { EDDY_PH_UP, EDDY_PH_DOWN, EDDY_PH_BOTH } eddy_ph_mode;
 typedef struct {

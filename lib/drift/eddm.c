@@ -65,7 +65,42 @@ static double eddm_statistic(const eddy_drift *d)
     return ((const eddm *)d)->level;
 }
 
-static const drift_ops eddm_ops = {"eddm", eddm_update, eddm_reset, eddm_statistic, NULL};
+/* ---- snapshots (drift_snap.c frames them) ---- */
+static int eddm_put_params(const eddy_drift *d, eddy_buf *b)
+{
+    const eddy_eddm_params *p = &((const eddm *)d)->p;
+    return eddy_put_u32(b, p->warm_start) || eddy_put_f64(b, p->alpha) || eddy_put_f64(b, p->beta);
+}
+
+static int eddm_put_state(const eddy_drift *d, eddy_buf *b)
+{
+    const eddm *s = (const eddm *)d;
+    return drift_put_mean(b, &s->dist) || eddy_put_f64(b, s->dist_s) || eddy_put_u64(b, s->n) ||
+           eddy_put_u64(b, s->last_error) || eddy_put_u64(b, s->n_errors) ||
+           eddy_put_f64(b, s->p2s_max) || eddy_put_f64(b, s->level) ||
+           eddy_put_u8(b, (uint8_t)(s->warning != 0));
+}
+
+static int eddm_get_state(eddy_drift *d, eddy_rd *r)
+{
+    eddm t = *(eddm *)d;
+    t.dist = drift_get_mean(r);
+    t.dist_s = eddy_get_f64(r);
+    t.n = eddy_get_u64(r);
+    t.last_error = eddy_get_u64(r);
+    t.n_errors = eddy_get_u64(r);
+    t.p2s_max = eddy_get_f64(r);
+    t.level = eddy_get_f64(r);
+    uint8_t w = eddy_get_u8(r);
+    if (!drift_rd_done(r) || w > 1)
+        return -1;
+    t.warning = w;
+    *(eddm *)d = t;
+    return 0;
+}
+
+static const drift_ops eddm_ops = {"eddm", eddm_update, eddm_reset, eddm_statistic, NULL,
+    eddm_put_params, eddm_put_state, eddm_get_state};
 
 void eddy_eddm_defaults(eddy_eddm_params *p)
 {

@@ -74,8 +74,37 @@ static double hddm_a_statistic(const eddy_drift *d)
     return ((const hddm_a *)d)->z.mean;
 }
 
-static const drift_ops hddm_a_ops = {"hddm_a", hddm_a_update, hddm_a_reset, hddm_a_statistic,
-                                     NULL};
+/* ---- snapshots (drift_snap.c frames them) ---- */
+static int hddm_a_put_params(const eddy_drift *d, eddy_buf *b)
+{
+    const eddy_hddm_a_params *p = &((const hddm_a *)d)->p;
+    return eddy_put_f64(b, p->drift_confidence) || eddy_put_f64(b, p->warning_confidence) ||
+           eddy_put_u8(b, (uint8_t)(p->two_sided != 0));
+}
+
+static int hddm_a_put_state(const eddy_drift *d, eddy_buf *b)
+{
+    const hddm_a *s = (const hddm_a *)d;
+    return drift_put_mean(b, &s->z) || drift_put_mean(b, &s->x_min) ||
+           drift_put_mean(b, &s->x_max) || eddy_put_u8(b, (uint8_t)(s->warning != 0));
+}
+
+static int hddm_a_get_state(eddy_drift *d, eddy_rd *r)
+{
+    hddm_a t = *(hddm_a *)d;
+    t.z = drift_get_mean(r);
+    t.x_min = drift_get_mean(r);
+    t.x_max = drift_get_mean(r);
+    uint8_t w = eddy_get_u8(r);
+    if (!drift_rd_done(r) || w > 1)
+        return -1;
+    t.warning = w;
+    *(hddm_a *)d = t;
+    return 0;
+}
+
+static const drift_ops hddm_a_ops = {"hddm_a", hddm_a_update, hddm_a_reset, hddm_a_statistic, NULL,
+    hddm_a_put_params, hddm_a_put_state, hddm_a_get_state};
 
 void eddy_hddm_a_defaults(eddy_hddm_a_params *p)
 {

@@ -99,8 +99,61 @@ static double hddm_w_statistic(const eddy_drift *d)
     return ((const hddm_w *)d)->total.ewma;
 }
 
-static const drift_ops hddm_w_ops = {"hddm_w", hddm_w_update, hddm_w_reset, hddm_w_statistic,
-                                     NULL};
+/* ---- snapshots (drift_snap.c frames them) ---- */
+static int hddm_w_put_params(const eddy_drift *d, eddy_buf *b)
+{
+    const eddy_hddm_w_params *p = &((const hddm_w *)d)->p;
+    return eddy_put_f64(b, p->drift_confidence) || eddy_put_f64(b, p->warning_confidence) ||
+           eddy_put_f64(b, p->lambda) || eddy_put_u8(b, (uint8_t)(p->two_sided != 0));
+}
+
+static int put_sample(eddy_buf *b, const sample *a)
+{
+    return eddy_put_f64(b, a->ewma) || eddy_put_f64(b, a->ibc) ||
+           eddy_put_u8(b, (uint8_t)(a->init != 0));
+}
+
+static sample get_sample(eddy_rd *r)
+{
+    sample a;
+    a.ewma = eddy_get_f64(r);
+    a.ibc = eddy_get_f64(r);
+    uint8_t i = eddy_get_u8(r);
+    if (i > 1)
+        r->err = 1;
+    a.init = i;
+    return a;
+}
+
+static int hddm_w_put_state(const eddy_drift *d, eddy_buf *b)
+{
+    const hddm_w *s = (const hddm_w *)d;
+    return put_sample(b, &s->total) || put_sample(b, &s->s1_incr) || put_sample(b, &s->s2_incr) ||
+           put_sample(b, &s->s1_decr) || put_sample(b, &s->s2_decr) ||
+           eddy_put_f64(b, s->incr_cut) || eddy_put_f64(b, s->decr_cut) ||
+           eddy_put_u8(b, (uint8_t)(s->warning != 0));
+}
+
+static int hddm_w_get_state(eddy_drift *d, eddy_rd *r)
+{
+    hddm_w t = *(hddm_w *)d;
+    t.total = get_sample(r);
+    t.s1_incr = get_sample(r);
+    t.s2_incr = get_sample(r);
+    t.s1_decr = get_sample(r);
+    t.s2_decr = get_sample(r);
+    t.incr_cut = eddy_get_f64(r);
+    t.decr_cut = eddy_get_f64(r);
+    uint8_t w = eddy_get_u8(r);
+    if (!drift_rd_done(r) || w > 1)
+        return -1;
+    t.warning = w;
+    *(hddm_w *)d = t;
+    return 0;
+}
+
+static const drift_ops hddm_w_ops = {"hddm_w", hddm_w_update, hddm_w_reset, hddm_w_statistic, NULL,
+    hddm_w_put_params, hddm_w_put_state, hddm_w_get_state};
 
 void eddy_hddm_w_defaults(eddy_hddm_w_params *p)
 {

@@ -153,8 +153,46 @@ static void kswin_destroy(eddy_drift *d)
     free(s->row);
 }
 
-static const drift_ops kswin_ops = {"kswin", kswin_update, kswin_reset, kswin_statistic,
-                                    kswin_destroy};
+/* ---- snapshots (drift_snap.c frames them) ----
+ * The window is written oldest first and restored with head 0: positions
+ * are only ever used relative to head. idx, a, b and row are scratch. */
+static int kswin_put_params(const eddy_drift *d, eddy_buf *b)
+{
+    const eddy_kswin_params *p = &((const kswin *)d)->p;
+    return eddy_put_f64(b, p->alpha) || eddy_put_u32(b, p->window_size) ||
+           eddy_put_u32(b, p->stat_size) || eddy_put_u64(b, p->seed);
+}
+
+static int kswin_put_state(const eddy_drift *d, eddy_buf *b)
+{
+    const kswin *s = (const kswin *)d;
+    if (eddy_put_u32(b, s->len) || eddy_put_u64(b, s->rng) || eddy_put_f64(b, s->p_value))
+        return -1;
+    for (uint32_t i = 0; i < s->len; i++)
+        if (eddy_put_f64(b, s->ring[(s->head + i) % s->p.window_size]))
+            return -1;
+    return 0;
+}
+
+static int kswin_get_state(eddy_drift *d, eddy_rd *r)
+{
+    kswin *s = (kswin *)d;
+    uint32_t len = eddy_get_u32(r);
+    uint64_t rng = eddy_get_u64(r);
+    double pv = eddy_get_f64(r);
+    if (r->err || len > s->p.window_size || r->left != (size_t)len * 8)
+        return -1;
+    for (uint32_t i = 0; i < len; i++)
+        s->ring[i] = eddy_get_f64(r);
+    s->head = 0;
+    s->len = len;
+    s->rng = rng;
+    s->p_value = pv;
+    return 0;
+}
+
+static const drift_ops kswin_ops = {"kswin", kswin_update, kswin_reset, kswin_statistic, kswin_destroy,
+    kswin_put_params, kswin_put_state, kswin_get_state};
 
 void eddy_kswin_defaults(eddy_kswin_params *p)
 {

@@ -52,7 +52,42 @@ static double ph_statistic(const eddy_drift *d)
     return s->test_inc > s->test_dec ? s->test_inc : s->test_dec;
 }
 
-static const drift_ops ph_ops = {"page_hinkley", ph_update, ph_reset, ph_statistic, NULL};
+/* ---- snapshots (drift_snap.c frames them) ---- */
+static int ph_put_params(const eddy_drift *d, eddy_buf *b)
+{
+    const eddy_page_hinkley_params *p = &((const ph *)d)->p;
+    return eddy_put_u32(b, p->min_instances) || eddy_put_f64(b, p->delta) ||
+           eddy_put_f64(b, p->threshold) || eddy_put_f64(b, p->alpha) ||
+           eddy_put_u8(b, (uint8_t)p->mode);
+}
+
+static int ph_put_state(const eddy_drift *d, eddy_buf *b)
+{
+    const ph *s = (const ph *)d;
+    return drift_put_mean(b, &s->mean) || eddy_put_f64(b, s->sum_inc) ||
+           eddy_put_f64(b, s->sum_dec) || eddy_put_f64(b, s->min_inc) ||
+           eddy_put_f64(b, s->max_dec) || eddy_put_f64(b, s->test_inc) ||
+           eddy_put_f64(b, s->test_dec);
+}
+
+static int ph_get_state(eddy_drift *d, eddy_rd *r)
+{
+    ph t = *(ph *)d;
+    t.mean = drift_get_mean(r);
+    t.sum_inc = eddy_get_f64(r);
+    t.sum_dec = eddy_get_f64(r);
+    t.min_inc = eddy_get_f64(r);
+    t.max_dec = eddy_get_f64(r);
+    t.test_inc = eddy_get_f64(r);
+    t.test_dec = eddy_get_f64(r);
+    if (!drift_rd_done(r))
+        return -1;
+    *(ph *)d = t;
+    return 0;
+}
+
+static const drift_ops ph_ops = {"page_hinkley", ph_update, ph_reset, ph_statistic, NULL,
+    ph_put_params, ph_put_state, ph_get_state};
 
 void eddy_page_hinkley_defaults(eddy_page_hinkley_params *p)
 {

@@ -53,6 +53,17 @@ double eddy_sample_max(eddy_sample *s);
  * 16 bytes per unit of capacity. */
 void eddy_sort_doubles(double *a, size_t n, double *scratch);
 
+/* Portable state (lib/buf/bytes.h) for durable operators: the capacity,
+ * the counters, the generator and the held values in slot order, so a
+ * restored sample goes on exactly like the original. get reads a put's
+ * bytes from r into s, whose capacity must be the same; on a short or
+ * corrupt input (r->err set, or a capacity / count that does not fit) it
+ * answers EDDY_EINVAL and leaves s unchanged. */
+struct eddy_buf;
+struct eddy_rd;
+int eddy_sample_put(const eddy_sample *s, struct eddy_buf *b); /* 0 or -1 */
+int eddy_sample_get(eddy_sample *s, struct eddy_rd *r);
+
 /* ---- two-sample statistics -----------------------------------------------
  * Every function takes SORTED (ascending) finite arrays: ref (reference, nr
  * values) and cur (current, nc values). nr == 0, nc == 0, a NULL pointer or
@@ -161,6 +172,13 @@ void eddy_catcount_clear(eddy_catcount *c); /* counts to zero, categories kept *
 uint64_t eddy_catcount_total(const eddy_catcount *c);
 /* Additive: the number of categories held (other bucket excluded). */
 uint32_t eddy_catcount_size(const eddy_catcount *c);
+
+/* Portable state, as eddy_sample_put/get: capacity, the other bucket, the
+ * total, and every category (bytes and weight) in creation order. get
+ * refuses (EDDY_EINVAL, c unchanged) another capacity, a repeated
+ * category, or a short or corrupt input. */
+int eddy_catcount_put(const eddy_catcount *c, struct eddy_buf *b); /* 0 or -1 */
+int eddy_catcount_get(eddy_catcount *c, struct eddy_rd *r);
 
 /* Aligns two counters over the union of their categories: ref's categories
  * in their creation order, then cur's that ref lacks, then the other bucket

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "engine/core/error.h"
+#include "lib/buf/bytes.h"
 #include "lib/drift/stats.h"
 
 typedef struct {
@@ -134,6 +135,91 @@ void eddy_catcount_clear(eddy_catcount *c)
         c->cats[i].w = 0;
     c->other = 0;
     c->total = 0;
+}
+
+int eddy_catcount_put(const eddy_catcount *c, eddy_buf *b)
+{
+    if (eddy_put_u32(b, c->cap) || eddy_put_u32(b, c->n) || eddy_put_f64(b, c->other) ||
+        eddy_put_u64(b, c->total))
+        return -1;
+    for (uint32_t i = 0; i < c->n; i++)
+        if (eddy_put_str(b, c->pool + c->cats[i].off, c->cats[i].len) ||
+            eddy_put_f64(b, c->cats[i].w))
+            return -1;
+    return 0;
+}
+
+int eddy_catcount_get(eddy_catcount *c, eddy_rd *r)
+{
+    uint32_t cap = eddy_get_u32(r), n = eddy_get_u32(r);
+    double other = eddy_get_f64(r);
+    uint64_t total = eddy_get_u64(r);
+    if (r->err || cap != c->cap || n > cap || !(other >= 0) || isinf(other))
+        return EDDY_EINVAL;
+    /* Check every category first (a copy of the reader), then rebuild. */
+    eddy_rd probe = *r;
+    size_t bytes = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t len;
+        eddy_get_str(&probe, &len);
+        double w = eddy_get_f64(&probe);
+        if (probe.err || !(w >= 0) || isinf(w))
+            return EDDY_EINVAL;
+        bytes += len;
+    }
+    if (bytes > c->pool_cap) {
+        char *p = realloc(c->pool, bytes);
+        if (!p)
+            return EDDY_ENOMEM;
+        c->pool = p;
+        c->pool_cap = bytes;
+    }
+    /* A repeated category is found while rebuilding; check it aside. */
+    uint32_t *table = calloc((size_t)c->mask + 1, sizeof *table);
+    category *cats = malloc(((size_t)n ? n : 1) * sizeof *cats);
+    char *pool = malloc(bytes ? bytes : 1);
+    if (!table || !cats || !pool) {
+        free(table);
+        free(cats);
+        free(pool);
+        return EDDY_ENOMEM;
+    }
+    eddy_catcount t = *c;
+    t.table = table;
+    t.cats = cats;
+    t.pool = pool;
+    t.pool_len = 0;
+    t.n = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t len;
+        const uint8_t *s = eddy_get_str(r, &len);
+        double w = eddy_get_f64(r);
+        uint64_t h = hash_bytes((const char *)s, len);
+        uint32_t slot = find(&t, (const char *)s, len, h);
+        if (t.table[slot]) {
+            free(table);
+            free(cats);
+            free(pool);
+            return EDDY_EINVAL;
+        }
+        memcpy(t.pool + t.pool_len, s, len);
+        t.cats[t.n] = (category){.off = t.pool_len, .len = len, .hash = h, .w = w};
+        t.pool_len += len;
+        t.table[slot] = ++t.n;
+    }
+    /* Commit: the counter keeps its own (capacity-sized) arrays. */
+    memset(c->table, 0, ((size_t)c->mask + 1) * sizeof *c->table);
+    memcpy(c->table, t.table, ((size_t)c->mask + 1) * sizeof *c->table);
+    memcpy(c->cats, t.cats, (size_t)n * sizeof *c->cats);
+    memcpy(c->pool, t.pool, bytes);
+    c->pool_len = bytes;
+    c->n = n;
+    c->other = other;
+    c->total = total;
+    free(table);
+    free(cats);
+    free(pool);
+    return 0;
 }
 
 uint64_t eddy_catcount_total(const eddy_catcount *c) { return c->total; }

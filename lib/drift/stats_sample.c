@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "engine/core/error.h"
+#include "lib/buf/bytes.h"
 #include "lib/drift/stats.h"
 
 struct eddy_sample {
@@ -108,6 +109,40 @@ int eddy_sample_copy(eddy_sample *dst, const eddy_sample *src)
     dst->seen = src->seen;
     dst->rejected = src->rejected;
     dst->sorted = src->sorted;
+    return 0;
+}
+
+int eddy_sample_put(const eddy_sample *s, eddy_buf *b)
+{
+    if (eddy_put_u32(b, s->cap) || eddy_put_u32(b, s->n) || eddy_put_u64(b, s->seen) ||
+        eddy_put_u64(b, s->rejected) || eddy_put_u64(b, s->rng) ||
+        eddy_put_u8(b, (uint8_t)(s->sorted != 0)))
+        return -1;
+    for (uint32_t i = 0; i < s->n; i++)
+        if (eddy_put_f64(b, s->v[i]))
+            return -1;
+    return 0;
+}
+
+int eddy_sample_get(eddy_sample *s, eddy_rd *r)
+{
+    uint32_t cap = eddy_get_u32(r), n = eddy_get_u32(r);
+    uint64_t seen = eddy_get_u64(r), rejected = eddy_get_u64(r), rng = eddy_get_u64(r);
+    uint8_t sorted = eddy_get_u8(r);
+    if (r->err || cap != s->cap || n > cap || n > seen || (n < cap && n != seen) || sorted > 1)
+        return EDDY_EINVAL;
+    const uint8_t *p = eddy_take(r, (size_t)n * 8);
+    if (!p)
+        return EDDY_EINVAL;
+    for (uint32_t i = 0; i < n; i++) {
+        uint64_t u = eddy_le64(p + 8 * (size_t)i);
+        memcpy(&s->v[i], &u, 8);
+    }
+    s->n = n;
+    s->seen = seen;
+    s->rejected = rejected;
+    s->rng = rng;
+    s->sorted = sorted;
     return 0;
 }
 

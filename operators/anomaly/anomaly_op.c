@@ -357,6 +357,8 @@ static int anom_process(void *state, eddy_ctx *ctx, eddy_batch *in)
         if (anom_alert_check(h, ctx, &op->al, k, key, flagged, score, ts) < 0)
             return -1;
         k->last_ts = ts;
+        if (op->durable)
+            anom_mark(op, k);
         last_score = score;
         scored = 1;
         if (set_outputs(op, in, r, score, flagged) != 0)
@@ -395,6 +397,10 @@ static int anom_process(void *state, eddy_ctx *ctx, eddy_batch *in)
         .snapshot = anom_snapshot,                                                           \
         .restore = anom_restore,                                                             \
         .destroy = anom_destroy,                                                             \
+        .state_flags = EDDY_STATE_KEYED,                                                     \
+        .state_flush = anom_state_flush,                                                     \
+        .state_load = anom_state_load,                                                       \
+        .state_loaded = anom_state_loaded,                                                   \
     }
 
 ANOM_OP(zscore, 0, "Rolling z-score anomaly score and flag of a numeric field");

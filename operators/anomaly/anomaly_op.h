@@ -70,6 +70,9 @@ typedef struct aop {
     akey global;
     eddy_metric *m_score, *m_flags, *m_skipped, *m_untracked;
     int warned_untracked;
+    int durable; /* state_loaded ran: changed keys are tracked (anomaly_state.c) */
+    int gdirty;  /* unkeyed: the global state changed since the last flush */
+    int err;     /* a change could not be tracked: the next flush fails */
 } aop;
 
 extern const anom_kind anom_kinds[]; /* NULL-name terminated */
@@ -99,6 +102,18 @@ void akey_release(void *v);
 /* anomaly_snap.c */
 int anom_snapshot(void *state, eddy_ctx *ctx, void **data, size_t *len);
 int anom_restore(void *state, eddy_ctx *ctx, int version, const void *data, size_t len);
+struct eddy_buf;
+struct eddy_rd;
+int anom_put_key_state(struct eddy_buf *b, const akey *k);
+/* NULL, or why the bytes do not make a key's state (k: a zeroed entry). */
+const char *anom_get_key_state(aop *op, struct eddy_rd *r, akey *k);
+
+/* anomaly_state.c: durable per-key state (ABI 1.2). */
+void anom_mark(aop *op, akey *k);
+int anom_state_flush(void *state, eddy_ctx *ctx);
+int anom_state_load(void *state, eddy_ctx *ctx, const void *key, size_t klen, int version,
+                    const void *data, size_t len);
+int anom_state_loaded(void *state, eddy_ctx *ctx, int64_t watermark);
 
 extern const eddy_op_descriptor eddy_op_zscore, eddy_op_robust_zscore, eddy_op_ewma_chart,
     eddy_op_spot, eddy_op_dspot, eddy_op_nab_detector, eddy_op_half_space_trees,

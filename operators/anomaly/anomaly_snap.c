@@ -21,9 +21,11 @@
 #define SNAP_VERSION 1
 
 
-static int put_key(eddy_buf *b, const char *key, size_t klen, const akey *k)
+/* One key's state without its name: also the key's durable record
+ * (anomaly_state.c). */
+int anom_put_key_state(eddy_buf *b, const akey *k)
 {
-    if (eddy_put_str(b, key, klen) || eddy_put_u64(b, k->n) || eddy_put_u64(b, k->last_flag) ||
+    if (eddy_put_u64(b, k->n) || eddy_put_u64(b, k->last_flag) ||
         eddy_put_u64(b, (uint64_t)k->first_ts) || eddy_put_u64(b, (uint64_t)k->last_ts) ||
         eddy_buf_putc(b, (char)(k->alerted != 0)))
         return -1;
@@ -36,6 +38,11 @@ static int put_key(eddy_buf *b, const char *key, size_t klen, const akey *k)
     uint32_t len = (uint32_t)(b->len - mark - 4);
     eddy_le32_store(b->data + mark, len);
     return 0;
+}
+
+static int put_key(eddy_buf *b, const char *key, size_t klen, const akey *k)
+{
+    return eddy_put_str(b, key, klen) || anom_put_key_state(b, k);
 }
 
 typedef struct walk {
@@ -122,7 +129,7 @@ static const char *check_shape(const aop *op, eddy_rd *r)
 }
 
 /* One key's state into k (a fresh entry). NULL or why not. */
-static const char *get_key(aop *op, eddy_rd *r, akey *k)
+const char *anom_get_key_state(aop *op, eddy_rd *r, akey *k)
 {
     k->n = eddy_get_u64(r);
     k->last_flag = eddy_get_u64(r);
@@ -187,7 +194,7 @@ int anom_restore(void *state, eddy_ctx *ctx, int version, const void *data, size
             why = "an unkeyed step's state has a key";
             break;
         }
-        why = get_key(op, &r, k);
+        why = anom_get_key_state(op, &r, k);
     }
     if (!why && (r.err || r.left))
         why = r.err ? "truncated" : "trailing bytes";

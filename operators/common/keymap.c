@@ -11,6 +11,7 @@
 typedef struct entry {
     uint64_t hash;
     uint32_t klen;
+    int dirty; /* in the map's dirty list */
     char *key;
     /* the value follows, aligned */
     max_align_t value[];
@@ -21,6 +22,9 @@ struct eddy_keymap {
     uint32_t cap, n, max;
     size_t vsize;
     void (*free_value)(void *);
+    int tracking;
+    struct entry **dirty; /* keys changed since the last flush */
+    uint32_t ndirty, dirtycap;
 };
 
 eddy_keymap *eddy_keymap_new(uint32_t max_keys, size_t value_size, void (*free_value)(void *))
@@ -51,6 +55,7 @@ void eddy_keymap_free(eddy_keymap *m)
             free(m->slots[i]);
         }
     free(m->slots);
+    free(m->dirty);
     free(m);
 }
 
@@ -187,4 +192,50 @@ void *eddy_keymap_record(eddy_keymap *m, const eddy_host *h, const eddy_record *
 {
     size_t kl = eddy_key_render(h, r, fields, n, kbuf, cap);
     return eddy_keymap_get(m, kbuf, kl, created);
+}
+
+/* ---- durability: the dirty list --------------------------------------------- */
+
+static entry *entry_of(void *value)
+{
+    return (entry *)((char *)value - offsetof(entry, value));
+}
+
+void eddy_keymap_track(eddy_keymap *m) { m->tracking = 1; }
+
+uint32_t eddy_keymap_ndirty(const eddy_keymap *m) { return m->ndirty; }
+
+int eddy_keymap_mark(eddy_keymap *m, void *value)
+{
+    entry *e = entry_of(value);
+    if (!m->tracking || e->dirty)
+        return 0;
+    if (m->ndirty == m->dirtycap) {
+        uint32_t cap = m->dirtycap ? m->dirtycap * 2 : 64;
+        entry **d = realloc(m->dirty, sizeof *d * cap);
+        if (!d)
+            return -1;
+        m->dirty = d;
+        m->dirtycap = cap;
+    }
+    e->dirty = 1;
+    m->dirty[m->ndirty++] = e;
+    return 0;
+}
+
+int eddy_keymap_flush_dirty(eddy_keymap *m, int (*fn)(const char *, size_t, void *, void *),
+                            void *arg)
+{
+    for (uint32_t i = 0; i < m->ndirty; i++) {
+        entry *e = m->dirty[i];
+        int rc = fn(e->key, e->klen, e->value, arg);
+        if (rc < 0) {
+            memmove(m->dirty, m->dirty + i, sizeof *m->dirty * (m->ndirty - i));
+            m->ndirty -= i;
+            return rc;
+        }
+        e->dirty = 0;
+    }
+    m->ndirty = 0;
+    return 0;
 }

@@ -25,6 +25,20 @@ uint32_t eddy_keymap_count(const eddy_keymap *m);
 void eddy_keymap_each(eddy_keymap *m, void (*fn)(const char *k, size_t n, void *v, void *arg),
                       void *arg);
 
+/* Durability (ABI 1.2 state_flush): which keys changed since the last
+ * commit, so a commit writes those keys only. Off until eddy_keymap_track
+ * (the host calls state_loaded only for durable steps, so a step without
+ * durable state pays nothing). mark is O(1) and idempotent until the next
+ * flush; 0, or -1 when the list cannot grow (out of memory). */
+void eddy_keymap_track(eddy_keymap *m);
+int eddy_keymap_mark(eddy_keymap *m, void *value);
+uint32_t eddy_keymap_ndirty(const eddy_keymap *m);
+/* Calls fn for every key marked since the last flush, in marking order,
+ * and unmarks it. Stops at the first fn answering <0 and answers that:
+ * that key and the later ones stay marked for the next attempt. */
+int eddy_keymap_flush_dirty(eddy_keymap *m,
+                            int (*fn)(const char *k, size_t n, void *v, void *arg), void *arg);
+
 /* Renders the record's key fields into buf ("a|b"; missing fields render as
  * empty). Returns the length, truncated to cap - 1; buf is NUL-terminated. */
 size_t eddy_key_render(const eddy_host *h, const eddy_record *r, const eddy_sym *fields,

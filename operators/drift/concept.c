@@ -13,35 +13,6 @@
 #include "operators/drift/concept.h"
 #include "operators/common/keymap.h"
 
-#define MAX_KEY_FIELDS 8
-
-typedef struct ckey {
-    eddy_drift *d;
-    uint64_t n;          /* updates so far */
-    uint64_t last_sig;   /* update index of the last signal */
-    uint64_t seg_n;      /* updates since the last change */
-    int64_t seg_start;   /* event time of the first of them */
-    int alerted;         /* a breach was reported: send clear checks */
-} ckey;
-
-typedef struct concept {
-    const eddy_host *h;
-    eddy_ctx *ctx;
-    const concept_kind *kind;
-    const eddy_opts *opts;
-    eddy_sym field, sig_field, idx_field;
-    const char *feature;
-    eddy_sym keys[MAX_KEY_FIELDS];
-    uint32_t nkeys;
-    int alert_warning;
-    uint64_t quiet;
-    double threshold;
-    eddy_keymap *map;
-    ckey global;
-    eddy_metric *m_stat, *m_warn, *m_change, *m_skipped, *m_untracked;
-    int warned_untracked;
-} concept;
-
 static void ckey_free(void *v)
 {
     eddy_drift_free(((ckey *)v)->d);
@@ -253,6 +224,8 @@ static int concept_process(void *state, eddy_ctx *ctx, eddy_batch *in)
                 return -1;
         }
         last = k;
+        if (c->durable)
+            concept_mark(c, k);
         if (c->sig_field) {
             eddy_value sv = {.type = EDDY_STRING, .len = (uint32_t)strlen(sig_names[sig])};
             sv.u.s = sig_names[sig];
@@ -298,6 +271,10 @@ static int concept_process(void *state, eddy_ctx *ctx, eddy_batch *in)
         .create = create_##ident,                                                            \
         .process = concept_process,                                                          \
         .destroy = concept_destroy,                                                          \
+        .state_flags = EDDY_STATE_KEYED,                                                     \
+        .state_flush = concept_state_flush,                                                  \
+        .state_load = concept_state_load,                                                    \
+        .state_loaded = concept_state_loaded,                                                \
     }
 
 CONCEPT_OP(page_hinkley, "page_hinkley",

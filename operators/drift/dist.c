@@ -248,6 +248,7 @@ static void bounds_add(dbounds *b, int64_t ts)
 void eddy_dist_add(dist *d, const eddy_record *r, int which)
 {
     const eddy_host *h = d->h;
+    d->dirty |= which == W_REF ? D_REF : D_CUR;
     for (uint32_t i = 0; i < d->nf; i++) {
         dfeat *f = &d->f[i];
         dwin *w = which == W_REF ? &f->ref : &f->cur;
@@ -290,6 +291,7 @@ void eddy_dist_add(dist *d, const eddy_record *r, int which)
 /* The reference from a closed window (the window's data moves, by swap). */
 static void adopt_ref(dist *d, int from_last)
 {
+    d->dirty |= D_ALL;
     for (uint32_t i = 0; i < d->nf; i++) {
         dfeat *f = &d->f[i];
         win_swap(&f->ref, from_last ? &f->last : &f->cur);
@@ -307,6 +309,7 @@ static int close_window(dist *d)
 {
     if (d->cb.n == 0)
         return 0;
+    d->dirty |= D_ALL;
     if (d->take_next) {
         d->take_next = 0;
         adopt_ref(d, 0);
@@ -364,6 +367,7 @@ static void take_snapshot(dist *d)
                                          "closed window (%" PRIu64 " records)", d->rb.n);
     } else {
         d->take_next = 1;
+        d->dirty |= D_HEAD;
     }
 }
 
@@ -391,8 +395,10 @@ static int dist_process(void *state, eddy_ctx *ctx, eddy_batch *in)
         if (!d->have_ref && d->ref_mode == REF_FIRST_N) {
             eddy_dist_add(d, r, W_REF);
             bounds_add(&d->rb, ts);
-            if (d->rb.n >= d->ref_size)
+            if (d->rb.n >= d->ref_size) {
                 d->have_ref = 1;
+                d->dirty |= D_HEAD;
+            }
             continue;
         }
         if (!d->have_ref && d->ref_mode == REF_FIRST_PERIOD) {
@@ -404,6 +410,7 @@ static int dist_process(void *state, eddy_ctx *ctx, eddy_batch *in)
                 continue;
             }
             d->have_ref = 1;
+            d->dirty |= D_HEAD;
         }
         if (d->window_period > 0) {
             if (d->cb.n && ts >= d->win_end && close_window(d) < 0)
@@ -443,4 +450,8 @@ const eddy_op_descriptor eddy_op_distribution_drift = {
     .process = dist_process,
     .on_watermark = dist_watermark,
     .destroy = dist_destroy,
+    .state_flags = EDDY_STATE_KEYED,
+    .state_flush = eddy_dist_state_flush,
+    .state_load = eddy_dist_state_load,
+    .state_loaded = eddy_dist_state_loaded,
 };

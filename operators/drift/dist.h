@@ -65,7 +65,20 @@ typedef struct dist {
     double *scratch_a, *scratch_b; /* categorical alignment */
     size_t scratch_n;
     eddy_metric *m_checks, *m_drifted;
+    unsigned dirty; /* D_* bits: what changed since the last state_flush */
 } dist;
+
+/* What changed since the last durable commit (dist_state.c writes those
+ * records): the reference windows, the current windows, the rest (last and
+ * lagged windows, after a window closed or the reference moved). The head
+ * record (bounds, flags) goes with any of them. */
+enum { D_REF = 1, D_CUR = 2, D_REST = 4, D_HEAD = 8, D_ALL = 15 };
+
+/* dist_state.c: durable state (ABI 1.2). */
+int eddy_dist_state_flush(void *state, eddy_ctx *ctx);
+int eddy_dist_state_load(void *state, eddy_ctx *ctx, const void *key, size_t klen, int version,
+                         const void *data, size_t len);
+int eddy_dist_state_loaded(void *state, eddy_ctx *ctx, int64_t watermark);
 
 /* dist_check.c: compares cur with ref for every feature and reports. */
 int eddy_dist_check(dist *d, int64_t now_ts);

@@ -335,7 +335,7 @@ print(f"plugin state total: {last}", file=sys.stderr)
 sys.exit(0 if last == 800 else 1)
 PY
 
-# ---- f. an operator with only snapshot/restore (zscore): the whole-snapshot fallback -------
+# ---- f. zscore across a SIGTERM (per-key state since i12-det; it was the whole-snapshot fallback) ----
 zs_cfg() { # NAME GROUP OUT STOP_AT_END STATE PORT
     cat >"$TMP/$1.yaml" <<Y
 worker: { name: $1, admin: { enabled: true, listen: "127.0.0.1:$6" }, flush_interval: 100ms }

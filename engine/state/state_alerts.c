@@ -1,0 +1,39 @@
+/* Durable alert noise-control state: the host keeps one eddy_alert_state
+ * per operator instance (engine/host_alert.c); for a durable step it goes
+ * to the step's changelog beside the operator's own state, one record per
+ * alert key (kind EDDY_CL_ALERT; the key's breaches, clears, firing,
+ * has_fired, last firing, rate window and id) plus the instance's id
+ * counter under the empty key. So a restart neither fires an alert again
+ * (a new id) nor forgets a firing one, and ids continue as in an
+ * uninterrupted run. Written with the step's fingerprint: state of another
+ * configuration is skipped like the operator's. Only keys changed since the
+ * last commit are written (alert_state.c tracks them). */
+#include "engine/state/state_int.h"
+
+static int write_one(void *arg, const void *key, size_t klen, const void *data, size_t len)
+{
+    eddy_ctx *c = arg;
+    return eddy_state_write_kind(c, EDDY_CL_ALERT, key, klen, eddy_alert_state_version(),
+                                 data, len);
+}
+
+int eddy_state_alerts_flush(eddy_ctx *c)
+{
+    if (!c->alerts)
+        return 0;
+    return eddy_alert_state_flush(c->alerts, write_one, c);
+}
+
+int eddy_state_alerts_load(eddy_ctx *c, const void *key, size_t klen, int version,
+                           const void *data, size_t len)
+{
+    if (!c->alerts) {
+        if (!data)
+            return 0;
+        c->alerts = eddy_alert_state_new(&c->st->alert_policy);
+        if (!c->alerts)
+            return EDDY_ENOMEM;
+    }
+    /* A zero-length value is a record, not a tombstone. */
+    return eddy_alert_state_load(c->alerts, key, klen, version, data, len);
+}
