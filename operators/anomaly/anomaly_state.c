@@ -26,20 +26,7 @@ void anom_mark(aop *op, akey *k)
         op->err = -1; /* reported by the next flush: nothing is committed */
 }
 
-typedef struct flush_arg {
-    aop *op;
-    eddy_ctx *ctx;
-    eddy_buf b;
-} flush_arg;
-
-static int write_key(const char *key, size_t n, void *v, void *arg)
-{
-    flush_arg *fa = arg;
-    fa->b.len = 0;
-    if (anom_put_key_state(&fa->b, v) != 0)
-        return -1;
-    return fa->op->h->state_write(fa->ctx, key, n, REC_VERSION, fa->b.data, fa->b.len);
-}
+static int put_key(eddy_buf *b, const void *v) { return anom_put_key_state(b, v); }
 
 int anom_state_flush(void *state, eddy_ctx *ctx)
 {
@@ -50,17 +37,8 @@ int anom_state_flush(void *state, eddy_ctx *ctx)
         op->err = 0;
         return -1;
     }
-    flush_arg fa = {op, ctx, {0}};
-    int rc = 0;
-    if (op->map) {
-        rc = eddy_keymap_flush_dirty(op->map, write_key, &fa);
-    } else if (op->gdirty) {
-        rc = write_key("", 0, &op->global, &fa);
-        if (rc == 0)
-            op->gdirty = 0;
-    }
-    eddy_buf_free(&fa.b);
-    return rc < 0 ? rc : 0;
+    return eddy_keymap_state_flush(op->map, op->h, ctx, &op->global, &op->gdirty, REC_VERSION,
+                                   put_key);
 }
 
 int anom_state_load(void *state, eddy_ctx *ctx, const void *key, size_t klen, int version,

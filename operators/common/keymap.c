@@ -223,6 +223,39 @@ int eddy_keymap_mark(eddy_keymap *m, void *value)
     return 0;
 }
 
+typedef struct state_flush_arg {
+    const eddy_host *h;
+    eddy_ctx *ctx;
+    int version;
+    eddy_keymap_put_fn put;
+    eddy_buf b;
+} state_flush_arg;
+
+static int write_state(const char *key, size_t n, void *v, void *arg)
+{
+    state_flush_arg *fa = arg;
+    fa->b.len = 0;
+    if (fa->put(&fa->b, v) != 0)
+        return -1;
+    return fa->h->state_write(fa->ctx, key, n, fa->version, fa->b.data, fa->b.len);
+}
+
+int eddy_keymap_state_flush(eddy_keymap *m, const eddy_host *h, eddy_ctx *ctx, void *global,
+                            int *gdirty, int version, eddy_keymap_put_fn encode)
+{
+    state_flush_arg fa = {h, ctx, version, encode, {0}};
+    int rc = 0;
+    if (m) {
+        rc = eddy_keymap_flush_dirty(m, write_state, &fa);
+    } else if (*gdirty) {
+        rc = write_state("", 0, global, &fa);
+        if (rc == 0)
+            *gdirty = 0;
+    }
+    eddy_buf_free(&fa.b);
+    return rc < 0 ? rc : 0;
+}
+
 int eddy_keymap_flush_dirty(eddy_keymap *m, int (*fn)(const char *, size_t, void *, void *),
                             void *arg)
 {

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "include/eddy/operator.h"
+#include "lib/buf/buf.h"
 
 typedef struct eddy_keymap eddy_keymap;
 
@@ -38,6 +39,15 @@ uint32_t eddy_keymap_ndirty(const eddy_keymap *m);
  * that key and the later ones stay marked for the next attempt. */
 int eddy_keymap_flush_dirty(eddy_keymap *m,
                             int (*fn)(const char *k, size_t n, void *v, void *arg), void *arg);
+
+/* The state_flush of a keymap-based operator (ABI 1.2): every key changed
+ * since the last flush, or for an unkeyed step (m NULL) the one global
+ * value when *gdirty, encoded by encode into one reused buffer and written
+ * with h->state_write at version. 0, or the first negative answer (keys
+ * not written stay marked for the next flush). */
+typedef int (*eddy_keymap_put_fn)(eddy_buf *b, const void *value);
+int eddy_keymap_state_flush(eddy_keymap *m, const eddy_host *h, eddy_ctx *ctx, void *global,
+                            int *gdirty, int version, eddy_keymap_put_fn encode);
 
 /* Renders the record's key fields into buf ("a|b"; missing fields render as
  * empty). Returns the length, truncated to cap - 1; buf is NUL-terminated. */

@@ -37,20 +37,7 @@ static int put_rec(eddy_buf *b, const ckey *k)
            eddy_drift_snapshot(k->d, b);
 }
 
-typedef struct flush_arg {
-    concept *c;
-    eddy_ctx *ctx;
-    eddy_buf b;
-} flush_arg;
-
-static int write_key(const char *key, size_t n, void *v, void *arg)
-{
-    flush_arg *fa = arg;
-    fa->b.len = 0;
-    if (put_rec(&fa->b, v) != 0)
-        return -1;
-    return fa->c->h->state_write(fa->ctx, key, n, REC_VERSION, fa->b.data, fa->b.len);
-}
+static int put_key(eddy_buf *b, const void *v) { return put_rec(b, v); }
 
 int concept_state_flush(void *state, eddy_ctx *ctx)
 {
@@ -61,17 +48,8 @@ int concept_state_flush(void *state, eddy_ctx *ctx)
         c->err = 0;
         return -1;
     }
-    flush_arg fa = {c, ctx, {0}};
-    int rc = 0;
-    if (c->map) {
-        rc = eddy_keymap_flush_dirty(c->map, write_key, &fa);
-    } else if (c->gdirty) {
-        rc = write_key("", 0, &c->global, &fa);
-        if (rc == 0)
-            c->gdirty = 0;
-    }
-    eddy_buf_free(&fa.b);
-    return rc < 0 ? rc : 0;
+    return eddy_keymap_state_flush(c->map, c->h, ctx, &c->global, &c->gdirty, REC_VERSION,
+                                   put_key);
 }
 
 int concept_state_load(void *state, eddy_ctx *ctx, const void *key, size_t klen, int version,
