@@ -308,15 +308,7 @@ int eddy_record_copy(eddy_batch *db, eddy_record *dst, const eddy_record *src)
     return 0;
 }
 
-bool eddy_value_number(const eddy_value *v, double *out)
-{
-    switch (v->type) {
-    case EDDY_INT: *out = (double)v->u.i; return true;
-    case EDDY_DOUBLE: *out = v->u.d; return true;
-    case EDDY_BOOL: *out = v->u.b ? 1.0 : 0.0; return true;
-    default: return false;
-    }
-}
+bool eddy_value_number(const eddy_value *v, double *out) { return eddy_v_number(v, out); }
 
 bool eddy_value_equal(const eddy_value *a, const eddy_value *b)
 {

@@ -105,6 +105,18 @@ static inline eddy_value eddy_v_bool(int x) { eddy_value v = {0}; v.type = EDDY_
 static inline eddy_value eddy_v_int(int64_t x) { eddy_value v = {0}; v.type = EDDY_INT; v.u.i = x; return v; }
 static inline eddy_value eddy_v_double(double x) { eddy_value v = {0}; v.type = EDDY_DOUBLE; v.u.d = x; return v; }
 static inline eddy_value eddy_v_str(const char *s, uint32_t len) { eddy_value v = {0}; v.type = EDDY_STRING; v.len = len; v.u.s = s; return v; }
+/* Numeric view of a value: ints, doubles and bools give 1 and *out; other
+ * types 0. The one definition the engine (eddy_value_number) and the
+ * operators share. */
+static inline int eddy_v_number(const eddy_value *v, double *out)
+{
+    switch (v->type) {
+    case EDDY_INT: *out = (double)v->u.i; return 1;
+    case EDDY_DOUBLE: *out = v->u.d; return 1;
+    case EDDY_BOOL: *out = v->u.b ? 1.0 : 0.0; return 1;
+    default: return 0;
+    }
+}
 
 /* A top-level record field. */
 typedef struct eddy_field {

@@ -173,17 +173,9 @@ size_t eddy_key_render(const eddy_host *h, const eddy_record *r, const eddy_sym 
     return at;
 }
 
-/* The same numbers as the engine's eddy_value_number, spelled with ABI
- * types only: operators do not include the record model. */
 int eddy_value_finite(const eddy_value *v, double *x)
 {
-    switch (v->type) {
-    case EDDY_INT: *x = (double)v->u.i; break;
-    case EDDY_DOUBLE: *x = v->u.d; break;
-    case EDDY_BOOL: *x = v->u.b ? 1.0 : 0.0; break;
-    default: return 0;
-    }
-    return isfinite(*x) ? 1 : 0;
+    return eddy_v_number(v, x) && isfinite(*x);
 }
 
 void *eddy_keymap_record(eddy_keymap *m, const eddy_host *h, const eddy_record *r,
