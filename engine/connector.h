@@ -11,6 +11,7 @@
  * to the runtime and are valid only during the call. */
 #ifndef EDDY_CONNECTOR_H
 #define EDDY_CONNECTOR_H
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "engine/core/batch.h"
@@ -100,6 +101,35 @@ typedef struct eddy_changelog_ops {
     void (*close)(void *cl);
 } eddy_changelog_ops;
 
+/* Exactly-once (processing.guarantee: exactly_once, engine/exec.c): a
+ * source family that can commit what a processing thread consumed
+ * atomically with everything that thread wrote (Kafka transactions:
+ * connectors/kafka/kafka_txn.c). One handle per processing thread, opened
+ * and used on that thread only; while it is open, the family's sinks and
+ * changelog written from that thread write inside its transaction.
+ * Errors: EDDY_EUNSUPPORTED (open: not available here, err says why; the worker
+ * runs at-least-once), EDDY_EAGAIN (commit: the transaction was aborted and
+ * a new one begun; the thread rewinds its state and input to the last
+ * commit), other <0 (fatal, e.g. fenced by a newer instance: err says
+ * why; the worker stops without committing). */
+typedef struct eddy_txn_ops {
+    /* Opens a transactional writer whose id is `id` (stable across
+     * restarts of this worker thread: a restart fences the previous
+     * instance and aborts its open transaction), begins a transaction. */
+    int (*open)(const eddy_connector_env *env, const char *id, void **txn, char *err,
+                size_t errlen);
+    /* Adds "everything up to and including offset of the source's task
+     * partition is processed" to the open transaction. */
+    int (*offset)(void *txn, void *source_self, int32_t partition, int64_t offset);
+    /* Something was written or an offset moved since the last commit. */
+    bool (*dirty)(void *txn);
+    /* Commits the open transaction (offsets included) and begins the next. */
+    int (*commit)(void *txn, char *err, size_t errlen);
+    /* Aborts the open transaction (a lost assignment) and begins the next. */
+    int (*abort)(void *txn, char *err, size_t errlen);
+    void (*close)(void *txn);
+} eddy_txn_ops;
+
 typedef struct eddy_source_ops {
     const char *type;    /* "file", "generator", ... (the `type:` key) */
     const char *summary; /* one line for docs */
@@ -133,6 +163,12 @@ typedef struct eddy_source_ops {
     const char *(*partition_topic)(void *self, int32_t partition, int32_t *kafka_partition);
     /* Optional: where durable state of this source's steps is kept. */
     const eddy_changelog_ops *changelog;
+    /* Optional (exactly-once): the family's transactions, and a rewind of
+     * every partition the source holds to its last committed position
+     * (the runtime has dropped their tasks; each partition goes through
+     * env->assigned_at again before it is read). */
+    const eddy_txn_ops *txn;
+    int (*rewind)(void *self);
 } eddy_source_ops;
 
 typedef struct eddy_sink_ops {

@@ -543,6 +543,10 @@ static void commit_task(rt_thread *th, rt_task *t)
 static int flush_sinks(rt_thread *th)
 {
     eddy_runtime *rt = th->rt;
+    /* An aborted transaction: the in-memory state holds work that never
+     * committed; nothing of it may be written before the rewind. */
+    if (th->need_rewind)
+        return 0;
     flush_dead_letters(th);
     int ok = !atomic_load(&rt->failed);
     for (int i = 0; i < rt->nsinks; i++) {
@@ -581,6 +585,15 @@ static int flush_sinks(rt_thread *th)
     /* Durable state of what the offsets cover goes first (engine/state). */
     if (eddy_state_flush(th) != 0)
         return -1;
+    if (th->txn) {
+        /* Exactly-once: the offsets join the transaction that holds the
+         * outputs and the state, and it commits (state_eos.c); sources
+         * without transactions commit as before. */
+        for (int i = 0; i < th->ntasks; i++)
+            if (rt->sources[th->tasks[i]->source].ops->txn != th->txn_ops)
+                commit_task(th, th->tasks[i]);
+        return eddy_eos_commit(th);
+    }
     for (int i = 0; i < th->ntasks; i++)
         commit_task(th, th->tasks[i]);
     return 0;
@@ -642,11 +655,16 @@ void eddy_exec_lost(void *arg, int32_t partition)
     rt_source *src = arg;
     eddy_runtime *rt = src->rt;
     int si = (int)(src - rt->sources);
-    if (!eddy_state_source_durable(rt, si)) {
+    rt_thread *th = &rt->threads[src->thread];
+    /* Exactly-once: the open transaction holds work of the lost partition
+     * that must never commit; it is aborted, and the thread's other
+     * partitions rewound to their last commit after this callback. */
+    if (th->txn && !th->need_rewind)
+        eddy_eos_abort(th, "a partition was lost");
+    if (!eddy_state_source_durable(rt, si) && !th->txn) {
         eddy_exec_revoked(arg, partition);
         return;
     }
-    rt_thread *th = &rt->threads[src->thread];
     for (int i = 0; i < th->ntasks; i++) {
         rt_task *t = th->tasks[i];
         if (t->source != si || t->partition != partition)
@@ -747,8 +765,11 @@ void *eddy_exec_thread_main(void *arg)
     int64_t flush_every = eddy_opts_int(rt->worker, "flush_interval");
     bool exit_on_eof = eddy_opts_bool(rt->worker, "exit_on_eof");
     th->last_flush_ms = eddy_now_ms();
+    eddy_eos_thread_open(th);
     while (!atomic_load(&rt->stopping)) {
         int active = 0, worked = 0;
+        if (th->need_rewind)
+            eddy_eos_rewind(th);
         for (int k = 0; k < th->nsources && !atomic_load(&rt->stopping); k++) {
             int si = th->sources[k];
             rt_source *src = &rt->sources[si];
@@ -764,6 +785,13 @@ void *eddy_exec_thread_main(void *arg)
             int timeout = worked ? 0 : (th->nsources == 1 ? 100 : 10);
             th->err[0] = '\0';
             int n = src->ops->poll(src->self, b, rt->batch_size, timeout, th->err, sizeof th->err);
+            if (n > 0 && th->need_rewind) {
+                /* An abort inside this poll (a rebalance): the batch is
+                 * read again after the rewind. */
+                eddy_exec_batch_put(th, b);
+                eddy_eos_rewind(th);
+                continue;
+            }
             if (n > 0) {
                 worked = 1;
                 process_source_batch(th, si, b);
@@ -797,7 +825,9 @@ void *eddy_exec_thread_main(void *arg)
             nanosleep(&ts, NULL);
         }
     }
-    flush_sinks(th);
+    if (!th->need_rewind)
+        flush_sinks(th);
+    eddy_eos_thread_close(th);
     atomic_fetch_add(&rt->threads_done, 1);
     return NULL;
 }

@@ -57,6 +57,13 @@ struct rt_thread {
     int64_t last_flush_ms;
     int paused;          /* sources paused because a sink fell behind */
     char err[512];
+    /* Exactly-once (engine/state/state_eos.c): the thread's transaction,
+     * opened by the family of its first source that has one; NULL when
+     * at-least-once. need_rewind: the transaction was aborted, so state
+     * and input go back to the last commit before anything else runs. */
+    const eddy_txn_ops *txn_ops;
+    void *txn;
+    int need_rewind;
 };
 
 extern const eddy_host eddy_host_table;

@@ -146,6 +146,10 @@ struct eddy_runtime {
     eddy_alert_ring *alerts; /* recent alerts, /v1/alerts */
     char not_ready[320];     /* eddy_runtime_not_ready's reason (main thread) */
     eddy_opts *state_opts;       /* `state:` (engine/state) */
+    eddy_opts *processing_opts;  /* `processing:` (engine/state/state_eos.c) */
+    bool eos;                    /* processing.guarantee: exactly_once */
+    char instance[160];          /* this worker's stable name for transactional ids */
+    int instance_lock;           /* fd + 1 of the lock that keeps `instance` ours; 0: none */
     struct eddy_state *state;    /* durable state; NULL when no source is durable */
 };
 

@@ -26,6 +26,8 @@ int eddy_runtime_start(eddy_runtime *rt, char *err, size_t errlen)
     int state_rc = eddy_state_start(rt, err, errlen);
     if (state_rc != 0)
         return state_rc;
+    if ((state_rc = eddy_eos_start(rt, err, errlen)) != 0)
+        return state_rc;
     rt->ninst = 0;
     for (int i = 0; i < rt->npipelines; i++) {
         rt->pipelines[i].base = rt->ninst;
@@ -174,6 +176,8 @@ void eddy_runtime_free(eddy_runtime *rt)
     free(rt->sinks);
     eddy_state_free(rt);
     eddy_opts_free(rt->state_opts);
+    eddy_opts_free(rt->processing_opts);
+    eddy_eos_free(rt);
     for (int i = 0; i < rt->npipelines; i++) {
         rt_pipeline *p = &rt->pipelines[i];
         for (int s = 0; s < p->nsteps; s++) {

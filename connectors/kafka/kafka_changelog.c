@@ -242,7 +242,10 @@ static int kcl_write(void *self, int thread, int32_t part, const void *k, size_t
     kcl *c = self;
     if (thread < 0 || thread >= KCL_THREADS)
         thread = 0;
-    rd_kafka_t *rk = producer(c, thread);
+    /* Exactly-once: inside the thread's transaction, with its outputs and
+     * offsets (kafka_txn.c); the commit waits for the records. */
+    rd_kafka_t *txn = eddy_kafka_txn_producer();
+    rd_kafka_t *rk = txn ? txn : producer(c, thread);
     if (!rk)
         return EDDY_EIO;
     for (int tries = 0;; tries++) {
@@ -251,7 +254,10 @@ static int kcl_write(void *self, int thread, int32_t part, const void *k, size_t
             RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY((void *)k, kl),
             RD_KAFKA_V_VALUE((void *)v, vl), RD_KAFKA_V_END);
         if (!e) {
-            c->unflushed[thread]++;
+            if (txn)
+                eddy_kafka_txn_produced();
+            else
+                c->unflushed[thread]++;
             return 0;
         }
         if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL || tries > 600) {

@@ -354,3 +354,54 @@ void eddy_ksrc_lag(ksrc *s)
         eddy_metric_set(p->lag, (double)(hi > pos ? hi - pos : 0));
     }
 }
+
+/* Exactly-once, after an aborted transaction: the runtime has dropped the
+ * tasks of this source; every assigned partition is handed back to the
+ * consumer from its last committed position, its state restored again
+ * first (assigned_at), as on a fresh assignment. Prefetched records are
+ * dropped: they are read again. */
+int eddy_ksrc_rewind(void *self)
+{
+    ksrc *s = self;
+    for (uint32_t i = 0; i < s->npend; i++)
+        rd_kafka_message_destroy(s->pend[i]);
+    s->npend = 0;
+    rd_kafka_topic_partition_list_t *a = NULL;
+    rd_kafka_resp_err_t e = rd_kafka_assignment(s->rk, &a);
+    if (e || !a) {
+        eddy_ksrc_fatal(s, "rewind: cannot read the assignment: %s", rd_kafka_err2str(e));
+        return EDDY_EIO;
+    }
+    const char *proto = rd_kafka_rebalance_protocol(s->rk);
+    int coop = proto && strcmp(proto, "COOPERATIVE") == 0;
+    if (coop) {
+        rd_kafka_error_t *err = rd_kafka_incremental_unassign(s->rk, a);
+        check_error(s, err, "rewind: incremental unassign");
+    } else if ((e = rd_kafka_assign(s->rk, NULL))) {
+        eddy_ksrc_fatal(s, "rewind: unassign failed: %s", rd_kafka_err2str(e));
+    }
+    for (int i = 0; i < a->cnt; i++) {
+        a->elems[i].offset = RD_KAFKA_OFFSET_INVALID; /* the committed offset */
+        ksrc_part *p = part_add(s, a->elems[i].topic, a->elems[i].partition);
+        if (!p)
+            continue;
+        p->next = -1;
+        p->eof = 0;
+        if (s->env && s->env->assigned_at) {
+            int64_t at = s->env->assigned_at(s->env->arg, p->vpart);
+            if (at >= 0)
+                a->elems[i].offset = at;
+        }
+    }
+    if (coop) {
+        check_error(s, rd_kafka_incremental_assign(s->rk, a), "rewind: incremental assign");
+    } else if ((e = rd_kafka_assign(s->rk, a))) {
+        eddy_ksrc_fatal(s, "rewind: assign failed: %s", rd_kafka_err2str(e));
+    }
+    if (s->paused)
+        rd_kafka_pause_partitions(s->rk, a);
+    rd_kafka_topic_partition_list_destroy(a);
+    eddy_log(EDDY_LOG_WARN, (const char *[]){"source", s->name, NULL},
+             "rewound every partition to its last committed transaction");
+    return s->fatal ? EDDY_EIO : 0;
+}

@@ -68,4 +68,13 @@ void eddy_kafka_log_limited(eddy_kafka_ratelog *rl, eddy_log_level level,
  * rd_kafka_producev (which takes them on success) or destroys them. */
 rd_kafka_headers_t *eddy_kafka_dlq_headers(const eddy_record *r);
 
+/* Exactly-once (kafka_txn.c): the calling processing thread's
+ * transactional producer while its transaction handle is open, else NULL;
+ * a sink or the changelog producing through it counts each record. */
+rd_kafka_t *eddy_kafka_txn_producer(void);
+void eddy_kafka_txn_produced(void);
+/* kafka_sink.c: the delivery report of a sink's record produced through a
+ * transactional producer (the record's opaque is the sink). */
+void eddy_kafka_sink_delivered(void *sink, const rd_kafka_message_t *m);
+
 #endif

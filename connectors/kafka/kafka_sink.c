@@ -98,6 +98,27 @@ static void fail(ksink *s, const char *fmt, ...)
     eddy_log(EDDY_LOG_ERROR, (const char *[]){"sink", s->name, NULL}, "%s", s->fail_msg);
 }
 
+/* A record produced inside a transaction (exactly-once): counted here;
+ * a failure fails the transaction's commit, which aborts and redoes the
+ * work, so it is not the sink's sticky failure. Called by the
+ * transactional producer's thread, not under the sink's mutex. */
+void eddy_kafka_sink_delivered(void *sink, const rd_kafka_message_t *m)
+{
+    ksink *s = sink;
+    if (!m->err) {
+        __atomic_fetch_add(&s->delivered, 1, __ATOMIC_RELAXED);
+        eddy_metric_add(s->m_produced, 1);
+        return;
+    }
+    __atomic_fetch_add(&s->undelivered, 1, __ATOMIC_RELAXED);
+    eddy_metric_add(s->m_failed, 1);
+    if (m->err != RD_KAFKA_RESP_ERR__PURGE_QUEUE && m->err != RD_KAFKA_RESP_ERR__PURGE_INFLIGHT)
+        eddy_kafka_log_limited(&s->rl, EDDY_LOG_WARN, (const char *[]){"sink", s->name, NULL},
+                               "delivery to %s [%d] failed inside a transaction (it is aborted "
+                               "and done again): %s", rd_kafka_topic_name(m->rkt),
+                               (int)m->partition, rd_kafka_err2str(m->err));
+}
+
 static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
     (void)rk;
@@ -459,8 +480,19 @@ static int produce(ksink *s, const eddy_record *r, char *err, size_t errlen)
         return EDDY_ENOMEM;
     }
     size_t n = 0;
-    v[n].vtype = RD_KAFKA_VTYPE_RKT;
-    v[n++].u.rkt = s->rkt;
+    /* Exactly-once: the thread's transactional producer takes the record
+     * (the topic by name: s->rkt belongs to the sink's own producer). */
+    rd_kafka_t *rk = eddy_kafka_txn_producer();
+    if (rk) {
+        v[n].vtype = RD_KAFKA_VTYPE_TOPIC;
+        v[n++].u.cstr = s->topic;
+        v[n].vtype = RD_KAFKA_VTYPE_OPAQUE;
+        v[n++].u.ptr = s;
+    } else {
+        rk = s->rk;
+        v[n].vtype = RD_KAFKA_VTYPE_RKT;
+        v[n++].u.rkt = s->rkt;
+    }
     v[n].vtype = RD_KAFKA_VTYPE_MSGFLAGS;
     v[n++].u.i = RD_KAFKA_MSG_F_COPY;
     v[n].vtype = RD_KAFKA_VTYPE_VALUE;
@@ -499,9 +531,12 @@ static int produce(ksink *s, const eddy_record *r, char *err, size_t errlen)
     }
     int64_t deadline = 0;
     for (;;) {
-        rd_kafka_error_t *e = rd_kafka_produceva(s->rk, v, n);
-        if (!e)
+        rd_kafka_error_t *e = rd_kafka_produceva(rk, v, n);
+        if (!e) {
+            if (rk != s->rk)
+                eddy_kafka_txn_produced();
             break;
+        }
         rd_kafka_resp_err_t code = rd_kafka_error_code(e);
         if (code == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
             rd_kafka_error_destroy(e);
@@ -509,7 +544,7 @@ static int produce(ksink *s, const eddy_record *r, char *err, size_t errlen)
             if (!deadline)
                 deadline = now + s->timeout_ms;
             if (now < deadline && !s->failed) {
-                rd_kafka_poll(s->rk, 10);
+                rd_kafka_poll(rk, 10);
                 continue;
             }
             eddy_errf(err, errlen, "producer queue still full after %lld ms (the brokers do not "
@@ -552,6 +587,9 @@ static int ksink_write(void *self, const eddy_batch *b, char *err, size_t errlen
         }
     }
     rd_kafka_poll(s->rk, 0); /* delivery reports, without waiting */
+    rd_kafka_t *txn = eddy_kafka_txn_producer();
+    if (txn)
+        rd_kafka_poll(txn, 0);
     return 0;
 }
 

@@ -85,7 +85,8 @@ static void ksrc_close(void *self)
     if (s->rk) {
         if (!s->fatal)
             wait_first_assignment(s);
-        if (!s->fatal)
+        /* Under exactly-once the offsets went with the transactions. */
+        if (!s->fatal && !s->txn_managed)
             eddy_ksrc_commit_final(s);
         rd_kafka_consumer_close(s->rk);
         rd_kafka_destroy(s->rk);
@@ -618,4 +619,6 @@ const eddy_source_ops eddy_kafka_source = {
     .sections = &eddy_kafka_sections,
     .partition_topic = eddy_ksrc_partition_topic,
     .changelog = &eddy_kafka_changelog,
+    .txn = &eddy_kafka_txn,
+    .rewind = eddy_ksrc_rewind,
 };

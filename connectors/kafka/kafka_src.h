@@ -43,6 +43,7 @@ typedef struct ksrc {
     rd_kafka_message_t **pend; /* consumed, not yet delivered, in order */
     uint32_t npend, batch_size;
     int paused, in_rebalance, closing, ever_assigned;
+    int txn_managed; /* offsets commit through transactions (kafka_txn.c) */
     int fatal;
     int stop_at_end;
     char fatal_msg[768];
@@ -62,6 +63,11 @@ void eddy_ksrc_commit_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 int eddy_ksrc_commit(void *self, int32_t vpart, int64_t offset);
 int eddy_ksrc_pause(void *self, int paused);
 const char *eddy_ksrc_partition_topic(void *self, int32_t vpart, int32_t *partition);
+/* Exactly-once: every assigned partition back to its last committed
+ * position (the runtime restores its state again through assigned_at). */
+int eddy_ksrc_rewind(void *self);
+/* kafka_txn.c: transactions, one per processing thread. */
+extern const eddy_txn_ops eddy_kafka_txn;
 /* kafka_changelog.c: durable state's changelog topic. */
 extern const eddy_changelog_ops eddy_kafka_changelog;
 void eddy_ksrc_lag(ksrc *s);

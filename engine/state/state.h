@@ -32,7 +32,7 @@
  *  - host timers (eddy_ctx.timers) are not in the marker: event-time
  *    windows need none, processing-time windows re-arm theirs in
  *    state_loaded, a plugin's timers are lost at a restart;
- *  - at-least-once only (exactly_once is refused at start-up).
+ *  - exactly-once is state_eos.c's: the same flush, inside a transaction.
  *
  * Threads: flush and restore run on the processing thread that owns the
  * source (restore inside the assignment callback, before the partition is
@@ -47,8 +47,8 @@
 extern const eddy_option eddy_state_options[];
 extern const eddy_option eddy_processing_options[];
 
-/* Parses `state:` and `processing:` into rt->state_opts (errors to cfg;
- * processing.guarantee: exactly_once is refused: not yet implemented). */
+/* Parses `state:` and `processing:` into rt->state_opts,
+ * rt->processing_opts and rt->eos (errors to cfg). */
 void eddy_state_parse(eddy_runtime *rt, eddy_cfg *cfg, const eddy_cnode *root);
 
 /* At start-up, before sources open: decides which sources are durable,
@@ -82,6 +82,26 @@ const char *eddy_state_not_ready(eddy_runtime *rt, char *buf, size_t len);
  * too, on a built runtime whose sections are bound. */
 bool eddy_state_source_stateful(const eddy_runtime *rt, int source);
 char *eddy_state_changelog_topic(const eddy_runtime *rt, int source);
+
+/* Exactly-once (state_eos.c; processing.guarantee: exactly_once).
+ * Main thread, at start: this worker's instance name (processing.instance
+ * or a host slot held by a lock file until eddy_eos_free). 0 or <0 with err. */
+int eddy_eos_start(eddy_runtime *rt, char *err, size_t errlen);
+void eddy_eos_free(eddy_runtime *rt);
+/* Processing thread: opens / closes its transaction (th->txn stays NULL
+ * when at-least-once, when no source offers transactions, or on the
+ * embedded broker, which is logged). */
+void eddy_eos_thread_open(rt_thread *th);
+void eddy_eos_thread_close(rt_thread *th);
+/* The last step of a flush: offsets of the thread's tasks into the
+ * transaction, commit. 0 (committed, or aborted: th->need_rewind set), or
+ * <0 (fatal: logged, the worker stops). */
+int eddy_eos_commit(rt_thread *th);
+/* Aborts the open transaction (a lost assignment) and sets need_rewind. */
+void eddy_eos_abort(rt_thread *th, const char *why);
+/* Drops the thread's transactional tasks and rewinds their sources. Runs
+ * outside any rebalance callback, before the next batch. */
+void eddy_eos_rewind(rt_thread *th);
 
 /* Host functions of ABI 1.2 (state_host.c). */
 int eddy_host_state_write(eddy_ctx *ctx, const void *key, size_t klen, int version,

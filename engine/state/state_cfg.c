@@ -29,7 +29,19 @@ const eddy_option eddy_state_options[] = {
 const eddy_option eddy_processing_options[] = {
     {"guarantee", EDDY_OPT_ENUM, "at_least_once", EDDY_NO_RANGE, "at_least_once|exactly_once", 0,
      "Delivery guarantee. at_least_once: nothing is lost; after a crash some outputs may be "
-     "repeated. exactly_once (Kafka transactions) is not yet implemented and is refused."},
+     "repeated (after a clean stop, none). exactly_once: Kafka outputs, changelog records and "
+     "input offsets commit together in one Kafka transaction per processing thread, every "
+     "worker.flush_interval (100ms recommended), so consumers reading with "
+     "isolation.level=read_committed see each output once across crashes and rebalances; "
+     "sinks that are not Kafka stay at-least-once. Not available with kafka.brokers: embedded "
+     "(runs at-least-once, saying so). Needs state.enabled: true."},
+    {"instance", EDDY_OPT_STRING, NULL, EDDY_NO_RANGE, NULL, 0,
+     "exactly_once: this worker's name in its transactional ids "
+     "(`<worker.name>-<instance>-t<thread>`), stable across restarts so that a restarted "
+     "worker aborts what its crashed predecessor left open at once. Unique among live "
+     "workers: two live workers with one id fence each other. Default: "
+     "`<hostname>-<slot>`, the slot being the lowest number no other eddy with this "
+     "worker.name holds on this host (a lock file in $TMPDIR or /tmp)."},
     {NULL, 0, NULL, 0, 0, NULL, 0, NULL},
 };
 
@@ -55,10 +67,12 @@ void eddy_state_parse(eddy_runtime *rt, eddy_cfg *cfg, const eddy_cnode *root)
     }
     eddy_opts *po = eddy_opts_parse(cfg, eddy_processing_options, pn, "processing", NULL);
     const char *g = po ? eddy_opts_str(po, "guarantee") : NULL;
-    if (g && strcmp(g, "exactly_once") == 0)
+    rt->eos = g && strcmp(g, "exactly_once") == 0;
+    if (rt->eos && rt->state_opts && !eddy_opts_bool(rt->state_opts, "enabled"))
         eddy_cfg_fail(cfg, eddy_cnode_get(pn, "guarantee"), "processing.guarantee",
-                      "exactly_once is not yet implemented (Kafka transactions are planned); use "
-                      "at_least_once, the default: nothing is lost, and a crash may repeat some "
-                      "outputs");
-    eddy_opts_free(po);
+                      "exactly_once needs durable state: with state.enabled: false a restart "
+                      "loses the windows and detectors the committed offsets already cover; set "
+                      "state.enabled: true (the default) or use at_least_once");
+    eddy_opts_free(rt->processing_opts);
+    rt->processing_opts = po;
 }
