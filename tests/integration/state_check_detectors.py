@@ -2,10 +2,13 @@
 """Compares detector outputs that lived through failures with a failure-free
 reference run over the same input (tests/integration/test_state_detectors.sh).
 
-    state_check_detectors.py DIR RECORDS
+    state_check_detectors.py [--exact] DIR RECORDS
 
 DIR holds sd-drift, sd-anom, sd-alerts, sd-dist (distribution_drift's
-alerts) and their -ref twins as JSON lines.
+alerts), sd-win (windows) and their -ref twins as JSON lines.
+--exact (exactly-once): every output equals its reference as a multiset of
+records, without the fields that differ between any two runs (emitted_at:
+the wall clock; worker: the worker's name).
 At-least-once: every input record (its id) is in the output, and every copy
 of it carries the reference's values (drift_signal and drift_n; z_score), so
 a detector that lost, reset or double-counted its state shows. Alerts: the
@@ -62,15 +65,68 @@ def alerts(name, ref, out, problems):
             problems.append(f"{name}: unknown {x}")
 
 
+def windows(name, ref, out, records, problems):
+    want = {(r["user"], r["window_start"]): r["n"] for r in ref}
+    if sum(want.values()) != records or len(want) != len(ref):
+        problems.append(f"{name}: the reference is not a clean run: {sum(want.values())} of "
+                        f"{records} records in {len(ref)} rows")
+    got = collections.defaultdict(list)
+    for r in out:
+        got[(r["user"], r["window_start"])].append(r["n"])
+    missing = [k for k in want if k not in got]
+    short = [k for k in want if k in got and min(got[k]) < want[k]]
+    over = [k for k in want if k in got and max(got[k]) > want[k]]
+    print(f"{name}: {len(want)} reference windows, {len(out)} output rows, {len(missing)} "
+          f"missing, {len(short)} short, {len(over)} over-counted", file=sys.stderr)
+    for k in (missing + short + over)[:5]:
+        problems.append(f"{name}: {k}: reference {want[k]} output {got.get(k)}")
+
+
+VOLATILE = ("emitted_at", "worker")
+
+
+def exact(name, ref, out, problems):
+    def canon(rs):
+        return collections.Counter(
+            json.dumps({k: v for k, v in r.items() if k not in VOLATILE}, sort_keys=True)
+            for r in rs)
+    a, b = canon(ref), canon(out)
+    missing, extra = a - b, b - a
+    print(f"{name}: {len(ref)} reference records, {len(out)} read_committed records, "
+          f"{sum(missing.values())} missing, {sum(extra.values())} extra or repeated",
+          file=sys.stderr)
+    if not ref:
+        problems.append(f"{name}: the reference is empty: the check would prove nothing")
+    for x in list(missing)[:3]:
+        problems.append(f"{name}: missing {x}")
+    for x in list(extra)[:3]:
+        problems.append(f"{name}: extra {x} (x{extra[x]})")
+
+
 def main():
-    d, records = sys.argv[1], int(sys.argv[2])
+    args = sys.argv[1:]
+    strict = args[:1] == ["--exact"]
+    if strict:
+        args = args[1:]
+    d, records = args[0], int(args[1])
     problems = []
     p = lambda n: rows(os.path.join(d, n + ".jsonl"))
+    if strict:
+        for name, topic in (("drift", "sd-drift"), ("anomaly", "sd-anom"), ("windows", "sd-win"),
+                            ("adwin alerts", "sd-alerts"),
+                            ("distribution_drift alerts", "sd-dist")):
+            exact(name, p(topic + "-ref"), p(topic), problems)
+        if sum(r["n"] for r in p("sd-win-ref")) != records:
+            problems.append("windows: the reference does not count every record")
+        for x in problems:
+            print("  " + x, file=sys.stderr)
+        return 1 if problems else 0
     ref = p("sd-drift-ref")
     if not any(r.get("drift_signal") == "change" for r in ref):
         problems.append("drift: the reference has no change: the check would prove nothing")
     compare("drift", ref, p("sd-drift"), ("user", "drift_signal", "drift_n"), records, problems)
     compare("anomaly", p("sd-anom-ref"), p("sd-anom"), ("user", "z_score"), records, problems)
+    windows("windows", p("sd-win-ref"), p("sd-win"), records, problems)
     alerts("adwin alerts", p("sd-alerts-ref"), p("sd-alerts"), problems)
     alerts("distribution_drift alerts", p("sd-dist-ref"), p("sd-dist"), problems)
     for x in problems:

@@ -1,19 +1,30 @@
 #!/usr/bin/env bash
-# Durable detector state against a real Kafka broker (scripts/kafka.sh): a
-# keyed stream through a drift pipeline (adwin per key, with its update
-# index), an anomaly pipeline (zscore per key) and a distribution_drift
-# pipeline (a reference and windows per partition), the worker stopped with
-# SIGKILL and SIGTERM several times while the stream arrives and restarted
-# each time, then compared with a failure-free reference run over the same
-# input:
+# Durable state and delivery guarantees against a real Kafka broker
+# (scripts/kafka.sh), the issue's kill loop: a keyed stream of 300,000
+# records through a window pipeline (5 s tumbling count/sum per user), a
+# drift pipeline (adwin per key, with its update index and alerts), an
+# anomaly pipeline (zscore per key) and a distribution_drift pipeline (a
+# reference and windows per partition, alerts), all in one worker that is
+# stopped with 20 SIGKILLs and 3 SIGTERMs at random moments while the
+# stream arrives and restarted each time, then compared with a
+# failure-free reference run over the same input.
+#
+# STATE_MODE=alos (processing.guarantee at_least_once, the default):
 #   - every output record (user, id) carries the reference's drift_signal,
-#     drift_n and z_score (at-least-once: a record may come out twice after a
-#     kill, but every copy must equal the reference: a detector that lost or
+#     drift_n and z_score (a record may come out twice after a kill, but
+#     every copy must equal the reference: a detector that lost or
 #     double-counted its state gives other values);
-#   - the alerts of adwin and of distribution_drift: the same distinct
-#     (alert_id, state, key) set as the reference: a restart neither fires
-#     an alert again (a new id) nor forgets one, and distribution_drift's
-#     checks (reference, windows) come out as in the uninterrupted run.
+#   - every (user, window) of the reference is present and no emission of
+#     it is short;
+#   - the alerts: the same distinct (alert_id, state, key) set as the
+#     reference: a restart neither fires an alert again nor forgets one;
+#   - b. the alert state across restarts, deterministically (below).
+# STATE_MODE=eos (processing.guarantee exactly_once): what a
+#   read_committed consumer sees of every output topic equals the
+#   reference's output record for record (as multisets, without the
+#   wall-clock field emitted_at and the worker's name), and after the
+#   loop a worker stopped (SIGSTOP) past its session, replaced, then
+#   resumed is fenced: it stops and commits nothing.
 # STATE_D=false runs the loop without durable state: the checks must fail.
 # Every process and the broker are stopped even when a check fails.
 . "$(dirname "$0")/lib.sh"
@@ -33,6 +44,12 @@ topics:
   - { name: sd-alerts-ref, partitions: 1, config: { retention.ms: "-1" } }
   - { name: sd-dist, partitions: 1, config: { retention.ms: "-1" } }
   - { name: sd-dist-ref, partitions: 1, config: { retention.ms: "-1" } }
+  - { name: sd-win, partitions: 3, config: { retention.ms: "-1" } }
+  - { name: sd-win-ref, partitions: 3, config: { retention.ms: "-1" } }
+  - { name: sz-in, partitions: 2, config: { retention.ms: "-1" } }
+  - { name: sz-out, partitions: 2, config: { retention.ms: "-1" } }
+  - { name: sz-ref, partitions: 2, config: { retention.ms: "-1" } }
+  - { name: g-sz-in-changelog, partitions: 2, config: { cleanup.policy: compact } }
   - { name: g-sd-in-changelog, partitions: 3, config: { cleanup.policy: compact } }
   - { name: sd-b, partitions: 1, config: { retention.ms: "-1" } }
   - { name: sd-b-alerts, partitions: 1, config: { retention.ms: "-1" } }
@@ -66,15 +83,26 @@ pipelines:
     to: [ { type: kafka, topic: sd-in, format: json } ]
 Y
 
-# det_cfg NAME GROUP DRIFT_OUT ANOM_OUT ALERTS_OUT STOP_AT_END STATE PORT DIST_ALERTS
+MODE=${STATE_MODE:-alos}
+GUARANTEE=at_least_once
+[ "$MODE" = eos ] && GUARANTEE=exactly_once
+
+# det_cfg NAME GROUP DRIFT_OUT ANOM_OUT ALERTS_OUT STOP_AT_END STATE PORT DIST_ALERTS WIN_OUT GUARANTEE
 det_cfg() {
     cat >"$TMP/$1.yaml" <<Y
 worker: { name: $1, admin: { enabled: true, listen: "127.0.0.1:$8" }, flush_interval: 100ms }
 kafka: { brokers: "$B", group: $2, properties: { session.timeout.ms: "6000" } }
 state: { enabled: $7 }
+processing: { guarantee: ${11} }
 sources:
   - { name: in, type: kafka, topics: [ sd-in ], format: json, stop_at_end: $6 }
 pipelines:
+  - name: win
+    from: in
+    steps:
+      - name: w
+        window: { size: 5s, key: [ user ], aggregate: { n: "count()", total: "sum(x)" } }
+    to: [ { type: kafka, topic: ${10}, format: json } ]
   - name: drift
     from: in
     steps:
@@ -101,15 +129,17 @@ pipelines:
 Y
 }
 
+# out TOPIC: what a read_committed consumer sees of TOPIC, as JSON lines
 out() {
-    kcat -C -b "$B" -t "$1" -e -q -f '%s\n' >"$TMP/$1.jsonl" 2>/dev/null
+    kcat -C -b "$B" -t "$1" -X isolation.level=read_committed -e -q -f '%s\n' \
+        >"$TMP/$1.jsonl" 2>/dev/null
 }
 
 "$EDDY" run -c "$TMP/load.yaml" >/dev/null 2>"$TMP/load.log" &
 loader=$!
 pids+=("$loader")
 port=$(free_port)
-det_cfg d g-sd sd-drift sd-anom sd-alerts false "${STATE_D:-true}" "$port" sd-dist
+det_cfg d g-sd sd-drift sd-anom sd-alerts false "${STATE_D:-true}" "$port" sd-dist sd-win "$GUARANTEE"
 kills=0 terms=0 runs=0
 start_run() {
     runs=$((runs + 1))
@@ -125,7 +155,7 @@ start_run() {
     done
 }
 start_run
-while kill -0 "$loader" 2>/dev/null || [ "$kills" -lt 10 ]; do
+while kill -0 "$loader" 2>/dev/null || [ "$kills" -lt 20 ]; do
     sleep "$(python3 -c 'import random; print(round(random.uniform(0.3, 2.5), 2))')"
     # SIGTERMs after the 2nd, 5th and 8th SIGKILL, SIGKILLs otherwise.
     case $kills in 2) want=1 ;; 5) want=2 ;; 8) want=3 ;; *) want=$terms ;; esac
@@ -144,18 +174,109 @@ done
 kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
 wait "$loader" || bad "the loader failed"
 echo "kill loop: $kills SIGKILL(s), $terms SIGTERM(s), $runs run(s)" >&2
-check "SIGKILLs and SIGTERMs landed while the stream arrived" [ "$kills" -ge 10 -a "$terms" -ge 3 ]
-det_cfg d g-sd sd-drift sd-anom sd-alerts true "${STATE_D:-true}" "$port" sd-dist
+check "20 SIGKILLs and 3 SIGTERMs landed (got $kills and $terms)" [ "$kills" -ge 20 -a "$terms" -ge 3 ]
+det_cfg d g-sd sd-drift sd-anom sd-alerts true "${STATE_D:-true}" "$port" sd-dist sd-win "$GUARANTEE"
 timeout -s KILL 300 "$EDDY" run -c "$TMP/d.yaml" >/dev/null 2>"$TMP/d-final.log" ||
     { bad "the final run failed"; tail -5 "$TMP/d-final.log" >&2; }
 check "the restarts restored detector state from the changelog" \
     grep -qE 'state restored: [1-9][0-9]* changelog record' "$TMP/d-final.log"
-det_cfg dref g-sd-ref sd-drift-ref sd-anom-ref sd-alerts-ref true false "$port" sd-dist-ref
+det_cfg dref g-sd-ref sd-drift-ref sd-anom-ref sd-alerts-ref true false "$port" sd-dist-ref sd-win-ref at_least_once
 timeout -s KILL 300 "$EDDY" run -c "$TMP/dref.yaml" >/dev/null 2>"$TMP/dref.log" ||
     { bad "the reference run failed"; tail -5 "$TMP/dref.log" >&2; }
-for t in sd-drift sd-anom sd-alerts sd-dist sd-drift-ref sd-anom-ref sd-alerts-ref sd-dist-ref; do out "$t"; done
-check "detector outputs equal the failure-free run's (at-least-once)" \
-    python3 "$SRC/tests/integration/state_check_detectors.py" "$TMP" "$N"
+for t in sd-drift sd-anom sd-alerts sd-dist sd-win sd-drift-ref sd-anom-ref sd-alerts-ref sd-dist-ref sd-win-ref; do
+    out "$t"
+done
+if [ "$MODE" = eos ]; then
+    check "exactly-once: the read_committed outputs equal the failure-free run's, record for record" \
+        python3 "$SRC/tests/integration/state_check_detectors.py" --exact "$TMP" "$N"
+    check "exactly-once: the runs used transactions" grep -q "exactly-once: transactions on" "$TMP/d-final.log"
+else
+    check "detector and window outputs equal the failure-free run's (at-least-once)" \
+        python3 "$SRC/tests/integration/state_check_detectors.py" "$TMP" "$N"
+fi
+
+# ---- c. exactly-once: a zombie's work never commits ----------------------------------------
+# W1 reads 10,000 records and is frozen (SIGSTOP) past its session; W2
+# takes its partitions (their state from the changelog) and reads 10,000
+# more; W1 is resumed: the group has expelled it, so its transaction is
+# aborted (a lost assignment, or offsets refused for a stale generation)
+# and it rewinds. Whatever the timing, the read_committed output equals a
+# failure-free run's.
+zombie() {
+    sz_cfg() { # NAME GROUP OUT STOP_AT_END GUARANTEE INSTANCE
+        cat >"$TMP/$1.yaml" <<Y
+worker: { name: sz, admin: { enabled: true, listen: "127.0.0.1:$(free_port)" }, flush_interval: 100ms }
+kafka: { brokers: "$B", group: $2, properties: { session.timeout.ms: "6000" } }
+processing: { guarantee: $5, instance: $6 }
+sources:
+  - { name: in, type: kafka, topics: [ sz-in ], format: json, stop_at_end: $4 }
+pipelines:
+  - name: win
+    from: in
+    steps:
+      - name: w
+        window: { size: 5s, key: [ user ], aggregate: { n: "count()", total: "sum(amount)" } }
+    to: [ { type: kafka, topic: $3, format: json } ]
+Y
+    }
+    sz_load() { # COUNT SEED START_MS
+        cat >"$TMP/sz-load.yaml" <<Y
+worker: { name: sz-load, admin: { enabled: false } }
+kafka: { brokers: "$B" }
+sources:
+  - { name: gen, type: generator, count: $1, seed: $2, keys: 40, key_field: user, start_time: $3, fields: { amount: "uniform(0, 100)" } }
+pipelines: [ { name: load, from: gen, to: [ { type: kafka, topic: sz-in, format: json } ] } ]
+Y
+        timeout 120 "$EDDY" run -c "$TMP/sz-load.yaml" >/dev/null 2>&1 || bad "c: load"
+    }
+    sz_load 10000 1 1767225600000
+    sz_cfg z1 g-sz sz-out false exactly_once z1
+    "$EDDY" run -c "$TMP/z1.yaml" >/dev/null 2>"$TMP/z1.log" &
+    local w1=$! i
+    pids+=("$w1")
+    for i in $(seq 1 300); do grep -q "kafka partitions assigned" "$TMP/z1.log" && break; sleep 0.1; done
+    sleep 3
+    kill -STOP "$w1"
+    sz_load 10000 2 1767225660000
+    sz_cfg z2 g-sz sz-out false exactly_once z2
+    "$EDDY" run -c "$TMP/z2.yaml" >/dev/null 2>"$TMP/z2.log" &
+    local w2=$!
+    pids+=("$w2")
+    for i in $(seq 1 300); do grep -q "kafka partitions assigned: sz-in" "$TMP/z2.log" && break; sleep 0.1; done
+    sleep 4
+    kill -CONT "$w1"
+    for i in $(seq 1 200); do grep -qE "transaction aborted|was fenced|partitions lost" "$TMP/z1.log" && break; sleep 0.1; done
+    check "c: the resumed zombie's transaction was aborted or fenced" \
+        grep -qE "transaction aborted|was fenced" "$TMP/z1.log"
+    sleep 3
+    kill -TERM "$w1" "$w2" 2>/dev/null
+    wait "$w1" 2>/dev/null
+    wait "$w2" 2>/dev/null
+    sz_cfg z3 g-sz sz-out true exactly_once z3
+    timeout -s KILL 120 "$EDDY" run -c "$TMP/z3.yaml" >/dev/null 2>"$TMP/z3.log" || bad "c: the final run failed"
+    sz_cfg zref g-sz-ref sz-ref true at_least_once zref
+    sed -i 's/^processing: .*/state: { enabled: false }/' "$TMP/zref.yaml"
+    timeout -s KILL 120 "$EDDY" run -c "$TMP/zref.yaml" >/dev/null 2>"$TMP/zref.log" || bad "c: the reference failed"
+    out sz-out
+    out sz-ref
+    check "c: read_committed windows equal the failure-free run's" python3 - "$TMP/sz-ref.jsonl" "$TMP/sz-out.jsonl" <<'PY'
+import collections, json, sys
+def rows(p):
+    return collections.Counter(json.dumps(json.loads(l), sort_keys=True) for l in open(p) if l.strip())
+ref, out = rows(sys.argv[1]), rows(sys.argv[2])
+n = sum(json.loads(r)["n"] * c for r, c in ref.items())
+print(f"zombie: reference {sum(ref.values())} windows ({n} records), output {sum(out.values())}, "
+      f"{sum((ref - out).values())} missing, {sum((out - ref).values())} extra", file=sys.stderr)
+sys.exit(0 if ref == out and n == 20000 else 1)
+PY
+}
+
+if [ "$MODE" = eos ]; then
+    zombie
+    echo "state exactly-once: $passed passed, $failed failed" >&2
+    [ "$failed" = 0 ]
+    exit $?
+fi
 
 # ---- b. the alert state across a restart, deterministically ---------------------------
 # 1,000 reference records and 1,000 shifted ones: distribution_drift fires
