@@ -107,7 +107,9 @@ void eddy_eos_thread_open(rt_thread *th)
     snprintf(id, sizeof id, "%s-%s-t%d", eddy_opts_str(rt->worker, "name"), rt->instance, th->idx);
     int rc = src->ops->txn->open(&src->env, id, &th->txn, err, sizeof err);
     if (rc == EDDY_EUNSUPPORTED) {
-        eddy_log(EDDY_LOG_WARN, (const char *[]){"source", src->name, NULL}, "%s", err);
+        static _Atomic int said; /* one sentence per worker, not per thread */
+        if (!atomic_exchange(&said, 1))
+            eddy_log(EDDY_LOG_WARN, (const char *[]){"source", src->name, NULL}, "%s", err);
         return;
     }
     if (rc != 0) {

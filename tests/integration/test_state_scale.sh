@@ -10,6 +10,8 @@
 # at-least-once, so repeated emissions are allowed, short or over-counted
 # ones are not. STATE=false runs the same without durable state; the check
 # must then fail (the control that shows it can).
+# SCALE_GUARANTEE=exactly_once: the same with Kafka transactions; what a
+# read_committed consumer sees equals the single worker's output exactly.
 . "$(dirname "$0")/lib.sh"
 
 kafka_start
@@ -17,6 +19,7 @@ export B
 STATE=${STATE:-true}
 N=${SCALE_RECORDS:-90000}
 RATE=${SCALE_RATE:-2500}
+GUARANTEE=${SCALE_GUARANTEE:-at_least_once}
 
 cat >"$TMP/topics.yaml" <<Y
 kafka: { brokers: "$B" }
@@ -46,12 +49,13 @@ pipelines:
   - { name: load, from: gen, to: [ { type: kafka, topic: sc-in, format: json } ] }
 Y
 
-# win_cfg NAME GROUP OUT STOP_AT_END STATE: the keyed window every worker runs
+# win_cfg NAME GROUP OUT STOP_AT_END STATE GUARANTEE: the keyed window every worker runs
 win_cfg() {
     cat >"$TMP/$1.yaml" <<Y
 worker: { name: $1, admin: { enabled: false }, flush_interval: 100ms }
 kafka: { brokers: "$B", group: $2, properties: { session.timeout.ms: "6000" } }
 state: { enabled: $5 }
+processing: { guarantee: $6 }
 sources:
   - { name: in, type: kafka, topics: [ sc-in ], format: json, stop_at_end: $4 }
 pipelines:
@@ -67,7 +71,7 @@ Y
 
 # start_worker NAME: a live worker of group g-sc; its pid in $wpid
 start_worker() {
-    win_cfg "$1" g-sc sc-out false "$STATE"
+    win_cfg "$1" g-sc sc-out false "$STATE" "$GUARANTEE"
     "$EDDY" run -c "$TMP/$1.yaml" >/dev/null 2>"$TMP/$1.log" &
     wpid=$!
     pids+=("$wpid")
@@ -117,17 +121,23 @@ check "a survivor restored state from the changelog after the kill" \
     grep -qE 'state restored: [1-9][0-9]* changelog record' "$TMP/w1.log" "$TMP/w3.log"
 
 # A last bounded worker closes every window still open.
-win_cfg final g-sc sc-out true "$STATE"
+win_cfg final g-sc sc-out true "$STATE" "$GUARANTEE"
 timeout -s KILL 300 "$EDDY" run -c "$TMP/final.yaml" >/dev/null 2>"$TMP/final.log" ||
     { bad "the final bounded run failed"; tail -5 "$TMP/final.log" >&2; }
 # The reference: one failure-free worker, no durable state needed.
-win_cfg ref g-sc-ref sc-ref true false
+win_cfg ref g-sc-ref sc-ref true false at_least_once
 timeout -s KILL 300 "$EDDY" run -c "$TMP/ref.yaml" >/dev/null 2>"$TMP/ref.log" ||
     { bad "the reference run failed"; tail -5 "$TMP/ref.log" >&2; }
-kcat -C -b "$B" -t sc-out -e -q -f '%s\n' >"$TMP/sc-out.jsonl" 2>/dev/null
-kcat -C -b "$B" -t sc-ref -e -q -f '%s\n' >"$TMP/sc-ref.jsonl" 2>/dev/null
-check "every window of a single uninterrupted worker, none short or over-counted" \
-    python3 "$SRC/tests/integration/state_check.py" "$TMP/sc-ref.jsonl" "$TMP/sc-out.jsonl" "$N"
+for t in sc-out sc-ref; do
+    kcat -C -b "$B" -t $t -X isolation.level=read_committed -e -q -f '%s\n' >"$TMP/$t.jsonl" 2>/dev/null
+done
+if [ "$GUARANTEE" = exactly_once ]; then
+    check "exactly-once: the read_committed windows equal a single uninterrupted worker's" \
+        python3 "$SRC/tests/integration/exact_check.py" scale "$TMP/sc-ref.jsonl" "$TMP/sc-out.jsonl" "$N"
+else
+    check "every window of a single uninterrupted worker, none short or over-counted" \
+        python3 "$SRC/tests/integration/state_check.py" "$TMP/sc-ref.jsonl" "$TMP/sc-out.jsonl" "$N"
+fi
 
 echo "state scale-out: $passed passed, $failed failed" >&2
 [ "$failed" = 0 ]
