@@ -11,6 +11,9 @@
 #      off-100ms  the same, flush_interval 100ms
 #      alos-1s    durable state (changelog), flush_interval 1s
 #      alos-100ms durable state, flush_interval 100ms
+#      eos-1s     exactly-once: durable state, outputs, changelog and offsets
+#                 in one Kafka transaction per commit, flush_interval 1s
+#      eos-100ms  the same, flush_interval 100ms
 #    Each prints events/s (wall), events per CPU-second (all threads of the
 #    process), ns/event and peak RSS, and the durable runs their changelog
 #    traffic: records, bytes per record (key + value, before compression),
@@ -68,11 +71,12 @@ pipelines:
 Y
     build/eddy run -c $T/gen-$1.yaml 2>$T/gen-$1.log || { tail $T/gen-$1.log; exit 1; }
 }
-job() { # NAME GROUP IN STATE FLUSH SIZE STOP_AT_END [KEY_FIELD]
+job() { # NAME GROUP IN STATE FLUSH SIZE STOP_AT_END [KEY_FIELD [GUARANTEE]]
     cat >$T/$1.yaml <<Y
 worker: { name: $1, admin: { enabled: false }, flush_interval: $5 }
 kafka: { brokers: "$B", group: $2 }
 state: { enabled: $4 }
+processing: { guarantee: ${9:-at_least_once} }
 sources:
   - { name: in, type: kafka, topics: [ $3 ], format: json, stop_at_end: $7 }
 pipelines:
@@ -92,13 +96,14 @@ printf "%-11s %12s %14s %9s %9s %12s %10s %8s\n" run "events/s" "events/cpu-s" "
 declare -A rate
 # The first run warms the broker and the page cache and is not printed;
 # each durable run follows the run without state at the same interval.
-for r in warm-1s off-1s alos-1s off-100ms alos-100ms; do
-    st=false; [ "${r%%-*}" = alos ] && st=true
+for r in warm-1s off-1s alos-1s eos-1s off-100ms alos-100ms eos-100ms; do
+    st=false; [ "${r%%-*}" != off ] && [ "${r%%-*}" != warm ] && st=true
+    gu=at_least_once; [ "${r%%-*}" = eos ] && gu=exactly_once
     fl=${r#*-}
     g=b-$r-$$
     scripts/kafka.sh topic create out-$r 3 retention.ms=-1 >/dev/null 2>&1
     scripts/kafka.sh topic create $g-in-changelog 3 cleanup.policy=compact >/dev/null 2>&1
-    job $r $g st-in $st $fl 60s true
+    job $r $g st-in $st $fl 60s true user $gu
     read -r _ w c m < <(measure $r build/eddy run -c $T/$r.yaml)
     read -r cr cb < <(changelog $g-in-changelog)
     rate[$r]=$(python3 -c "print($N / $w)")

@@ -60,7 +60,7 @@ int eddy_cl_key_parse(const void *p, size_t n, int *kind, uint32_t *step, const 
                       size_t *klen)
 {
     const uint8_t *b = p;
-    if (!p || n < EDDY_CL_KEY_HDR || b[0] > EDDY_CL_ALERT)
+    if (!p || n < EDDY_CL_KEY_HDR || b[0] > EDDY_CL_TIMERS)
         return -1;
     *kind = b[0];
     *step = (uint32_t)get_le(b + 1, 4);

@@ -17,6 +17,7 @@
  *   kind 5  a whole-operator snapshot (operators with snapshot only)
  *   kind 6  an alert key's noise-control state (bytes = the alert key;
  *           empty: the instance's alert id counter)
+ *   kind 7  the step's pending host timers (no bytes; state_timers.c)
  *
  * Step id = FNV-1a 32 of "<input topic>\x1f<pipeline>/<step>". The
  * fingerprint is FNV-1a 32 of the operator's name, version and canonical
@@ -37,6 +38,7 @@ enum {
     EDDY_CL_HOSTKEY = 4,
     EDDY_CL_SNAPSHOT = 5,
     EDDY_CL_ALERT = 6, /* the host's alert state of a step (state_alerts.c) */
+    EDDY_CL_TIMERS = 7, /* the step's pending host timers (state_timers.c) */
 };
 #define EDDY_CL_FORMAT 1
 #define EDDY_CL_KEY_HDR 5   /* kind + step id */

@@ -290,6 +290,8 @@ static int flush_task(eddy_runtime *rt, rt_thread *th, rt_task *t)
         int rc = flush_ctx(t, c);
         if (rc >= 0)
             rc = eddy_state_alerts_flush(c);
+        if (rc >= 0)
+            rc = eddy_state_timers_flush(c);
         if (rc < 0) {
             eddy_log(EDDY_LOG_ERROR,
                      (const char *[]){"pipeline", c->p->name, "step", c->st->name, NULL},
@@ -424,6 +426,8 @@ static int apply(restore *r, const uint8_t *k, size_t kl, const uint8_t *v, size
         rc = d->restore(c->state, c, version, pl, plen);
     else if (kind == EDDY_CL_ALERT)
         rc = eddy_state_alerts_load(c, key, klen, version, tomb ? NULL : pl, tomb ? 0 : plen);
+    else if (kind == EDDY_CL_TIMERS)
+        rc = eddy_state_timers_load(c, pl, plen, tomb);
     if (rc < 0) {
         eddy_log(EDDY_LOG_ERROR, (const char *[]){"pipeline", c->p->name, "step", c->st->name, NULL},
                  "the step refused a state record from the changelog (%s); stopping",

@@ -29,9 +29,8 @@
  *    restore must end within max.poll.interval.ms (5 min by default), hence
  *    state.restore_timeout's 4 min default;
  *  - no local cache file yet: every restore reads the changelog;
- *  - host timers (eddy_ctx.timers) are not in the marker: event-time
- *    windows need none, processing-time windows re-arm theirs in
- *    state_loaded, a plugin's timers are lost at a restart;
+ *  - host timers are not in the marker but a record of their own per
+ *    step (state_timers.c), written when they changed;
  *  - exactly-once is state_eos.c's: the same flush, inside a transaction.
  *
  * Threads: flush and restore run on the processing thread that owns the

@@ -39,6 +39,7 @@ typedef struct st_ctx {
      * are being applied */
     eddy_buf seen_text;
     int seen_meta, mismatch;
+    uint64_t timers_hash; /* of the host timers last written (0: none) */
     st_kv kv;
 } st_ctx;
 
@@ -79,6 +80,9 @@ int eddy_state_write_kind(eddy_ctx *ctx, int kind, const void *key, size_t klen,
 
 /* state_alerts.c: the host's alert state of a durable step. 0 or <0. */
 int eddy_state_alerts_flush(eddy_ctx *c);
+/* state_timers.c: the step's host timers, when they changed. 0 or <0. */
+int eddy_state_timers_flush(eddy_ctx *c);
+int eddy_state_timers_load(eddy_ctx *c, const uint8_t *p, size_t n, int tomb);
 int eddy_state_alerts_load(eddy_ctx *c, const void *key, size_t klen, int version,
                            const void *data, size_t len);
 

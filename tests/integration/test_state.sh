@@ -46,6 +46,8 @@ topics:
   - { name: st-f-out, partitions: 1, config: { retention.ms: "-1" } }
   - { name: st-f-ref, partitions: 1, config: { retention.ms: "-1" } }
   - { name: g-st-f-in-changelog, partitions: 1, config: { cleanup.policy: compact } }
+  - { name: st-h, partitions: 1, config: { retention.ms: "-1" } }
+  - { name: g-st-h-in-changelog, partitions: 1, config: { cleanup.policy: compact } }
 sources: [ { name: x, type: generator, count: 1 } ]
 pipelines: [ { name: x, from: x, to: [ { type: console } ] } ]
 Y
@@ -333,6 +335,63 @@ while i < len(raw):
         last = struct.unpack("<Q", val[7:15])[0]
 print(f"plugin state total: {last}", file=sys.stderr)
 sys.exit(0 if last == 800 else 1)
+PY
+
+# ---- h. a snapshot-only operator (ABI 1.0/1.1 style) and its host timers --------------------
+# tests/integration/plugins/snap_timer.c counts records (whole snapshot)
+# and arms an event-time timer 5 s after its first record; the worker stops
+# (SIGTERM) before the timer is due and restarts on input far past it: the
+# count goes on from 100 and the timer fires once, after the restart.
+mkdir -p "$TMP/plugin-h"
+cc -O2 -I"$SRC/include" -fPIC -shared -o "$TMP/plugin-h/snap_timer.so" \
+    "$SRC/tests/integration/plugins/snap_timer.c" || bad "h: the snapshot plugin does not build"
+h_cfg() { # STOP_AT_END PORT
+    cat >"$TMP/h.yaml" <<Y
+worker: { name: h, admin: { enabled: true, listen: "127.0.0.1:$2" }, flush_interval: 100ms, plugin_dirs: [ "$TMP/plugin-h" ] }
+kafka: { brokers: "$B", group: g-st-h }
+sources:
+  - { name: in, type: kafka, topics: [ st-h ], format: json, stop_at_end: $1 }
+pipelines:
+  - { name: p, from: in, steps: [ { name: st, snap_timer: {} } ], to: [ { type: file, path: "$TMP/h.out", format: json } ] }
+Y
+}
+h_load() { # START_MS
+    cat >"$TMP/load-h.yaml" <<Y
+worker: { name: load-h, admin: { enabled: false } }
+kafka: { brokers: "$B" }
+sources: [ { name: gen, type: generator, count: 100, start_time: $1, fields: { arm: "bernoulli(1)" } } ]
+pipelines: [ { name: load, from: gen, to: [ { type: kafka, topic: st-h, format: json } ] } ]
+Y
+    timeout 120 "$EDDY" run -c "$TMP/load-h.yaml" >/dev/null 2>&1 || bad "h: load"
+}
+port=$(free_port)
+h_load 1767225600000
+h_cfg false "$port"
+"$EDDY" run -c "$TMP/h.yaml" >/dev/null 2>"$TMP/h-1.log" &
+pid=$!
+pids+=("$pid")
+wait_http "http://127.0.0.1:$port/healthz" 20
+wait_records "$port" 100 || bad "h: the first run did not read 100 records"
+sleep 0.5
+kill -TERM "$pid"
+wait "$pid" || bad "h: SIGTERM did not exit 0"
+h_load 1767225660000
+h_cfg true "$port"
+timeout -s KILL 120 "$EDDY" run -c "$TMP/h.yaml" >/dev/null 2>"$TMP/h-2.log" || bad "h: the restart failed"
+check "h: the snapshot-only operator's count (200) and its timer (fired once) survived" python3 - "$B" <<'PY'
+import struct, subprocess, sys
+raw = subprocess.run(["kcat", "-C", "-b", sys.argv[1], "-t", "g-st-h-in-changelog", "-e", "-q",
+                      "-f", "%K %S\n%k%s\n"], capture_output=True).stdout
+last, i = None, 0
+while i < len(raw):
+    nl = raw.index(b"\n", i)
+    kl, vl = (int(x) for x in raw[i:nl].split())
+    key, val = raw[nl + 1:nl + 1 + kl], raw[nl + 1 + kl:nl + 1 + kl + max(vl, 0)]
+    i = nl + 1 + kl + max(vl, 0) + 1
+    if key[:1] == b"\x05" and vl == 7 + 24:
+        last = struct.unpack("<QQQ", val[7:])
+print(f"snapshot (count, fired, armed): {last}", file=sys.stderr)
+sys.exit(0 if last == (200, 1, 1) else 1)
 PY
 
 # ---- f. zscore across a SIGTERM (per-key state since i12-det; it was the whole-snapshot fallback) ----
