@@ -498,6 +498,8 @@ static int check_mismatch(restore *r, eddy_state *s, const char *changelog)
         if (!c || !c->sst)
             continue;
         st_ctx *sc = c->sst;
+        if (sc->mode == ST_ALERTS)
+            continue; /* no options of its own to mismatch */
         if (!sc->mismatch && !(r->skipped && !sc->seen_meta))
             continue;
         char diff[512];
@@ -568,9 +570,13 @@ int64_t eddy_state_assigned(rt_thread *th, int si, int32_t vpart,
             continue;
         for (int k = 0; k < p->nsteps; k++) {
             eddy_ctx *c = t->inst[p->base + k];
+            /* A step without state of its own (ensemble, filter, ...) may
+             * still raise alerts: their noise-control state is kept. */
             int mode = op_mode(p->steps[k].op);
-            if (!c || !mode)
+            if (!c)
                 continue;
+            if (!mode)
+                mode = ST_ALERTS;
             st_ctx *sc = st_ctx_get(c);
             if (!sc) {
                 fail(rt);
@@ -580,7 +586,13 @@ int64_t eddy_state_assigned(rt_thread *th, int si, int32_t vpart,
             sc->mode = mode;
             sc->step_id = eddy_cl_step_id(topic, p->name, p->steps[k].name);
             sc->text.len = 0;
-            eddy_cl_opts_text(d->options, p->steps[k].opts, &sc->text);
+            /* Alert state alone does not depend on the step's options (a
+             * filter's condition may change freely): no meta record, and a
+             * fingerprint of the operator only. */
+            if (mode != ST_ALERTS)
+                eddy_cl_opts_text(d->options, p->steps[k].opts, &sc->text);
+            else
+                sc->meta_written = 1;
             sc->fp = eddy_cl_fingerprint(d->name, d->version, (const char *)sc->text.data,
                                          sc->text.len);
         }

@@ -8,7 +8,9 @@
 
 typedef struct eddy_state eddy_state;
 
-enum { ST_KEYED = 1, ST_HOST = 2, ST_SNAPSHOT = 3 };
+/* ST_ALERTS: a step with no state of its own, whose alert noise-control
+ * state is kept (state_alerts.c). */
+enum { ST_KEYED = 1, ST_HOST = 2, ST_SNAPSHOT = 3, ST_ALERTS = 4 };
 
 /* Host-managed keys (state_put): a chained hash table. */
 typedef struct st_kv_ent {

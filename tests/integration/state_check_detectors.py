@@ -5,7 +5,8 @@ reference run over the same input (tests/integration/test_state_detectors.sh).
     state_check_detectors.py [--exact] DIR RECORDS
 
 DIR holds sd-drift, sd-anom, sd-alerts, sd-dist (distribution_drift's
-alerts), sd-win (windows) and their -ref twins as JSON lines.
+alerts), sd-win (windows), sd-anom-alerts (the ensemble's alerts) and their
+-ref twins (sd-anom-ref-alerts) as JSON lines.
 --exact (exactly-once): every output equals its reference as a multiset of
 records, without the fields that differ between any two runs (emitted_at:
 the wall clock; worker: the worker's name).
@@ -116,6 +117,7 @@ def main():
                             ("adwin alerts", "sd-alerts"),
                             ("distribution_drift alerts", "sd-dist")):
             exact(name, p(topic + "-ref"), p(topic), problems)
+        exact("ensemble alerts", p("sd-anom-ref-alerts"), p("sd-anom-alerts"), problems)
         if sum(r["n"] for r in p("sd-win-ref")) != records:
             problems.append("windows: the reference does not count every record")
         for x in problems:
@@ -128,6 +130,7 @@ def main():
     compare("anomaly", p("sd-anom-ref"), p("sd-anom"), ("user", "z_score"), records, problems)
     windows("windows", p("sd-win-ref"), p("sd-win"), records, problems)
     alerts("adwin alerts", p("sd-alerts-ref"), p("sd-alerts"), problems)
+    alerts("ensemble alerts", p("sd-anom-ref-alerts"), p("sd-anom-alerts"), problems)
     alerts("distribution_drift alerts", p("sd-dist-ref"), p("sd-dist"), problems)
     for x in problems:
         print("  " + x, file=sys.stderr)

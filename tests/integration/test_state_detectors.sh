@@ -41,6 +41,8 @@ topics:
   - { name: sd-alerts, partitions: 1, config: { retention.ms: "-1" } }
   - { name: sd-drift-ref, partitions: 3, config: { retention.ms: "-1" } }
   - { name: sd-anom-ref, partitions: 3, config: { retention.ms: "-1" } }
+  - { name: sd-anom-alerts, partitions: 1, config: { retention.ms: "-1" } }
+  - { name: sd-anom-ref-alerts, partitions: 1, config: { retention.ms: "-1" } }
   - { name: sd-alerts-ref, partitions: 1, config: { retention.ms: "-1" } }
   - { name: sd-dist, partitions: 1, config: { retention.ms: "-1" } }
   - { name: sd-dist-ref, partitions: 1, config: { retention.ms: "-1" } }
@@ -121,6 +123,13 @@ pipelines:
       - name: z
         zscore: { field: x, key: [ user ], window: 50 }
         alerts: { enabled: false }
+      - name: e
+        ewma_chart: { field: x, key: [ user ] }
+        alerts: { enabled: false }
+      - name: ens
+        ensemble: { scores: [ z_score, e_score ], method: max, threshold: 0.99, key: [ user ] }
+        outputs:
+          alerts: { type: kafka, topic: $4-alerts, format: json }
     to: [ { type: kafka, topic: $4, format: json } ]
   - name: dist
     from: in
@@ -187,7 +196,8 @@ check "the restarts restored detector state from the changelog" \
 det_cfg dref g-sd-ref sd-drift-ref sd-anom-ref sd-alerts-ref true false "$port" sd-dist-ref sd-win-ref at_least_once
 timeout -s KILL 300 "$EDDY" run -c "$TMP/dref.yaml" >/dev/null 2>"$TMP/dref.log" ||
     { bad "the reference run failed"; tail -5 "$TMP/dref.log" >&2; }
-for t in sd-drift sd-anom sd-alerts sd-dist sd-win sd-drift-ref sd-anom-ref sd-alerts-ref sd-dist-ref sd-win-ref; do
+for t in sd-drift sd-anom sd-alerts sd-dist sd-win sd-anom-alerts sd-drift-ref sd-anom-ref sd-alerts-ref \
+    sd-dist-ref sd-win-ref sd-anom-ref-alerts; do
     out "$t"
 done
 # The feature store is at-least-once in both modes: a replay writes a
