@@ -86,6 +86,56 @@ kafka_start() {
     B=$KAFKA_BROKERS
 }
 
+# kill_loop CFG LOG LOADER MIN MAX "TERM_AT...": runs `eddy run -c CFG`
+# (logs LOG-1, LOG-2, ...) and stops it at random moments (0.3-2.5 s after
+# it got its partitions) while the LOADER process runs, restarting it each
+# time: a SIGTERM (must exit 0) when the SIGKILL count so far is one of
+# TERM_AT, a SIGKILL otherwise; until MAX SIGKILLs, or the loader ended
+# and MIN SIGKILLs landed. The last run is killed too. Sets kills, terms
+# and runs; waits for the loader (a failed loader is a failed check).
+kill_loop() {
+    local cfg=$1 log=$2 loader=$3 min=$4 max=$5 term_at=" $6 " pid i code term_done=-1
+    kills=0 terms=0 runs=0
+    start_run() {
+        runs=$((runs + 1))
+        "$EDDY" run -c "$cfg" >/dev/null 2>"$log-$runs.log" &
+        pid=$!
+        pids+=("$pid")
+        # A kill lands while the run processes: after its assignment (a
+        # restarted worker waits out the killed one's session first); and
+        # a SIGTERM before the first assignment would hit librdkafka
+        # 2.0.2's cooperative-sticky abort (issue 4312), not what is tested.
+        for i in $(seq 1 300); do
+            grep -q "kafka partitions assigned" "$log-$runs.log" && break
+            sleep 0.1
+        done
+    }
+    start_run
+    while kill -0 "$loader" 2>/dev/null || [ "$kills" -lt "$min" ]; do
+        sleep "$(python3 -c 'import random; print(round(random.uniform(0.3, 2.5), 2))')"
+        # One SIGTERM at each listed SIGKILL count (term_done: the count of
+        # the last one, so the next stop at that count is a SIGKILL).
+        if [[ "$term_at" == *" $kills "* ]] && [ "$term_done" != "$kills" ]; then
+            term_done=$kills
+            kill -TERM "$pid"
+            wait "$pid"
+            code=$?
+            check "SIGTERM exits 0 (got $code, run $runs)" [ "$code" = 0 ]
+            terms=$((terms + 1))
+        else
+            kill -KILL "$pid"
+            wait "$pid" 2>/dev/null
+            kills=$((kills + 1))
+        fi
+        [ "$kills" -ge "$max" ] && break
+        start_run
+    done
+    kill -KILL "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+    wait "$loader" || bad "the loader failed"
+    echo "kill loop: $kills SIGKILL(s), $terms SIGTERM(s), $runs run(s)" >&2
+}
+
 finish() {
     echo "$passed passed, $failed failed"
     [ "$failed" = 0 ]

@@ -211,40 +211,8 @@ loader=$!
 pids+=("$loader")
 port=$(free_port)
 win_cfg b g-st-b st-b st-b-out 5s false "${STATE_B:-true}" "$port"
-kills=0 terms=0 runs=0
-start_run() {
-    runs=$((runs + 1))
-    "$EDDY" run -c "$TMP/b.yaml" >/dev/null 2>"$TMP/b-$runs.log" &
-    pid=$!
-    pids+=("$pid")
-    # A kill lands while the run processes: after its assignment (a
-    # restarted worker waits out the killed one's session first), and a
-    # SIGTERM before the first assignment would hit librdkafka 2.0.2's
-    # cooperative-sticky abort (issue 4312), which is not what is tested.
-    local i
-    for i in $(seq 1 300); do
-        grep -q "kafka partitions assigned" "$TMP/b-$runs.log" && break
-        sleep 0.1
-    done
-}
-start_run
-while kill -0 "$loader" 2>/dev/null || [ "$kills" -lt 5 ]; do
-    sleep "$(python3 -c 'import random; print(round(random.uniform(0.3, 2.5), 2))')"
-    if [ "$kills" = 2 ] && [ "$terms" = 0 ]; then
-        kill -TERM "$pid"; wait "$pid"
-        code=$?
-        check "b: SIGTERM exits 0 (got $code)" [ "$code" = 0 ]
-        terms=$((terms + 1))
-    else
-        kill -KILL "$pid"; wait "$pid" 2>/dev/null
-        kills=$((kills + 1))
-    fi
-    [ "$kills" -ge 12 ] && break
-    start_run
-done
-kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
-wait "$loader" || bad "b: the loader failed"
-echo "kill loop: $kills SIGKILL(s), $terms SIGTERM(s), $runs run(s)" >&2
+# At least 5 SIGKILLs (at most 12) while the loader runs; a SIGTERM after the 2nd.
+kill_loop "$TMP/b.yaml" "$TMP/b" "$loader" 5 12 "2"
 check "b: several SIGKILLs and a SIGTERM landed" [ "$kills" -ge 5 -a "$terms" = 1 ]
 win_cfg b g-st-b st-b st-b-out 5s true "${STATE_B:-true}" "$port"
 timeout -s KILL 300 "$EDDY" run -c "$TMP/b.yaml" >/dev/null 2>"$TMP/b-final.log" ||

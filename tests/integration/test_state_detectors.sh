@@ -153,40 +153,8 @@ loader=$!
 pids+=("$loader")
 port=$(free_port)
 det_cfg d g-sd sd-drift sd-anom sd-alerts false "${STATE_D:-true}" "$port" sd-dist sd-win "$GUARANTEE"
-kills=0 terms=0 runs=0
-start_run() {
-    runs=$((runs + 1))
-    "$EDDY" run -c "$TMP/d.yaml" >/dev/null 2>"$TMP/d-$runs.log" &
-    pid=$!
-    pids+=("$pid")
-    # Kill after the assignment (see test_state.sh: librdkafka 2.0.2's
-    # cooperative-sticky abort on a SIGTERM before the first assignment).
-    local i
-    for i in $(seq 1 300); do
-        grep -q "kafka partitions assigned" "$TMP/d-$runs.log" && break
-        sleep 0.1
-    done
-}
-start_run
-while kill -0 "$loader" 2>/dev/null || [ "$kills" -lt 20 ]; do
-    sleep "$(python3 -c 'import random; print(round(random.uniform(0.3, 2.5), 2))')"
-    # SIGTERMs after the 2nd, 5th and 8th SIGKILL, SIGKILLs otherwise.
-    case $kills in 2) want=1 ;; 5) want=2 ;; 8) want=3 ;; *) want=$terms ;; esac
-    if [ "$terms" -lt "$want" ]; then
-        kill -TERM "$pid"; wait "$pid"
-        code=$?
-        check "SIGTERM exits 0 (got $code)" [ "$code" = 0 ]
-        terms=$((terms + 1))
-    else
-        kill -KILL "$pid"; wait "$pid" 2>/dev/null
-        kills=$((kills + 1))
-    fi
-    [ "$kills" -ge 20 ] && break
-    start_run
-done
-kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
-wait "$loader" || bad "the loader failed"
-echo "kill loop: $kills SIGKILL(s), $terms SIGTERM(s), $runs run(s)" >&2
+# 20 SIGKILLs; a SIGTERM after the 2nd, 5th and 8th.
+kill_loop "$TMP/d.yaml" "$TMP/d" "$loader" 20 20 "2 5 8"
 check "20 SIGKILLs and 3 SIGTERMs landed (got $kills and $terms)" [ "$kills" -ge 20 -a "$terms" -ge 3 ]
 det_cfg d g-sd sd-drift sd-anom sd-alerts true "${STATE_D:-true}" "$port" sd-dist sd-win "$GUARANTEE"
 timeout -s KILL 300 "$EDDY" run -c "$TMP/d.yaml" >/dev/null 2>"$TMP/d-final.log" ||
