@@ -50,6 +50,15 @@ int eddy_eos_start(eddy_runtime *rt, char *err, size_t errlen)
 {
     if (!rt->eos)
         return 0;
+    /* A transaction stays open for a whole commit interval; the broker
+     * aborts one older than transaction.timeout.ms (10 s unless set). */
+    int64_t every = eddy_opts_int(rt->worker, "flush_interval");
+    if (every > 5000)
+        eddy_log(EDDY_LOG_WARN, NULL,
+                 "exactly_once with worker.flush_interval %lld ms: each transaction stays open "
+                 "that long, and the broker aborts one older than transaction.timeout.ms (10 s "
+                 "unless set in kafka.properties); read_committed readers also wait that long "
+                 "for output (100ms-1s is usual)", (long long)every);
     const char *set = rt->processing_opts ? eddy_opts_str(rt->processing_opts, "instance") : NULL;
     if (set && *set) {
         snprintf(rt->instance, sizeof rt->instance, "%s", set);
