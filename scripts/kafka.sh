@@ -14,15 +14,16 @@
 # no other download source is available; the jars are cached outside the
 # repository in ${EDDY_CACHE:-~/.cache/eddy}/kafka-VERSION/libs.
 #
-# Version: Kafka 3.9.2, the last 3.x release, and not 4.x. Debian 12's
-# librdkafka 2.0.2 works with a 4.1.1 broker for plain produce/consume,
-# consumer-group commits, the idempotent producer and transactions, but its
-# SASL/SCRAM fails against every 4.x broker with "invalid credentials":
-# librdkafka before 2.6.1 repeats the client nonce in the SCRAM
-# client-final-message and Kafka 4.x checks the nonce strictly (RFC 5802),
-# see librdkafka PR #4895. 3.9.2 passes all of it, SCRAM included.
-# EDDY_KAFKA_VERSION=4.x.y selects a 4.x broker (e.g. once librdkafka is
-# 2.6.1 or newer); both lines work with this script.
+# Version: Kafka 4.1.1 by default, what users run today. Debian 12's
+# librdkafka 2.0.2 works with it for produce/consume, consumer groups and
+# commits, the idempotent producer, transactions (exactly-once), the admin
+# API (`eddy topics`) and PLAINTEXT/SSL, but its SASL/SCRAM fails against
+# every 4.x broker with "invalid credentials": librdkafka before 2.6.1
+# repeats the client nonce in the SCRAM client-final-message and Kafka 4.x
+# checks the nonce strictly (RFC 5802), see librdkafka PR #4895. So the
+# tests that log in with SCRAM (test_kafka.sh, test_kafka_harness.sh) pin
+# EDDY_KAFKA_VERSION=3.9.2, the last 3.x release, which passes all of it.
+# EDDY_KAFKA_VERSION=X.Y.Z selects another; both lines work with this script.
 #
 # One node is both broker and controller (KRaft), bound to 127.0.0.1 only:
 #   PLAINTEXT       ${EDDY_KAFKA_PORT:-19092}
@@ -36,7 +37,7 @@
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-KAFKA_VERSION=${EDDY_KAFKA_VERSION:-3.9.2}
+KAFKA_VERSION=${EDDY_KAFKA_VERSION:-4.1.1}
 case $KAFKA_VERSION in
 [0-9].* | [1-9][0-9].*) ;;
 *) echo "kafka: error: EDDY_KAFKA_VERSION '$KAFKA_VERSION' is not a version" >&2 && exit 1 ;;

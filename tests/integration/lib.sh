@@ -56,8 +56,9 @@ wait_http() {
     return 1
 }
 
-# kafka_start: a real broker for this test (scripts/kafka.sh, Kafka 3.9.2
-# KRaft on loopback, free ports), stopped when the test exits, even on
+# kafka_start: a real broker for this test (scripts/kafka.sh: Kafka 4.1.1,
+# or EDDY_KAFKA_VERSION; KRaft on loopback, free ports), stopped when the
+# test exits, even on
 # failure. Sets KAFKA (the script), B (bootstrap servers) and the
 # KAFKA_* variables the script exports (SASL/TLS listeners, CA).
 kafka_start() {
