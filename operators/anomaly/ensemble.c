@@ -3,13 +3,17 @@
  * scores that reached their own threshold), with the same alerts as the
  * detectors. Scores missing from a record are left out of its combination;
  * a record with none of them passes through (counted). Its only state is
- * the alert bookkeeping per key, which nothing needs to survive a restart,
- * so it keeps no snapshot. */
+ * the alert bookkeeping per key (values scored, the last flag, first and
+ * last event time, whether an alert is out): durable (ABI 1.2) so that a
+ * restart neither re-fires nor forgets an alert and the alert's counts go
+ * on; a key's record is those counters, written when the key scored since
+ * the last commit. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/buf/bytes.h"
 #include "operators/anomaly/anomaly_op.h"
 
 #define ENS_MAX 64
@@ -61,6 +65,7 @@ typedef struct ens {
     anom_alerting al;
     eddy_keymap *map;
     akey global;
+    int gdirty, err; /* durability: the unkeyed state changed; a mark failed */
     eddy_metric *m_score, *m_flags, *m_skipped;
 } ens;
 
@@ -258,6 +263,10 @@ static int ens_process(void *state, eddy_ctx *ctx, eddy_batch *in)
             if (anom_alert_check(h, ctx, &e->al, k, key, flagged, score, ts) < 0)
                 return -1;
             k->last_ts = ts;
+            if (!e->map)
+                e->gdirty = 1;
+            else if (eddy_keymap_mark(e->map, k) != 0)
+                e->err = -1; /* reported by the next flush: nothing is committed */
         }
         last_score = score;
         scored = 1;
@@ -280,6 +289,75 @@ static int ens_process(void *state, eddy_ctx *ctx, eddy_batch *in)
     return EDDY_FORWARD;
 }
 
+/* ---- durable state (ABI 1.2): a key's alert counters, version 1 ---- */
+#define ENS_STATE_VERSION 1
+
+static int ens_put(eddy_buf *b, const void *v)
+{
+    const akey *k = v;
+    return eddy_put_u64(b, k->n) || eddy_put_u64(b, k->last_flag) ||
+                   eddy_put_u64(b, (uint64_t)k->first_ts) ||
+                   eddy_put_u64(b, (uint64_t)k->last_ts) || eddy_put_u8(b, k->alerted != 0)
+               ? -1
+               : 0;
+}
+
+static int ens_state_flush(void *state, eddy_ctx *ctx)
+{
+    ens *e = state;
+    if (e->err) {
+        e->h->log(ctx, EDDY_LOG_ERROR, "ensemble: out of memory tracking changed keys");
+        e->err = 0;
+        return -1;
+    }
+    return eddy_keymap_state_flush(e->map, e->h, ctx, &e->global, &e->gdirty, ENS_STATE_VERSION,
+                                   ens_put);
+}
+
+static int ens_state_load(void *state, eddy_ctx *ctx, const void *key, size_t klen, int version,
+                          const void *data, size_t len)
+{
+    ens *e = state;
+    const eddy_host *h = e->h;
+    if (!data)
+        return 0; /* keys are never removed */
+    if (version != ENS_STATE_VERSION || len != 33) {
+        h->log(ctx, EDDY_LOG_ERROR, "ensemble: state record version %d of %zu bytes does not "
+               "fit this build (version %d, 33 bytes)", version, len, ENS_STATE_VERSION);
+        return -1;
+    }
+    akey *k = &e->global;
+    if (e->map) {
+        int created;
+        if (!(k = eddy_keymap_get(e->map, key, klen, &created))) {
+            h->log(ctx, EDDY_LOG_ERROR, "ensemble: cannot restore a key: max_keys reached or "
+                   "out of memory");
+            return -1;
+        }
+    } else if (klen) {
+        h->log(ctx, EDDY_LOG_ERROR, "ensemble: a keyed state record for an unkeyed step");
+        return -1;
+    }
+    const uint8_t *p = data;
+    memset(k, 0, sizeof *k);
+    k->n = eddy_le64(p);
+    k->last_flag = eddy_le64(p + 8);
+    k->first_ts = (int64_t)eddy_le64(p + 16);
+    k->last_ts = (int64_t)eddy_le64(p + 24);
+    k->alerted = p[32] != 0;
+    return 0;
+}
+
+static int ens_state_loaded(void *state, eddy_ctx *ctx, int64_t watermark)
+{
+    (void)ctx;
+    (void)watermark;
+    ens *e = state;
+    if (e->map)
+        eddy_keymap_track(e->map);
+    return 0;
+}
+
 const eddy_op_descriptor eddy_op_ensemble = {
     .struct_size = sizeof(eddy_op_descriptor),
     .name = "ensemble",
@@ -289,4 +367,8 @@ const eddy_op_descriptor eddy_op_ensemble = {
     .create = ens_create,
     .process = ens_process,
     .destroy = ens_destroy,
+    .state_flags = EDDY_STATE_KEYED,
+    .state_flush = ens_state_flush,
+    .state_load = ens_state_load,
+    .state_loaded = ens_state_loaded,
 };
