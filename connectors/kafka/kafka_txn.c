@@ -68,13 +68,17 @@ void eddy_kafka_txn_produced(void)
 }
 
 /* Delivery reports of the transaction's records: a sink's records carry
- * the sink as their opaque (its accounting); a failure also fails the
+ * the sink as their opaque (its accounting), the changelog's its handle,
+ * tagged (the offsets its local cache covers); a failure also fails the
  * commit, which is what protects the output. */
 static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
     (void)rk;
     (void)opaque;
-    if (m->_private)
+    uintptr_t p = (uintptr_t)m->_private;
+    if (p & EDDY_KAFKA_CL_TAG)
+        eddy_kafka_changelog_delivered((void *)(p & ~EDDY_KAFKA_CL_TAG), m);
+    else if (p)
         eddy_kafka_sink_delivered(m->_private, m);
 }
 

@@ -28,7 +28,9 @@
  *    price: the thread's other partitions wait while one restores, and a
  *    restore must end within max.poll.interval.ms (5 min by default), hence
  *    state.restore_timeout's 4 min default;
- *  - no local cache file yet: every restore reads the changelog;
+ *  - the local cache (state.cache_dir, cache.h) is a file per task, not
+ *    the embedded SQLite store: appends in changelog order and one
+ *    sequential read are all it needs;
  *  - host timers (eddy_ctx.timers) are not in the marker: event-time
  *    windows need none, processing-time windows re-arm theirs in
  *    state_loaded, a plugin's timers are lost at a restart;
@@ -70,7 +72,11 @@ int64_t eddy_state_assigned(rt_thread *th, int source, int32_t partition,
  * thread. 0, or <0 when nothing may be committed (the worker is stopped
  * when the failure is not retriable). */
 int eddy_state_flush(rt_thread *th);
-/* Frees the state-side parts of a task / an instance. */
+/* Exactly-once: the thread's transaction committed (1: its changelog
+ * records go to the local caches) or was aborted (0: they are dropped). */
+void eddy_state_txn_done(rt_thread *th, int committed);
+/* Frees the state-side parts of a task / an instance (a task's local cache
+ * gets its trailer unless the worker failed). */
 void eddy_state_task_free(rt_task *t);
 void eddy_state_ctx_free(eddy_ctx *c);
 /* NULL, or "restoring state: ..." (for /readyz), written into buf. */
