@@ -19,7 +19,7 @@
 #      from the cache files and reads no changelog record; with the cache
 #      deleted it restores from the changelog alone, with the same result;
 #      a SIGKILLed worker's file (no trailer) is ignored; the final output
-#      equals a run without interruptions.
+#      equals a run without interruptions; the same with exactly_once.
 # Every process and the broker are stopped even when a check fails.
 . "$(dirname "$0")/lib.sh"
 
@@ -55,6 +55,10 @@ topics:
   - { name: st-h-out, partitions: 1, config: { retention.ms: "-1" } }
   - { name: st-h-ref, partitions: 1, config: { retention.ms: "-1" } }
   - { name: g-st-h-in-changelog, partitions: 2, config: { cleanup.policy: compact } }
+  - { name: st-hx, partitions: 2, config: { retention.ms: "-1" } }
+  - { name: st-hx-out, partitions: 1, config: { retention.ms: "-1" } }
+  - { name: st-hx-ref, partitions: 1, config: { retention.ms: "-1" } }
+  - { name: g-st-hx-in-changelog, partitions: 2, config: { cleanup.policy: compact } }
 sources: [ { name: x, type: generator, count: 1 } ]
 pipelines: [ { name: x, from: x, to: [ { type: console } ] } ]
 Y
@@ -400,63 +404,71 @@ for m in re.finditer(r"state restored: (\d+) record\(s\) from the local cache an
 print(c, l, a)
 PY
 }
-# h_run NAME STOP_AT_END: a run of the cached window; unbounded runs are
-# stopped with SIGTERM once both partitions are restored and the input read
+# h_run P NAME STOP_AT_END [SIGNAL]: a run of suite P's cached window
+# (input st-P, group g-st-P, $HEOS: exactly_once); unbounded runs are
+# stopped (SIGTERM) once both partitions are restored
 h_run() {
     local port
     port=$(free_port)
-    win_cfg h g-st-h st-h st-h-out 1h "$2" true "$port"
-    sed -i "s|^state: .*|state: { enabled: true, cache_dir: \"$TMP/cache\" }|" "$TMP/h.yaml"
-    if [ "$2" = true ]; then
-        timeout -s KILL 120 "$EDDY" run -c "$TMP/h.yaml" >/dev/null 2>"$TMP/$1.log" ||
-            { bad "h: $1 failed"; tail -5 "$TMP/$1.log" >&2; }
+    win_cfg "$1" "g-st-$1" "st-$1" "st-$1-out" 1h "$3" true "$port"
+    sed -i "s|^state: .*|state: { enabled: true, cache_dir: \"$TMP/cache-$1\" }|" "$TMP/$1.yaml"
+    [ "$HEOS" = true ] && echo "processing: { guarantee: exactly_once }" >>"$TMP/$1.yaml"
+    if [ "$3" = true ]; then
+        timeout -s KILL 120 "$EDDY" run -c "$TMP/$1.yaml" >/dev/null 2>"$TMP/$2.log" ||
+            { bad "$1: $2 failed"; tail -5 "$TMP/$2.log" >&2; }
         return
     fi
-    "$EDDY" run -c "$TMP/h.yaml" >/dev/null 2>"$TMP/$1.log" &
+    "$EDDY" run -c "$TMP/$1.yaml" >/dev/null 2>"$TMP/$2.log" &
     local pid=$!
     pids+=("$pid")
     wait_http "http://127.0.0.1:$port/healthz" 20
     local i
     for i in $(seq 1 300); do
-        [ "$(grep -c 'state restored' "$TMP/$1.log")" -ge 2 ] && break
+        [ "$(grep -c 'state restored' "$TMP/$2.log")" -ge 2 ] && break
         sleep 0.1
     done
-    [ "$1" = h1 ] && { wait_records "$port" 1000 || bad "h: h1 did not read 1000 records"; }
+    [ "$2" = "$1-1" ] && { wait_records "$port" 1000 || bad "$1: $2 did not read 1000 records"; }
     sleep 0.5
-    kill -"${3:-TERM}" "$pid"
+    kill -"${4:-TERM}" "$pid"
     wait "$pid" 2>/dev/null
 }
-load h1 st-h 1000 6 0 21
-h_run h1 false
-check "h: a cache file per partition" \
-    [ -s "$TMP/cache/g-st-h-in-changelog/0-st-h.log" -a -s "$TMP/cache/g-st-h-in-changelog/1-st-h.log" ]
-h_run h2 false # warm
-read -r c2 l2 a2 < <(restored "$TMP/h2.log")
-check "h: the warm restart restored from the cache ($c2 cached, $l2 changelog records, $a2 applied)" \
-    [ "$c2" -gt 0 -a "$l2" -le 2 -a "$a2" -gt 0 ]
-rm -rf "$TMP/cache"
-h_run h3 false # cold: the cache is gone
-read -r c3 l3 a3 < <(restored "$TMP/h3.log")
-check "h: without the cache the restart read the changelog ($c3 cached, $l3 changelog records)" \
-    [ "$c3" = 0 -a "$l3" -gt 0 ]
-check "h: cold and warm restores applied the same records ($a3, $a2)" [ "$a3" = "$a2" ]
-h_run h4 false KILL # a crash: its files keep no trailer
-h_run h5 false
-check "h: a crashed worker's cache is ignored" grep -q "ignoring the local state cache.*did not stop cleanly" "$TMP/h5.log"
-read -r c5 l5 a5 < <(restored "$TMP/h5.log")
-check "h: ... and the changelog read instead ($c5 cached, $l5 changelog records, $a5 applied)" \
-    [ "$c5" = 0 -a "$l5" -gt 0 -a "$a5" = "$a2" ]
-load h6 st-h 1000 6 0 22
-h_run h6 true # warm, to the end: the windows close
-read -r c6 l6 a6 < <(restored "$TMP/h6.log")
-check "h: the bounded restart restored from the cache ($c6 cached, $l6 changelog records)" \
-    [ "$c6" -gt 0 -a "$l6" -le 2 ]
-port=$(free_port)
-win_cfg href g-st-h-ref st-h st-h-ref 1h true false "$port"
-timeout -s KILL 120 "$EDDY" run -c "$TMP/href.yaml" >/dev/null 2>"$TMP/href.log" || bad "h: the reference failed"
-out st-h-out
-out st-h-ref
-check "h: the windows equal an uninterrupted run's" python3 - "$TMP/st-h-ref.jsonl" "$TMP/st-h-out.jsonl" <<'PY'
+# cache_suite P: warm, cold, crashed and bounded runs, then the output
+# against an uninterrupted run's
+cache_suite() {
+    local p=$1 c l a ac
+    load "$p-1" "st-$p" 1000 6 0 21
+    h_run "$p" "$p-1" false
+    check "$p: a cache file per partition" \
+        [ -s "$TMP/cache-$p/g-st-$p-in-changelog/0-st-$p.log" -a -s "$TMP/cache-$p/g-st-$p-in-changelog/1-st-$p.log" ]
+    h_run "$p" "$p-2" false # warm
+    read -r c l a < <(restored "$TMP/$p-2.log")
+    check "$p: the warm restart restored from the cache ($c cached, $l changelog records, $a applied)" \
+        [ "$c" -gt 0 -a "$l" -le 2 -a "$a" -gt 0 ]
+    ac=$a
+    rm -rf "$TMP/cache-$p"
+    h_run "$p" "$p-3" false # cold: the cache is gone
+    read -r c l a < <(restored "$TMP/$p-3.log")
+    check "$p: without the cache the restart read the changelog ($c cached, $l changelog records)" \
+        [ "$c" = 0 -a "$l" -gt 0 ]
+    check "$p: cold and warm restores applied the same records ($a, $ac)" [ "$a" = "$ac" ]
+    h_run "$p" "$p-4" false KILL # a crash: its files keep no trailer
+    h_run "$p" "$p-5" false
+    check "$p: a crashed worker's cache is ignored" \
+        grep -q "ignoring the local state cache.*did not stop cleanly" "$TMP/$p-5.log"
+    read -r c l a < <(restored "$TMP/$p-5.log")
+    check "$p: ... and the changelog read instead ($c cached, $l changelog records, $a applied)" \
+        [ "$c" = 0 -a "$l" -gt 0 -a "$a" = "$ac" ]
+    load "$p-6" "st-$p" 1000 6 0 22
+    h_run "$p" "$p-6" true # warm, to the end: the windows close
+    read -r c l a < <(restored "$TMP/$p-6.log")
+    check "$p: the bounded restart restored from the cache ($c cached, $l changelog records)" \
+        [ "$c" -gt 0 -a "$l" -le 2 ]
+    win_cfg "$p-ref" "g-st-$p-ref" "st-$p" "st-$p-ref" 1h true false "$(free_port)"
+    timeout -s KILL 120 "$EDDY" run -c "$TMP/$p-ref.yaml" >/dev/null 2>"$TMP/$p-ref.log" ||
+        bad "$p: the reference failed"
+    out "st-$p-out"
+    out "st-$p-ref"
+    check "$p: the windows equal an uninterrupted run's" python3 - "$TMP/st-$p-ref.jsonl" "$TMP/st-$p-out.jsonl" <<'PY'
 import json, sys
 def rows(p):
     return sorted((r["user"], r["n"], round(r["total"], 6)) for r in map(json.loads, filter(str.strip, open(p))))
@@ -464,6 +476,11 @@ ref, out = rows(sys.argv[1]), rows(sys.argv[2])
 print(f"cache: {len(ref)} reference windows, {len(out)} windows, n {sum(r[1] for r in out)}", file=sys.stderr)
 sys.exit(0 if ref == out and sum(r[1] for r in ref) == 2000 else 1)
 PY
+}
+HEOS=false cache_suite h
+# Exactly-once: the file takes records only once their transaction
+# committed, and its offset comes from the transactional producer's reports.
+HEOS=true cache_suite hx
 
 # processing.guarantee: exactly_once is accepted (test_state_detectors.sh
 # runs it, STATE_MODE=eos).
