@@ -11,6 +11,7 @@
 #      off-100ms  the same, flush_interval 100ms
 #      alos-1s    durable state (changelog), flush_interval 1s
 #      alos-100ms durable state, flush_interval 100ms
+#      cache-100ms durable state and a local cache (state.cache_dir), 100ms
 #    Each prints events/s (wall), events per CPU-second (all threads of the
 #    process), ns/event and peak RSS, and the durable runs their changelog
 #    traffic: records, bytes per record (key + value, before compression),
@@ -95,13 +96,14 @@ printf "%-11s %12s %14s %9s %9s %12s %10s %8s\n" run "events/s" "events/cpu-s" "
 declare -A rate
 # The first run warms the broker and the page cache and is not printed;
 # each durable run follows the run without state at the same interval.
-for r in warm-1s off-1s alos-1s off-100ms alos-100ms; do
-    st=false; [ "${r%%-*}" = alos ] && st=true
+for r in warm-1s off-1s alos-1s off-100ms alos-100ms cache-100ms; do
+    st=false; [ "${r%%-*}" != off ] && [ "${r%%-*}" != warm ] && st=true
     fl=${r#*-}
     g=b-$r-$$
     scripts/kafka.sh topic create out-$r 3 retention.ms=-1 >/dev/null 2>&1
     scripts/kafka.sh topic create $g-in-changelog 3 cleanup.policy=compact >/dev/null 2>&1
     job $r $g st-in $st $fl 60s true
+    [ "${r%%-*}" = cache ] && sed -i "s|^state: .*|state: { enabled: true, cache_dir: \"$T/cache-$r\" }|" $T/$r.yaml
     read -r _ w c m < <(measure $r build/eddy run -c $T/$r.yaml)
     read -r cr cb < <(changelog $g-in-changelog)
     rate[$r]=$(python3 -c "print($N / $w)")
