@@ -28,6 +28,7 @@ struct eddy_scache {
     uint32_t crc;            /* of the body written so far */
     uint64_t records, body;  /* records (buffered ones too), body bytes on disk */
     int sealed;              /* a trailer follows the body on disk */
+    uint64_t base;           /* records after the last load or compaction */
     const uint8_t *map;      /* the body, between check and replay */
     size_t maplen;
     eddy_buf wb;             /* appends not yet written */
@@ -274,6 +275,7 @@ int eddy_scache_replay(eddy_scache *c, eddy_changelog_fn fn, void *arg, uint64_t
         if (rc != 0)
             return rc;
     }
+    c->base = c->records;
     if (c->map && c->records > EDDY_SCACHE_COMPACT_MIN &&
         c->records > EDDY_SCACHE_COMPACT_RATIO * distinct_keys(c))
         return eddy_scache_compact(c, err, errlen);
@@ -292,7 +294,7 @@ int eddy_scache_reset(eddy_scache *c, char *err, size_t errlen)
     unmap(c);
     c->wb.len = 0;
     c->crc = 0;
-    c->records = c->body = 0;
+    c->records = c->body = c->base = 0;
     c->sealed = 0;
     if (ftruncate(c->fd, 0) != 0 || write_header(c->fd) != 0) {
         eddy_errf(err, errlen, "cannot write %s: %s", c->path, strerror(errno));
@@ -448,7 +450,7 @@ int eddy_scache_compact(eddy_scache *c, char *err, size_t errlen)
     c->fd = fd;
     c->crc = (uint32_t)crc32_z(0, out.data, out.len);
     c->body = out.len;
-    c->records = kept;
+    c->records = c->base = kept;
     c->sealed = 0;
     rc = 0;
 done:
@@ -458,6 +460,28 @@ done:
     free(tmp);
     eddy_buf_free(&out);
     return rc;
+}
+
+int eddy_scache_maybe_compact(eddy_scache *c, char *err, size_t errlen)
+{
+    if (c->records <= EDDY_SCACHE_COMPACT_MIN ||
+        c->records <= EDDY_SCACHE_COMPACT_RATIO * c->base)
+        return 0;
+    if (write_out(c) != 0) {
+        eddy_errf(err, errlen, "cannot write %s: %s", c->path, strerror(errno));
+        return EDDY_EIO;
+    }
+    size_t len = (size_t)(HDR_LEN + c->body);
+    const uint8_t *m = mmap(NULL, len, PROT_READ, MAP_PRIVATE, c->fd, 0);
+    if (m == MAP_FAILED) {
+        eddy_errf(err, errlen, "cannot map %s: %s", c->path, strerror(errno));
+        return EDDY_EIO;
+    }
+    c->map = m + HDR_LEN;
+    c->maplen = (size_t)c->body;
+    int rc = eddy_scache_compact(c, err, errlen);
+    unmap(c);
+    return rc == 0 ? 1 : rc;
 }
 
 uint64_t eddy_scache_records(const eddy_scache *c) { return c->records; }

@@ -66,6 +66,12 @@ int eddy_scache_seal(eddy_scache *c, int64_t x, char *err, size_t errlen);
  * last position marker; records after it are kept as they are. For
  * replay, and for tests. 0 or <0. */
 int eddy_scache_compact(eddy_scache *c, char *err, size_t errlen);
+/* While appending: compacts the file when it holds more than
+ * EDDY_SCACHE_COMPACT_RATIO times the records it held after its last load
+ * or compaction (so the file stays within a small multiple of the live
+ * keys, and each record is rewritten a bounded number of times). 1
+ * (compacted), 0 (not needed) or <0 (err says why; the file is as before). */
+int eddy_scache_maybe_compact(eddy_scache *c, char *err, size_t errlen);
 uint64_t eddy_scache_records(const eddy_scache *c);
 const char *eddy_scache_path(const eddy_scache *c);
 /* Closes without a trailer (the caller seals first at clean points). */

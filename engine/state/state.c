@@ -381,6 +381,21 @@ static void cache_commit(eddy_state *s, rt_task *t)
     }
     tt->pend.len = 0;
     tt->npend = 0;
+    /* Keys rewritten at every commit would grow the file without bound
+     * between restarts: it is compacted whenever it doubled. */
+    char err[512];
+    int64_t t0 = mono_ms();
+    uint64_t before = eddy_scache_records(tt->cache);
+    int c = eddy_scache_maybe_compact(tt->cache, err, sizeof err);
+    if (c < 0) {
+        cache_off(tt, err);
+        return;
+    }
+    if (c > 0)
+        eddy_log(EDDY_LOG_INFO, (const char *[]){"file", eddy_scache_path(tt->cache), NULL},
+                 "local state cache compacted: %llu record(s) to %llu in %lld ms",
+                 (unsigned long long)before, (unsigned long long)eddy_scache_records(tt->cache),
+                 (long long)(mono_ms() - t0));
     st_source *ss = &s->src[t->source];
     int64_t x = ss->ops->position(ss->cl, tt->kpart);
     if (x > tt->cache_x)
