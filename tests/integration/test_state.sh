@@ -15,6 +15,9 @@
 #   d. state written by a differently configured window (size) is refused at
 #      start-up with a sentence naming the pipeline, the step and the change;
 #      a missing changelog topic is a start-up error naming `eddy topics apply`.
+#   g. rebalances (a worker joins, the first is killed) with a cache
+#      directory both workers share: every window complete, a partition
+#      handed over cleanly restored from its file;
 #   h. the local cache (state.cache_dir): a restart after SIGTERM restores
 #      from the cache files and reads no changelog record; with the cache
 #      deleted it restores from the changelog alone, with the same result;
@@ -151,6 +154,18 @@ subprocess.run(["kcat", "-P", "-b", b, "-t", topic, "-p", "0", "-K", "@@K@@", "-
 PY
 }
 
+# restored LOG: "CACHE CHANGELOG APPLIED" summed over the log's restores
+restored() {
+    python3 - "$1" <<'PY'
+import re, sys
+c = l = a = 0
+for m in re.finditer(r"state restored: (\d+) record\(s\) from the local cache and (\d+) "
+                     r"changelog record\(s\) from offset \d+, (\d+) applied", open(sys.argv[1]).read()):
+    c += int(m.group(1)); l += int(m.group(2)); a += int(m.group(3))
+print(c, l, a)
+PY
+}
+
 # ---- a. SIGTERM is not the end of a window ---------------------------------------
 repro() { # NAME GROUP IN OUT STATE
     local port
@@ -279,8 +294,14 @@ load_cfg g st-g "$G" 300 1500
 "$EDDY" run -c "$TMP/load-g.yaml" >/dev/null 2>"$TMP/load-g.log" &
 loader=$!
 pids+=("$loader")
+# The workers share a local cache directory (state.cache_dir), as workers
+# on one host would: a partition given up cleanly is restored from its file
+# by the other, a killed worker's files (no trailer) are ignored.
+g_cache() { sed -i "s|^state: .*|state: { enabled: true, cache_dir: \"$TMP/cache-g\" }|" "$TMP/$1.yaml"; }
 win_cfg g1 g-st-g st-g st-g-out 5s false true "$(free_port)"
 win_cfg g2 g-st-g st-g st-g-out 5s false true "$(free_port)"
+g_cache g1
+g_cache g2
 "$EDDY" run -c "$TMP/g1.yaml" >/dev/null 2>"$TMP/g1.log" &
 w1=$!
 pids+=("$w1")
@@ -300,11 +321,18 @@ check "g: the joining worker restored partitions given up by the first" \
 check "g: the survivor took over the killed worker's partitions" \
     [ "$(grep -c 'state restored' "$TMP/g2.log")" -ge 4 ]
 win_cfg g3 g-st-g st-g st-g-out 5s true true "$(free_port)"
+g_cache g3
 timeout -s KILL 300 "$EDDY" run -c "$TMP/g3.yaml" >/dev/null 2>"$TMP/g3.log" || bad "g: the final run failed"
 win_cfg gref g-st-g-ref st-g st-g-ref 5s true false "$(free_port)"
 timeout -s KILL 300 "$EDDY" run -c "$TMP/gref.yaml" >/dev/null 2>"$TMP/gref.log" || bad "g: the reference failed"
 out st-g-out
 out st-g-ref
+read -r c l a < <(restored "$TMP/g2.log")
+check "g: the joining worker restored a partition the first gave up from its cache file ($c cached records)" \
+    [ "$c" -gt 0 ]
+read -r c l a < <(restored "$TMP/g3.log")
+check "g: the final run restored from the cache files the survivor sealed ($c cached, $l changelog records)" \
+    [ "$c" -gt 0 ]
 check "g: every window present and complete across rebalances" \
     python3 "$SRC/tests/integration/state_check.py" "$TMP/st-g-ref.jsonl" "$TMP/st-g-out.jsonl" "$G"
 
@@ -393,17 +421,6 @@ sys.exit(0 if ref == out and sum(ref.values()) == 1000 else 1)
 PY
 
 # ---- h. the local cache (state.cache_dir) -----------------------------------------------
-# restored LOG: "CACHE CHANGELOG APPLIED" summed over the log's restores
-restored() {
-    python3 - "$1" <<'PY'
-import re, sys
-c = l = a = 0
-for m in re.finditer(r"state restored: (\d+) record\(s\) from the local cache and (\d+) "
-                     r"changelog record\(s\) from offset \d+, (\d+) applied", open(sys.argv[1]).read()):
-    c += int(m.group(1)); l += int(m.group(2)); a += int(m.group(3))
-print(c, l, a)
-PY
-}
 # h_run P NAME STOP_AT_END [SIGNAL]: a run of suite P's cached window
 # (input st-P, group g-st-P, $HEOS: exactly_once); unbounded runs are
 # stopped (SIGTERM) once both partitions are restored
