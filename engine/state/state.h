@@ -15,6 +15,10 @@
  *   3. the changelog producer flushes (a failed delivery stops the worker
  *      without committing);
  *   4. the input offsets are committed.
+ * With state.cache_dir, after step 3 (exactly-once: after the commit) the
+ * records of step 2 are appended to each task's local cache file
+ * (cache.h); a restore then replays the file and reads the changelog only
+ * from the offset the file covers.
  * Restore applies the changelog of the task's partition up to its last
  * marker (records after it belong to a flush that never completed and are
  * dropped; the replayed input writes them again) and starts reading the
