@@ -103,9 +103,12 @@ typedef struct eddy_changelog_ops {
      * partition's first and next offsets now. 0 or <0 (logged). */
     int (*offsets)(void *cl, int32_t part, int64_t *lo, int64_t *hi);
     /* The offset after the last record of partition part this process's
-     * writes were acknowledged at (-1: none yet). Called by the thread
-     * that writes the partition, after its flush or transaction commit. */
-    int64_t (*position)(void *cl, int32_t part);
+     * writes were acknowledged at (-1: none yet), and the first offset and
+     * the count of the records acknowledged since the previous call (so
+     * the caller can tell whether anyone else's records lie between).
+     * Called by the thread that writes the partition, after its flush or
+     * transaction commit. */
+    int64_t (*position)(void *cl, int32_t part, int64_t *first, uint64_t *count);
     void (*close)(void *cl);
 } eddy_changelog_ops;
 

@@ -27,10 +27,14 @@ typedef struct kcl {
     _Atomic int dr_failed;
     char dr_err[256];
     rd_kafka_t *restore;
-    /* Per changelog partition: the offset after the last record of this
-     * process the brokers acknowledged (the local cache's position). */
+    /* Per changelog partition (the local cache's position): the offset
+     * after the last record of this process the brokers acknowledged, and
+     * the first offset and count of those acknowledged since the last
+     * kcl_position (written by the thread that writes the partition). */
     int32_t nparts;
     _Atomic int64_t *acked;
+    int64_t *first;
+    uint64_t *count;
 } kcl;
 
 static int64_t mono_ms(void)
@@ -69,6 +73,8 @@ void eddy_kafka_changelog_delivered(void *cl, const rd_kafka_message_t *m)
         return;
     /* Reports of one partition come in order; max() is for safety only. */
     _Atomic int64_t *a = &c->acked[m->partition];
+    if (!c->count[m->partition]++)
+        c->first[m->partition] = m->offset;
     int64_t next = m->offset + 1, cur = atomic_load(a);
     while (next > cur && !atomic_compare_exchange_weak(a, &cur, next))
         ;
@@ -190,6 +196,8 @@ static void kcl_close(void *self)
         }
     pthread_mutex_destroy(&c->mu);
     free((void *)c->acked);
+    free(c->first);
+    free(c->count);
     free(c->topic);
     free(c);
 }
@@ -231,7 +239,9 @@ static int check(kcl *c, rd_kafka_t *rk, const eddy_opts *o, const char *source,
                   source, c->topic, n, in);
         return EDDY_ECONFIG;
     }
-    if (!(c->acked = calloc((size_t)n, sizeof *c->acked))) {
+    if (!(c->acked = calloc((size_t)n, sizeof *c->acked)) ||
+        !(c->first = calloc((size_t)n, sizeof *c->first)) ||
+        !(c->count = calloc((size_t)n, sizeof *c->count))) {
         eddy_errf(err, errlen, "out of memory");
         return EDDY_ENOMEM;
     }
@@ -377,10 +387,17 @@ static int kcl_offsets(void *self, int32_t part, int64_t *lo, int64_t *hi)
     return 0;
 }
 
-static int64_t kcl_position(void *self, int32_t part)
+static int64_t kcl_position(void *self, int32_t part, int64_t *first, uint64_t *count)
 {
     kcl *c = self;
-    return part >= 0 && part < c->nparts ? atomic_load(&c->acked[part]) : -1;
+    *first = -1;
+    *count = 0;
+    if (part < 0 || part >= c->nparts)
+        return -1;
+    *first = c->first[part];
+    *count = c->count[part];
+    c->count[part] = 0;
+    return atomic_load(&c->acked[part]);
 }
 
 static int kcl_read(void *self, int32_t part, int64_t from, int64_t timeout_ms,

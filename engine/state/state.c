@@ -366,11 +366,17 @@ static int flush_task(eddy_runtime *rt, rt_thread *th, rt_task *t)
 }
 
 /* The changelog holds the task's pending records for good: into the file,
- * and the file now covers the changelog up to this process's last
- * acknowledged record (a position too low only makes the next restore
- * read a few records again: applying a suffix of the history twice leaves
- * the same state). */
-static void cache_commit(eddy_state *s, rt_task *t)
+ * and the file's offset moves past them. At-least-once, only when they
+ * follow the file's offset with no other writer's records in between (a
+ * worker that lost the partition without knowing yet, or the task of
+ * another input topic sharing the changelog partition): otherwise the
+ * offset stays, and the next restore reads those records from the
+ * changelog. Exactly-once, to the last acknowledged record: what lies
+ * between is transaction markers, aborted records, or records of other
+ * tasks (a zombie's transaction cannot commit). A position too low only
+ * makes the next restore read records again: applying a suffix of the
+ * history twice leaves the same state. */
+static void cache_commit(eddy_state *s, rt_task *t, int eos)
 {
     st_task *tt = t->st;
     if (!tt || !tt->cache)
@@ -397,8 +403,10 @@ static void cache_commit(eddy_state *s, rt_task *t)
                  (unsigned long long)before, (unsigned long long)eddy_scache_records(tt->cache),
                  (long long)(mono_ms() - t0));
     st_source *ss = &s->src[t->source];
-    int64_t x = ss->ops->position(ss->cl, tt->kpart);
-    if (x > tt->cache_x)
+    int64_t first = -1;
+    uint64_t n = 0;
+    int64_t x = ss->ops->position(ss->cl, tt->kpart, &first, &n);
+    if (x > tt->cache_x && (eos || (first == tt->cache_x && x - first == (int64_t)n)))
         tt->cache_x = x;
 }
 
@@ -412,7 +420,7 @@ void eddy_state_txn_done(rt_thread *th, int committed)
         if (!t->st)
             continue;
         if (committed) {
-            cache_commit(s, t);
+            cache_commit(s, t, 1);
         } else {
             t->st->pend.len = 0;
             t->st->npend = 0;
@@ -450,7 +458,7 @@ int eddy_state_flush(rt_thread *th)
     /* Exactly-once: the records count once the transaction commits
      * (eddy_state_txn_done). */
     for (int i = 0; s->cache_dir && !th->txn && i < th->ntasks; i++)
-        cache_commit(s, th->tasks[i]);
+        cache_commit(s, th->tasks[i], 0);
     eddy_metric_add(s->m_flush_ms, (double)(mono_ms() - t0));
     return 0;
 }
@@ -759,6 +767,11 @@ int64_t eddy_state_assigned(rt_thread *th, int si, int32_t vpart,
     int64_t from = 0, end = 0;
     int cached = s->cache_dir && ss->ops->offsets && ss->ops->position;
     int rc = cached ? cache_load(s, ss, &r, &from, &nc) : 0;
+    if (rc == 0 && tt->cache) {
+        int64_t f;
+        uint64_t k;
+        ss->ops->position(ss->cl, kp, &f, &k); /* count this task's writes from here on */
+    }
     if (rc == 0)
         rc = ss->ops->read(ss->cl, kp, from, s->restore_timeout, on_changelog, &r, &n, &end);
     if (rc == 0 && tt->cache && end > tt->cache_x)
