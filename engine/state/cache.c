@@ -484,6 +484,7 @@ int eddy_scache_maybe_compact(eddy_scache *c, char *err, size_t errlen)
     return rc == 0 ? 1 : rc;
 }
 
+void eddy_scache_mark(eddy_scache *c) { c->base = c->records; }
 uint64_t eddy_scache_records(const eddy_scache *c) { return c->records; }
 const char *eddy_scache_path(const eddy_scache *c) { return c->path; }
 

@@ -72,6 +72,10 @@ int eddy_scache_compact(eddy_scache *c, char *err, size_t errlen);
  * keys, and each record is rewritten a bounded number of times). 1
  * (compacted), 0 (not needed) or <0 (err says why; the file is as before). */
 int eddy_scache_maybe_compact(eddy_scache *c, char *err, size_t errlen);
+/* The records the file holds now count as compacted: after a restore
+ * appended the changelog's (which the broker compacts), so that the first
+ * commits do not rewrite the whole file at once. */
+void eddy_scache_mark(eddy_scache *c);
 uint64_t eddy_scache_records(const eddy_scache *c);
 const char *eddy_scache_path(const eddy_scache *c);
 /* Closes without a trailer (the caller seals first at clean points). */

@@ -774,8 +774,11 @@ int64_t eddy_state_assigned(rt_thread *th, int si, int32_t vpart,
     }
     if (rc == 0)
         rc = ss->ops->read(ss->cl, kp, from, s->restore_timeout, on_changelog, &r, &n, &end);
-    if (rc == 0 && tt->cache && end > tt->cache_x)
-        tt->cache_x = end;
+    if (rc == 0 && tt->cache) {
+        if (end > tt->cache_x)
+            tt->cache_x = end;
+        eddy_scache_mark(tt->cache);
+    }
     if (rc == 0 && r.ntail)
         eddy_log(EDDY_LOG_WARN, (const char *[]){"source", src->name, "partition", part, NULL},
                  "dropped %u changelog record(s) written after the last complete commit (an "
