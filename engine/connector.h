@@ -94,10 +94,21 @@ typedef struct eddy_changelog_ops {
     /* Waits until the thread's records are acknowledged: <0 (logged) when
      * any was lost. */
     int (*flush)(void *cl, int thread);
-    /* Reads partition part from its start to its end, calling fn for each
-     * record, within timeout_ms. *n counts them. 0 or <0 (logged). */
-    int (*read)(void *cl, int32_t part, int64_t timeout_ms, eddy_changelog_fn fn, void *arg,
-                uint64_t *n);
+    /* Reads partition part from offset `from` (its start when below it)
+     * to its end, calling fn for each record, within timeout_ms. *n counts
+     * them; *end is the offset after the end read. 0 or <0 (logged). */
+    int (*read)(void *cl, int32_t part, int64_t from, int64_t timeout_ms, eddy_changelog_fn fn,
+                void *arg, uint64_t *n, int64_t *end);
+    /* Optional (with position: the local cache, state.cache_dir): the
+     * partition's first and next offsets now. 0 or <0 (logged). */
+    int (*offsets)(void *cl, int32_t part, int64_t *lo, int64_t *hi);
+    /* The offset after the last record of partition part this process's
+     * writes were acknowledged at (-1: none yet), and the first offset and
+     * the count of the records acknowledged since the previous call (so
+     * the caller can tell whether anyone else's records lie between).
+     * Called by the thread that writes the partition, after its flush or
+     * transaction commit. */
+    int64_t (*position)(void *cl, int32_t part, int64_t *first, uint64_t *count);
     void (*close)(void *cl);
 } eddy_changelog_ops;
 

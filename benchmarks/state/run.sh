@@ -14,14 +14,19 @@
 #      eos-1s     exactly-once: durable state, outputs, changelog and offsets
 #                 in one Kafka transaction per commit, flush_interval 1s
 #      eos-100ms  the same, flush_interval 100ms
+#      cache-100ms durable state and a local cache (state.cache_dir), 100ms
 #    Each is run BENCH_REPS times (default 3, a fresh consumer group each);
-#    the run with the median wall time is printed. Each prints events/s (wall), events per CPU-second (all threads of the
+#    the run with the median wall time is printed. Each prints events/s
+#    (wall), events per CPU-second (all threads of the
 #    process), ns/event and peak RSS, and the durable runs their changelog
 #    traffic: records, bytes per record (key + value, before compression),
 #    and the share of the off run's rate at the same interval.
 # 2. Restore: RESTORE_KEYS distinct keys into an hour-long window (nothing
-#    closes), SIGTERM (state goes to the changelog), then a bounded restart
-#    with no local cache: the changelog records it read and how fast.
+#    closes), written with a local cache (state.cache_dir), SIGTERM (state
+#    goes to the changelog and the cache files get their trailer), then two
+#    restarts stopped once restored: a cold one without the cache (the
+#    changelog alone) and a warm one from the cache files (plus the few
+#    changelog records the cold one added): records read and keys/s each.
 # The broker runs on the same machine, so wall-clock rates include its share.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -98,7 +103,7 @@ printf "%-11s %12s %14s %9s %9s %12s %10s %8s\n" run "events/s" "events/cpu-s" "
 declare -A rate
 # The first run warms the broker and the page cache and is not printed;
 # each durable run follows the run without state at the same interval.
-for r in warm-1s off-1s alos-1s eos-1s off-100ms alos-100ms eos-100ms; do
+for r in warm-1s off-1s alos-1s eos-1s off-100ms alos-100ms eos-100ms cache-100ms; do
     st=false; [ "${r%%-*}" != off ] && [ "${r%%-*}" != warm ] && st=true
     gu=at_least_once; [ "${r%%-*}" = eos ] && gu=exactly_once
     fl=${r#*-}
@@ -110,6 +115,7 @@ for r in warm-1s off-1s alos-1s eos-1s off-100ms alos-100ms eos-100ms; do
     for k in $(seq 1 "$REPS"); do
         scripts/kafka.sh topic create $g-$k-in-changelog 3 cleanup.policy=compact >/dev/null 2>&1
         job $r $g-$k st-in $st $fl 60s true user $gu
+        [ "${r%%-*}" = cache ] && sed -i "s|^state: .*|state: { enabled: true, cache_dir: \"$T/cache-$r-$k\" }|" $T/$r.yaml
         runs+=("$(measure $r build/eddy run -c $T/$r.yaml) $g-$k")
     done
     read -r _ w c m gk < <(printf "%s\n" "${runs[@]}" | sort -k2 -n | sed -n "$(( (REPS + 1) / 2 ))p")
@@ -124,14 +130,15 @@ bpr = "%.0f" % (cb / cr) if cr else "-"
 print("%-11s %12.0f %14.0f %9.0f %9.1f %12d %10s %8s" % (r, n / w, n / c, c * 1e9 / n, m / 1024, cr, bpr, vs))
 PY
 done
-echo "== restore: $RK keys (one per record: key: [id]) in an open 1 h window, SIGTERM, cold restart (changelog only)"
+echo "== restore: $RK keys (one per record: key: [id]) in an open 1 h window, SIGTERM, cold restart (changelog only), warm restart (local cache)"
 gen restore rs-in "$RK" "$RK"
 scripts/kafka.sh topic create out-rs 3 retention.ms=-1 >/dev/null 2>&1
 scripts/kafka.sh topic create g-rs-$$-in-changelog 3 cleanup.policy=compact >/dev/null 2>&1
 port=$(python3 -c "import socket; s=socket.socket(); s.bind((\"127.0.0.1\",0)); print(s.getsockname()[1])")
 job rs g-rs-$$ rs-in true 1s 1h false id
 sed -i "s/admin: { enabled: false }/admin: { enabled: true, listen: \"127.0.0.1:$port\" }/" $T/rs.yaml
-build/eddy run -c $T/rs.yaml 2>$T/rs-1.log &
+sed "s|^state: .*|state: { enabled: true, cache_dir: \"$T/cache\" }|" $T/rs.yaml >$T/rs-cache.yaml
+build/eddy run -c $T/rs-cache.yaml 2>$T/rs-1.log &
 pid=$!
 # until the worker has read the whole input (600 s at most), then a commit
 for i in $(seq 1 600); do
@@ -147,20 +154,30 @@ t1=$(date +%s.%N)
 read -r cr cb < <(changelog g-rs-$$-in-changelog)
 echo "first run read $got records; SIGTERM to exit (final state flush) took $(python3 -c "print(round($t1 - $t0, 2))") s"
 echo "changelog: $cr records, $cb bytes (key + value, before compression), $(python3 -c "print(round($cb / max($cr, 1)))") B/record"
-build/eddy run -c $T/rs.yaml 2>$T/rs-2.log &
-pid=$!
-for i in $(seq 1 600); do
-    sleep 1
-    [ "$(grep -c "state restored" $T/rs-2.log)" -ge 3 ] && break
-done
-kill -TERM $pid; wait $pid || true
-grep "state restored" $T/rs-2.log | python3 -c "
+echo "cache files: $(du -sb $T/cache | cut -f1) bytes"
+restart() { # CONFIG LOG: a restart, stopped once its 3 partitions are restored
+    build/eddy run -c $1 2>$2 &
+    pid=$!
+    for i in $(seq 1 600); do
+        sleep 1
+        [ "$(grep -c "state restored" $2)" -ge 3 ] && break
+    done
+    kill -TERM $pid; wait $pid || true
+}
+restart $T/rs.yaml $T/rs-2.log
+restart $T/rs-cache.yaml $T/rs-3.log
+grep -h "state restored" $T/rs-2.log $T/rs-3.log | python3 -c "
 import re, sys
 n = a = ms = 0
+cn = cl = ca = cms = 0
 for l in sys.stdin:
     m = re.search(r\"state restored: (\\d+) changelog record\\(s\\), (\\d+) applied, in (\\d+) ms\", l)
     if m:
         n += int(m.group(1)); a += int(m.group(2)); ms += int(m.group(3))
+    m = re.search(r\"state restored: (\\d+) record\\(s\\) from the local cache and (\\d+) changelog record\\(s\\) from offset \\d+, (\\d+) applied, in (\\d+) ms\", l)
+    if m:
+        cn += int(m.group(1)); cl += int(m.group(2)); ca += int(m.group(3)); cms += int(m.group(4))
 print(f\"restore from the changelog: {n} records read, {a} keys applied, {ms} ms summed over partitions: {a / max(ms, 1) * 1000:,.0f} keys/s\")
+print(f\"restore from the local cache: {cn} records from the cache and {cl} from the changelog, {ca} keys applied, {cms} ms summed over partitions: {ca / max(cms, 1) * 1000:,.0f} keys/s\")
 "
 ' bench "$N" "$KEYS" "$RK"

@@ -27,6 +27,14 @@ typedef struct kcl {
     _Atomic int dr_failed;
     char dr_err[256];
     rd_kafka_t *restore;
+    /* Per changelog partition (the local cache's position): the offset
+     * after the last record of this process the brokers acknowledged, and
+     * the first offset and count of those acknowledged since the last
+     * kcl_position (written by the thread that writes the partition). */
+    int32_t nparts;
+    _Atomic int64_t *acked;
+    int64_t *first;
+    uint64_t *count;
 } kcl;
 
 static int64_t mono_ms(void)
@@ -58,12 +66,28 @@ static char *kcl_default_topic(const eddy_opts *o, const eddy_connector_env *env
     return t;
 }
 
+void eddy_kafka_changelog_delivered(void *cl, const rd_kafka_message_t *m)
+{
+    kcl *c = cl;
+    if (m->err || m->offset < 0 || m->partition < 0 || m->partition >= c->nparts)
+        return;
+    /* Reports of one partition come in order; max() is for safety only. */
+    _Atomic int64_t *a = &c->acked[m->partition];
+    if (!c->count[m->partition]++)
+        c->first[m->partition] = m->offset;
+    int64_t next = m->offset + 1, cur = atomic_load(a);
+    while (next > cur && !atomic_compare_exchange_weak(a, &cur, next))
+        ;
+}
+
 static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
     (void)rk;
     kcl *c = opaque;
-    if (!m->err)
+    if (!m->err) {
+        eddy_kafka_changelog_delivered(c, m);
         return;
+    }
     /* Sticky: the next flush sees it and nothing is committed. */
     if (!atomic_exchange(&c->dr_failed, 1))
         snprintf(c->dr_err, sizeof c->dr_err, "%s", rd_kafka_err2str(m->err));
@@ -171,6 +195,9 @@ static void kcl_close(void *self)
             rd_kafka_destroy(c->prod[i]);
         }
     pthread_mutex_destroy(&c->mu);
+    free((void *)c->acked);
+    free(c->first);
+    free(c->count);
     free(c->topic);
     free(c);
 }
@@ -212,6 +239,15 @@ static int check(kcl *c, rd_kafka_t *rk, const eddy_opts *o, const char *source,
                   source, c->topic, n, in);
         return EDDY_ECONFIG;
     }
+    if (!(c->acked = calloc((size_t)n, sizeof *c->acked)) ||
+        !(c->first = calloc((size_t)n, sizeof *c->first)) ||
+        !(c->count = calloc((size_t)n, sizeof *c->count))) {
+        eddy_errf(err, errlen, "out of memory");
+        return EDDY_ENOMEM;
+    }
+    for (int i = 0; i < n; i++)
+        atomic_init(&c->acked[i], -1);
+    c->nparts = n;
     eddy_log(EDDY_LOG_INFO, (const char *[]){"source", source, "changelog", c->topic, NULL},
              "durable state on: changelog %s (%d partitions)", c->topic, n);
     return 0;
@@ -252,7 +288,8 @@ static int kcl_write(void *self, int thread, int32_t part, const void *k, size_t
         rd_kafka_resp_err_t e = rd_kafka_producev(
             rk, RD_KAFKA_V_TOPIC(c->topic), RD_KAFKA_V_PARTITION(part),
             RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY((void *)k, kl),
-            RD_KAFKA_V_VALUE((void *)v, vl), RD_KAFKA_V_END);
+            RD_KAFKA_V_VALUE((void *)v, vl),
+            RD_KAFKA_V_OPAQUE((void *)((uintptr_t)c | EDDY_KAFKA_CL_TAG)), RD_KAFKA_V_END);
         if (!e) {
             if (txn)
                 eddy_kafka_txn_produced();
@@ -334,24 +371,51 @@ static rd_kafka_t *restore_consumer(kcl *c)
     return c->restore = rk;
 }
 
-static int kcl_read(void *self, int32_t part, int64_t timeout_ms, eddy_changelog_fn fn, void *arg,
-                    uint64_t *n)
+static int kcl_offsets(void *self, int32_t part, int64_t *lo, int64_t *hi)
 {
     kcl *c = self;
-    *n = 0;
     rd_kafka_t *rk = restore_consumer(c);
     if (!rk)
         return EDDY_EIO;
-    int64_t lo = 0, hi = 0;
-    rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(rk, c->topic, part, &lo, &hi, 10000);
+    rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(rk, c->topic, part, lo, hi, 10000);
     if (e) {
         eddy_log(EDDY_LOG_ERROR, (const char *[]){"changelog", c->topic, NULL},
                  "cannot read the changelog's offsets of partition %d: %s", (int)part,
                  rd_kafka_err2str(e));
         return EDDY_EIO;
     }
+    return 0;
+}
+
+static int64_t kcl_position(void *self, int32_t part, int64_t *first, uint64_t *count)
+{
+    kcl *c = self;
+    *first = -1;
+    *count = 0;
+    if (part < 0 || part >= c->nparts)
+        return -1;
+    *first = c->first[part];
+    *count = c->count[part];
+    c->count[part] = 0;
+    return atomic_load(&c->acked[part]);
+}
+
+static int kcl_read(void *self, int32_t part, int64_t from, int64_t timeout_ms,
+                    eddy_changelog_fn fn, void *arg, uint64_t *n, int64_t *end)
+{
+    kcl *c = self;
+    *n = 0;
+    int64_t lo = 0, hi = 0;
+    int rc0 = kcl_offsets(c, part, &lo, &hi);
+    if (rc0 != 0)
+        return rc0;
+    rd_kafka_t *rk = c->restore;
+    if (from > lo)
+        lo = from;
+    *end = lo > hi ? lo : hi;
     if (hi <= lo)
         return 0;
+    rd_kafka_resp_err_t e;
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
     rd_kafka_topic_partition_list_add(l, c->topic, part)->offset = lo;
     e = rd_kafka_assign(rk, l);
@@ -405,5 +469,7 @@ const eddy_changelog_ops eddy_kafka_changelog = {
     .write = kcl_write,
     .flush = kcl_flush,
     .read = kcl_read,
+    .offsets = kcl_offsets,
+    .position = kcl_position,
     .close = kcl_close,
 };

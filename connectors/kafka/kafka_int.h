@@ -76,5 +76,11 @@ void eddy_kafka_txn_produced(void);
 /* kafka_sink.c: the delivery report of a sink's record produced through a
  * transactional producer (the record's opaque is the sink). */
 void eddy_kafka_sink_delivered(void *sink, const rd_kafka_message_t *m);
+/* kafka_changelog.c: the delivery report of a changelog record. Its
+ * opaque is the changelog handle with the low bit set (EDDY_KAFKA_CL_TAG),
+ * so that kafka_txn.c's report callback tells it from a sink (an aligned
+ * pointer) and routes it here. */
+#define EDDY_KAFKA_CL_TAG ((uintptr_t)1)
+void eddy_kafka_changelog_delivered(void *cl, const rd_kafka_message_t *m);
 
 #endif

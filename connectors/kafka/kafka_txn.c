@@ -70,14 +70,26 @@ void eddy_kafka_txn_produced(void)
 }
 
 /* Delivery reports of the transaction's records: a sink's records carry
- * the sink as their opaque (its accounting); a failure also fails the
+ * the sink as their opaque (its accounting), the changelog's its handle,
+ * tagged (the offsets its local cache covers); a failure also fails the
  * commit, which is what protects the output. */
 static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
     (void)rk;
     (void)opaque;
-    if (m->_private)
+    uintptr_t p = (uintptr_t)m->_private;
+    if (p & EDDY_KAFKA_CL_TAG)
+        eddy_kafka_changelog_delivered((void *)(p & ~EDDY_KAFKA_CL_TAG), m);
+    else if (p)
         eddy_kafka_sink_delivered(m->_private, m);
+}
+
+/* Empties a source's offset list. Its entries own their topic names
+ * (librdkafka copies them): setting cnt to 0 leaked them at every commit. */
+static void offs_clear(ktxn_src *ts)
+{
+    while (ts->offs->cnt > 0)
+        rd_kafka_topic_partition_list_del_by_idx(ts->offs, ts->offs->cnt - 1);
 }
 
 static int set_default(rd_kafka_conf_t *c, const eddy_opts *kafka, const char *name,
@@ -134,7 +146,7 @@ static int txn_fail(ktxn *t, rd_kafka_error_t *e, const char *what, char *err, s
     t->produced = 0;
     t->moved = 0;
     for (int i = 0; i < t->nsrcs; i++)
-        t->srcs[i].offs->cnt = 0;
+        offs_clear(&t->srcs[i]);
     rd_kafka_error_destroy(e);
     return code;
 }
@@ -327,7 +339,7 @@ static int ktxn_commit(void *self, char *err, size_t errlen)
     ktxn *t = self;
     if (!t->produced && !t->moved) {
         for (int i = 0; i < t->nsrcs; i++)
-            t->srcs[i].offs->cnt = 0;
+            offs_clear(&t->srcs[i]);
         return 0;
     }
     double t0 = mono_s();
@@ -374,7 +386,7 @@ static int ktxn_commit(void *self, char *err, size_t errlen)
             if (p)
                 p->committed = o->offset;
         }
-        ts->offs->cnt = 0;
+        offs_clear(ts);
     }
     t->produced = 0;
     t->moved = 0;
@@ -401,7 +413,7 @@ static int ktxn_abort(void *self, char *err, size_t errlen)
     t->produced = 0;
     t->moved = 0;
     for (int i = 0; i < t->nsrcs; i++)
-        t->srcs[i].offs->cnt = 0;
+        offs_clear(&t->srcs[i]);
     if (e) {
         eddy_errf(err, errlen, "transaction %s: abort failed: %s", t->id, rd_kafka_error_string(e));
         rd_kafka_error_destroy(e);

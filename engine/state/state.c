@@ -89,6 +89,8 @@ int eddy_state_start(eddy_runtime *rt, char *err, size_t errlen)
     const char *mm = eddy_opts_str(rt->state_opts, "on_mismatch");
     s->discard = mm && strcmp(mm, "discard") == 0;
     s->restore_timeout = eddy_opts_int(rt->state_opts, "restore_timeout");
+    const char *cd = eddy_opts_str(rt->state_opts, "cache_dir");
+    s->cache_dir = cd && *cd ? cd : NULL;
     for (int i = 0; i < rt->nsources; i++) {
         rt_source *src = &rt->sources[i];
         st_source *ss = &s->src[i];
@@ -125,8 +127,14 @@ int eddy_state_start(eddy_runtime *rt, char *err, size_t errlen)
     s->m_bytes = metric(rt, "eddy_state_changelog_bytes_total",
                         "Key and value bytes written to changelog topics (before compression)",
                         EDDY_METRIC_COUNTER);
-    s->m_restored = metric(rt, "eddy_state_restore_records_total",
-                           "Changelog records read while restoring partitions", EDDY_METRIC_COUNTER);
+    s->m_restored = eddy_metrics_get(rt->metrics, "eddy_state_restore_records_total",
+                                     "State records read while restoring partitions, from the "
+                                     "changelog or the local cache (state.cache_dir)",
+                                     EDDY_METRIC_COUNTER, "from=\"changelog\"");
+    s->m_restored_cache = eddy_metrics_get(rt->metrics, "eddy_state_restore_records_total",
+                                           "State records read while restoring partitions, from "
+                                           "the changelog or the local cache (state.cache_dir)",
+                                           EDDY_METRIC_COUNTER, "from=\"cache\"");
     s->m_restore_ms = metric(rt, "eddy_state_restore_milliseconds_total",
                              "Time spent restoring partitions' state", EDDY_METRIC_COUNTER);
     s->m_flush_ms = metric(rt, "eddy_state_flush_milliseconds_total",
@@ -151,10 +159,35 @@ void eddy_state_free(eddy_runtime *rt)
     rt->state = NULL;
 }
 
+/* The task's local cache goes without a trailer (ignored at the next
+ * restore): writing it failed, or it could not be kept up. */
+static void cache_off(st_task *tt, const char *why)
+{
+    eddy_log(EDDY_LOG_WARN, (const char *[]){"file", eddy_scache_path(tt->cache), NULL},
+             "local state cache of %s[%d] turned off: %s; the next restore reads the changelog",
+             tt->topic, (int)tt->kpart, why);
+    eddy_scache_close(tt->cache);
+    tt->cache = NULL;
+    tt->pend.len = 0;
+    tt->npend = 0;
+}
+
 void eddy_state_task_free(rt_task *t)
 {
     if (!t->st)
         return;
+    st_task *tt = t->st;
+    /* A clean point: the file holds what the changelog held for good at
+     * cache_x (records still pending are not, and are dropped). A failed
+     * worker leaves no trailer: its next start reads the changelog. */
+    if (tt->cache && !atomic_load(&tt->s->rt->failed) && tt->cache_x >= 0) {
+        char err[512];
+        if (eddy_scache_seal(tt->cache, tt->cache_x, err, sizeof err) != 0)
+            eddy_log(EDDY_LOG_WARN, NULL, "local state cache: %s; the next restore reads the "
+                     "changelog", err);
+    }
+    eddy_scache_close(tt->cache);
+    eddy_buf_free(&tt->pend);
     free(t->st->topic);
     eddy_buf_free(&t->st->kb);
     eddy_buf_free(&t->st->vb);
@@ -200,6 +233,13 @@ int eddy_state_write_kind(eddy_ctx *ctx, int kind, const void *key, size_t klen,
                             data ? vb->data : NULL, data ? vb->len : 0);
     if (rc == 0) {
         tt->produced++;
+        if (tt->cache) {
+            if (eddy_scache_frame(&tt->pend, kb->data, kb->len, data ? vb->data : NULL,
+                                  data ? vb->len : 0) == 0)
+                tt->npend++;
+            else
+                cache_off(tt, "out of memory");
+        }
         eddy_metric_add(data ? s->m_records : s->m_tombs, 1);
         eddy_metric_add(s->m_bytes, (double)(kb->len + (data ? vb->len : 0)));
     }
@@ -312,6 +352,12 @@ static int flush_task(eddy_runtime *rt, rt_thread *th, rt_task *t)
     int rc = k.data && v.data ? ss->ops->write(ss->cl, th->idx, tt->kpart, k.data, k.len, v.data,
                                                v.len)
                               : EDDY_ENOMEM;
+    if (rc == 0 && tt->cache) {
+        if (eddy_scache_frame(&tt->pend, k.data, k.len, v.data, v.len) == 0)
+            tt->npend++;
+        else
+            cache_off(tt, "out of memory");
+    }
     eddy_buf_free(&k);
     eddy_buf_free(&v);
     if (rc == 0) {
@@ -319,6 +365,69 @@ static int flush_task(eddy_runtime *rt, rt_thread *th, rt_task *t)
         tt->flushed_wm = t->watermark;
     }
     return rc;
+}
+
+/* The changelog holds the task's pending records for good: into the file,
+ * and the file's offset moves past them. At-least-once, only when they
+ * follow the file's offset with no other writer's records in between (a
+ * worker that lost the partition without knowing yet, or the task of
+ * another input topic sharing the changelog partition): otherwise the
+ * offset stays, and the next restore reads those records from the
+ * changelog. Exactly-once, to the last acknowledged record: what lies
+ * between is transaction markers, aborted records, or records of other
+ * tasks (a zombie's transaction cannot commit). A position too low only
+ * makes the next restore read records again: applying a suffix of the
+ * history twice leaves the same state. */
+static void cache_commit(eddy_state *s, rt_task *t, int eos)
+{
+    st_task *tt = t->st;
+    if (!tt || !tt->cache)
+        return;
+    if (tt->npend && eddy_scache_append(tt->cache, tt->pend.data, tt->pend.len, tt->npend) != 0) {
+        cache_off(tt, "cannot write the file");
+        return;
+    }
+    tt->pend.len = 0;
+    tt->npend = 0;
+    /* Keys rewritten at every commit would grow the file without bound
+     * between restarts: it is compacted whenever it doubled. */
+    char err[512];
+    int64_t t0 = mono_ms();
+    uint64_t before = eddy_scache_records(tt->cache);
+    int c = eddy_scache_maybe_compact(tt->cache, err, sizeof err);
+    if (c < 0) {
+        cache_off(tt, err);
+        return;
+    }
+    if (c > 0)
+        eddy_log(EDDY_LOG_INFO, (const char *[]){"file", eddy_scache_path(tt->cache), NULL},
+                 "local state cache compacted: %llu record(s) to %llu in %lld ms",
+                 (unsigned long long)before, (unsigned long long)eddy_scache_records(tt->cache),
+                 (long long)(mono_ms() - t0));
+    st_source *ss = &s->src[t->source];
+    int64_t first = -1;
+    uint64_t n = 0;
+    int64_t x = ss->ops->position(ss->cl, tt->kpart, &first, &n);
+    if (x > tt->cache_x && (eos || (first == tt->cache_x && x - first == (int64_t)n)))
+        tt->cache_x = x;
+}
+
+void eddy_state_txn_done(rt_thread *th, int committed)
+{
+    eddy_state *s = th->rt->state;
+    if (!s || !s->cache_dir)
+        return;
+    for (int i = 0; i < th->ntasks; i++) {
+        rt_task *t = th->tasks[i];
+        if (!t->st)
+            continue;
+        if (committed) {
+            cache_commit(s, t, 1);
+        } else {
+            t->st->pend.len = 0;
+            t->st->npend = 0;
+        }
+    }
 }
 
 int eddy_state_flush(rt_thread *th)
@@ -348,6 +457,10 @@ int eddy_state_flush(rt_thread *th)
             return EDDY_EIO;
         }
     }
+    /* Exactly-once: the records count once the transaction commits
+     * (eddy_state_txn_done). */
+    for (int i = 0; s->cache_dir && !th->txn && i < th->ntasks; i++)
+        cache_commit(s, th->tasks[i], 0);
     eddy_metric_add(s->m_flush_ms, (double)(mono_ms() - t0));
     return 0;
 }
@@ -490,6 +603,65 @@ static int on_record(void *arg, const void *k, size_t kl, const void *v, size_t 
     return 0;
 }
 
+/* A changelog record read while restoring: into the local cache too, so
+ * that the file becomes the partition's whole history. */
+static int on_changelog(void *arg, const void *k, size_t kl, const void *v, size_t vl)
+{
+    restore *r = arg;
+    st_task *tt = r->t->st;
+    if (tt->cache && eddy_scache_add(tt->cache, k, kl, v, vl) != 0)
+        cache_off(tt, "cannot write the file");
+    return on_record(arg, k, kl, v, vl);
+}
+
+/* Opens the task's cache file and, when it is valid for the changelog as
+ * it is now, applies its records (through on_record, as the changelog's
+ * would be) and sets *from to the changelog offset it covers. A file that
+ * cannot be used is emptied, to be rebuilt from the changelog. 0, or <0
+ * when a record was refused or the changelog cannot be asked. */
+static int cache_load(eddy_state *s, st_source *ss, restore *r, int64_t *from, uint64_t *nc)
+{
+    st_task *tt = r->t->st;
+    char path[4096], err[512] = "", why[512] = "";
+    snprintf(path, sizeof path, "%s/%s/%d-%s.log", s->cache_dir, ss->topic, (int)tt->kpart,
+             tt->topic);
+    if (!(tt->cache = eddy_scache_open(path, err, sizeof err))) {
+        eddy_log(EDDY_LOG_WARN, (const char *[]){"changelog", ss->topic, NULL},
+                 "no local state cache for %s[%d]: %s; restoring from the changelog", tt->topic,
+                 (int)tt->kpart, err);
+        return 0;
+    }
+    int64_t lo = 0, hi = 0, x = 0;
+    uint64_t recs = 0;
+    int rc = ss->ops->offsets(ss->cl, tt->kpart, &lo, &hi);
+    if (rc != 0)
+        return rc;
+    int ok = eddy_scache_check(tt->cache, &x, &recs, why, sizeof why);
+    if (ok && (x > hi || x < lo)) {
+        snprintf(why, sizeof why, "it covers the changelog up to offset %lld, but the "
+                 "changelog partition holds offsets %lld to %lld now (was the topic recreated?)",
+                 (long long)x, (long long)lo, (long long)hi);
+        ok = 0;
+    }
+    if (!ok) {
+        if (strcmp(why, "the file is empty") != 0)
+            eddy_log(EDDY_LOG_WARN, (const char *[]){"file", path, NULL},
+                     "ignoring the local state cache %s: %s; restoring from the changelog",
+                     path, why);
+        if (eddy_scache_reset(tt->cache, err, sizeof err) != 0)
+            cache_off(tt, err);
+        return 0;
+    }
+    rc = eddy_scache_replay(tt->cache, on_record, r, nc, err, sizeof err);
+    if (rc != 0 && err[0]) {
+        cache_off(tt, err); /* I/O: what was applied stands; the changelog follows */
+        rc = 0;
+    }
+    *from = x;
+    tt->cache_x = x;
+    return rc;
+}
+
 /* After reading: a step whose last meta record differs from its config. */
 static int check_mismatch(restore *r, eddy_state *s, const char *changelog)
 {
@@ -563,6 +735,8 @@ int64_t eddy_state_assigned(rt_thread *th, int si, int32_t vpart,
     tt->marker_id = eddy_cl_fnv(topic, strlen(topic), EDDY_CL_FNV_INIT);
     tt->flushed_offset = -1;
     tt->flushed_wm = EDDY_TS_NONE;
+    tt->cache_x = -1;
+    tt->s = s;
     t->st = tt;
     for (int i = 0; i < rt->npipelines; i++) {
         rt_pipeline *p = &rt->pipelines[i];
@@ -605,8 +779,22 @@ int64_t eddy_state_assigned(rt_thread *th, int si, int32_t vpart,
     set_restoring(s, 1, what);
     int64_t t0 = mono_ms();
     restore r = {.rt = rt, .t = t};
-    uint64_t n = 0;
-    int rc = ss->ops->read(ss->cl, kp, s->restore_timeout, on_record, &r, &n);
+    uint64_t n = 0, nc = 0;
+    int64_t from = 0, end = 0;
+    int cached = s->cache_dir && ss->ops->offsets && ss->ops->position;
+    int rc = cached ? cache_load(s, ss, &r, &from, &nc) : 0;
+    if (rc == 0 && tt->cache) {
+        int64_t f;
+        uint64_t k;
+        ss->ops->position(ss->cl, kp, &f, &k); /* count this task's writes from here on */
+    }
+    if (rc == 0)
+        rc = ss->ops->read(ss->cl, kp, from, s->restore_timeout, on_changelog, &r, &n, &end);
+    if (rc == 0 && tt->cache) {
+        if (end > tt->cache_x)
+            tt->cache_x = end;
+        eddy_scache_mark(tt->cache);
+    }
     if (rc == 0 && r.ntail)
         eddy_log(EDDY_LOG_WARN, (const char *[]){"source", src->name, "partition", part, NULL},
                  "dropped %u changelog record(s) written after the last complete commit (an "
@@ -617,6 +805,7 @@ int64_t eddy_state_assigned(rt_thread *th, int si, int32_t vpart,
         rc = check_mismatch(&r, s, ss->topic);
     int64_t ms = mono_ms() - t0;
     eddy_metric_add(s->m_restored, (double)n);
+    eddy_metric_add(s->m_restored_cache, (double)nc);
     eddy_metric_add(s->m_restore_ms, (double)ms);
     set_restoring(s, -1, NULL);
     if (rc != 0) {
@@ -649,10 +838,17 @@ int64_t eddy_state_assigned(rt_thread *th, int si, int32_t vpart,
     }
     char msg[64];
     snprintf(msg, sizeof msg, "%lld", (long long)start);
-    eddy_log(EDDY_LOG_INFO,
-             (const char *[]){"source", src->name, "partition", part, "changelog", ss->topic,
-                              "start_offset", start >= 0 ? msg : "committed", NULL},
-             "state restored: %llu changelog record(s), %llu applied, in %lld ms",
-             (unsigned long long)n, (unsigned long long)r.applied, (long long)ms);
+    const char *lab[] = {"source", src->name, "partition", part, "changelog", ss->topic,
+                         "start_offset", start >= 0 ? msg : "committed", NULL};
+    if (cached)
+        eddy_log(EDDY_LOG_INFO, lab,
+                 "state restored: %llu record(s) from the local cache and %llu changelog "
+                 "record(s) from offset %lld, %llu applied, in %lld ms",
+                 (unsigned long long)nc, (unsigned long long)n, (long long)from,
+                 (unsigned long long)r.applied, (long long)ms);
+    else
+        eddy_log(EDDY_LOG_INFO, lab,
+                 "state restored: %llu changelog record(s), %llu applied, in %lld ms",
+                 (unsigned long long)n, (unsigned long long)r.applied, (long long)ms);
     return start;
 }

@@ -15,6 +15,10 @@
  *   3. the changelog producer flushes (a failed delivery stops the worker
  *      without committing);
  *   4. the input offsets are committed.
+ * With state.cache_dir, after step 3 (exactly-once: after the commit) the
+ * records of step 2 are appended to each task's local cache file
+ * (cache.h); a restore then replays the file and reads the changelog only
+ * from the offset the file covers.
  * Restore applies the changelog of the task's partition up to its last
  * marker (records after it belong to a flush that never completed and are
  * dropped; the replayed input writes them again) and starts reading the
@@ -28,7 +32,9 @@
  *    price: the thread's other partitions wait while one restores, and a
  *    restore must end within max.poll.interval.ms (5 min by default), hence
  *    state.restore_timeout's 4 min default;
- *  - no local cache file yet: every restore reads the changelog;
+ *  - the local cache (state.cache_dir, cache.h) is a file per task, not
+ *    the embedded SQLite store: appends in changelog order and one
+ *    sequential read are all it needs;
  *  - host timers are not in the marker but a record of their own per
  *    step (state_timers.c), written when they changed;
  *  - exactly-once is state_eos.c's: the same flush, inside a transaction.
@@ -69,7 +75,11 @@ int64_t eddy_state_assigned(rt_thread *th, int source, int32_t partition,
  * thread. 0, or <0 when nothing may be committed (the worker is stopped
  * when the failure is not retriable). */
 int eddy_state_flush(rt_thread *th);
-/* Frees the state-side parts of a task / an instance. */
+/* Exactly-once: the thread's transaction committed (1: its changelog
+ * records go to the local caches) or was aborted (0: they are dropped). */
+void eddy_state_txn_done(rt_thread *th, int committed);
+/* Frees the state-side parts of a task / an instance (a task's local cache
+ * gets its trailer unless the worker failed). */
 void eddy_state_task_free(rt_task *t);
 void eddy_state_ctx_free(eddy_ctx *c);
 /* NULL, or "restoring state: ..." (for /readyz), written into buf. */

@@ -149,6 +149,7 @@ int eddy_eos_commit(rt_thread *th)
     }
     char err[768] = "";
     int rc = th->txn_ops->commit(th->txn, err, sizeof err);
+    eddy_state_txn_done(th, rc == 0);
     if (rc == 0) {
         for (int i = 0; i < th->ntasks; i++) {
             rt_task *t = th->tasks[i];
@@ -171,6 +172,7 @@ int eddy_eos_commit(rt_thread *th)
 void eddy_eos_abort(rt_thread *th, const char *why)
 {
     char err[768] = "";
+    eddy_state_txn_done(th, 0);
     if (th->txn_ops->abort(th->txn, err, sizeof err) != 0) {
         eddy_log(EDDY_LOG_ERROR, NULL, "exactly_once: %s; stopping", err);
         atomic_store(&th->rt->failed, 1);
@@ -187,6 +189,7 @@ void eddy_eos_rewind(rt_thread *th)
     eddy_runtime *rt = th->rt;
     th->need_rewind = 0;
     /* Whatever was written since the abort belongs to work being undone. */
+    eddy_state_txn_done(th, 0);
     if (th->txn_ops->dirty(th->txn)) {
         char err[768] = "";
         if (th->txn_ops->abort(th->txn, err, sizeof err) != 0) {

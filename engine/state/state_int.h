@@ -3,6 +3,7 @@
 #define EDDY_STATE_INT_H
 #include <pthread.h>
 
+#include "engine/state/cache.h"
 #include "engine/state/changelog.h"
 #include "engine/state/state.h"
 
@@ -54,6 +55,14 @@ typedef struct st_task {
     int64_t flushed_offset, flushed_wm;
     uint64_t produced; /* records produced by the flush in progress */
     eddy_buf kb, vb;   /* the record being written (reused) */
+    /* The local cache (state.cache_dir; NULL: none): records written since
+     * the last flush (at-least-once) or commit (exactly-once), framed, wait
+     * in pend until the changelog holds them for good. */
+    eddy_scache *cache;
+    eddy_buf pend;
+    uint64_t npend;
+    int64_t cache_x;   /* the changelog offset the file covers */
+    eddy_state *s;
 } st_task;
 
 typedef struct st_source {
@@ -72,6 +81,8 @@ struct eddy_state {
     char restoring[256];
     int nrestoring;
     eddy_metric *m_records, *m_bytes, *m_tombs, *m_restored, *m_restore_ms, *m_flush_ms;
+    const char *cache_dir;         /* state.cache_dir, NULL: no local cache */
+    eddy_metric *m_restored_cache;
 };
 
 

@@ -10,11 +10,19 @@
 #      at random moments and a SIGTERM, restarted each time, then a run to
 #      the end: every (key, window) of a failure-free reference run present,
 #      every emission of it with the reference's count (never short);
-#   c. restore from the changelog alone (eddy keeps no local cache yet: each
-#      restart is a cold one; the log shows the records it read);
+#   c. restore from the changelog alone (no state.cache_dir: each restart is
+#      a cold one; the log shows the records it read);
 #   d. state written by a differently configured window (size) is refused at
 #      start-up with a sentence naming the pipeline, the step and the change;
 #      a missing changelog topic is a start-up error naming `eddy topics apply`.
+#   g. rebalances (a worker joins, the first is killed) with a cache
+#      directory both workers share: every window complete, a partition
+#      handed over cleanly restored from its file;
+#   h. the local cache (state.cache_dir): a restart after SIGTERM restores
+#      from the cache files and reads no changelog record; with the cache
+#      deleted it restores from the changelog alone, with the same result;
+#      a SIGKILLed worker's file (no trailer) is ignored; the final output
+#      equals a run without interruptions; the same with exactly_once.
 # Every process and the broker are stopped even when a check fails.
 . "$(dirname "$0")/lib.sh"
 
@@ -46,8 +54,16 @@ topics:
   - { name: st-f-out, partitions: 1, config: { retention.ms: "-1" } }
   - { name: st-f-ref, partitions: 1, config: { retention.ms: "-1" } }
   - { name: g-st-f-in-changelog, partitions: 1, config: { cleanup.policy: compact } }
-  - { name: st-h, partitions: 1, config: { retention.ms: "-1" } }
-  - { name: g-st-h-in-changelog, partitions: 1, config: { cleanup.policy: compact } }
+  - { name: st-t, partitions: 1, config: { retention.ms: "-1" } }
+  - { name: g-st-t-in-changelog, partitions: 1, config: { cleanup.policy: compact } }
+  - { name: st-h, partitions: 2, config: { retention.ms: "-1" } }
+  - { name: st-h-out, partitions: 1, config: { retention.ms: "-1" } }
+  - { name: st-h-ref, partitions: 1, config: { retention.ms: "-1" } }
+  - { name: g-st-h-in-changelog, partitions: 2, config: { cleanup.policy: compact } }
+  - { name: st-hx, partitions: 2, config: { retention.ms: "-1" } }
+  - { name: st-hx-out, partitions: 1, config: { retention.ms: "-1" } }
+  - { name: st-hx-ref, partitions: 1, config: { retention.ms: "-1" } }
+  - { name: g-st-hx-in-changelog, partitions: 2, config: { cleanup.policy: compact } }
 sources: [ { name: x, type: generator, count: 1 } ]
 pipelines: [ { name: x, from: x, to: [ { type: console } ] } ]
 Y
@@ -137,6 +153,18 @@ while i < len(raw):
 assert key, "no window key in the changelog"
 subprocess.run(["kcat", "-P", "-b", b, "-t", topic, "-p", "0", "-K", "@@K@@", "-D", "@@M@@", "-Z"],
                input=key + b"@@K@@" + b"@@M@@", check=True)
+PY
+}
+
+# restored LOG: "CACHE CHANGELOG APPLIED" summed over the log's restores
+restored() {
+    python3 - "$1" <<'PY'
+import re, sys
+c = l = a = 0
+for m in re.finditer(r"state restored: (\d+) record\(s\) from the local cache and (\d+) "
+                     r"changelog record\(s\) from offset \d+, (\d+) applied", open(sys.argv[1]).read()):
+    c += int(m.group(1)); l += int(m.group(2)); a += int(m.group(3))
+print(c, l, a)
 PY
 }
 
@@ -236,8 +264,14 @@ load_cfg g st-g "$G" 300 1500
 "$EDDY" run -c "$TMP/load-g.yaml" >/dev/null 2>"$TMP/load-g.log" &
 loader=$!
 pids+=("$loader")
+# The workers share a local cache directory (state.cache_dir), as workers
+# on one host would: a partition given up cleanly is restored from its file
+# by the other, a killed worker's files (no trailer) are ignored.
+g_cache() { sed -i "s|^state: .*|state: { enabled: true, cache_dir: \"$TMP/cache-g\" }|" "$TMP/$1.yaml"; }
 win_cfg g1 g-st-g st-g st-g-out 5s false true "$(free_port)"
 win_cfg g2 g-st-g st-g st-g-out 5s false true "$(free_port)"
+g_cache g1
+g_cache g2
 "$EDDY" run -c "$TMP/g1.yaml" >/dev/null 2>"$TMP/g1.log" &
 w1=$!
 pids+=("$w1")
@@ -257,11 +291,18 @@ check "g: the joining worker restored partitions given up by the first" \
 check "g: the survivor took over the killed worker's partitions" \
     [ "$(grep -c 'state restored' "$TMP/g2.log")" -ge 4 ]
 win_cfg g3 g-st-g st-g st-g-out 5s true true "$(free_port)"
+g_cache g3
 timeout -s KILL 300 "$EDDY" run -c "$TMP/g3.yaml" >/dev/null 2>"$TMP/g3.log" || bad "g: the final run failed"
 win_cfg gref g-st-g-ref st-g st-g-ref 5s true false "$(free_port)"
 timeout -s KILL 300 "$EDDY" run -c "$TMP/gref.yaml" >/dev/null 2>"$TMP/gref.log" || bad "g: the reference failed"
 out st-g-out
 out st-g-ref
+read -r c l a < <(restored "$TMP/g2.log")
+check "g: the joining worker restored a partition the first gave up from its cache file ($c cached records)" \
+    [ "$c" -gt 0 ]
+read -r c l a < <(restored "$TMP/g3.log")
+check "g: the final run restored from the cache files the survivor sealed ($c cached, $l changelog records)" \
+    [ "$c" -gt 0 ]
 check "g: every window present and complete across rebalances" \
     python3 "$SRC/tests/integration/state_check.py" "$TMP/st-g-ref.jsonl" "$TMP/st-g-out.jsonl" "$G"
 
@@ -305,50 +346,50 @@ print(f"plugin state total: {last}", file=sys.stderr)
 sys.exit(0 if last == 800 else 1)
 PY
 
-# ---- h. a snapshot-only operator (ABI 1.0/1.1 style) and its host timers --------------------
+# ---- t. a snapshot-only operator (ABI 1.0/1.1 style) and its host timers --------------------
 # tests/integration/plugins/snap_timer.c counts records (whole snapshot)
 # and arms an event-time timer 5 s after its first record; the worker stops
 # (SIGTERM) before the timer is due and restarts on input far past it: the
 # count goes on from 100 and the timer fires once, after the restart.
-mkdir -p "$TMP/plugin-h"
-cc -O2 -I"$SRC/include" -fPIC -shared -o "$TMP/plugin-h/snap_timer.so" \
-    "$SRC/tests/integration/plugins/snap_timer.c" || bad "h: the snapshot plugin does not build"
-h_cfg() { # STOP_AT_END PORT
-    cat >"$TMP/h.yaml" <<Y
-worker: { name: h, admin: { enabled: true, listen: "127.0.0.1:$2" }, flush_interval: 100ms, plugin_dirs: [ "$TMP/plugin-h" ] }
-kafka: { brokers: "$B", group: g-st-h }
+mkdir -p "$TMP/plugin-t"
+cc -O2 -I"$SRC/include" -fPIC -shared -o "$TMP/plugin-t/snap_timer.so" \
+    "$SRC/tests/integration/plugins/snap_timer.c" || bad "t: the snapshot plugin does not build"
+t_cfg() { # STOP_AT_END PORT
+    cat >"$TMP/t.yaml" <<Y
+worker: { name: t, admin: { enabled: true, listen: "127.0.0.1:$2" }, flush_interval: 100ms, plugin_dirs: [ "$TMP/plugin-t" ] }
+kafka: { brokers: "$B", group: g-st-t }
 sources:
-  - { name: in, type: kafka, topics: [ st-h ], format: json, stop_at_end: $1 }
+  - { name: in, type: kafka, topics: [ st-t ], format: json, stop_at_end: $1 }
 pipelines:
-  - { name: p, from: in, steps: [ { name: st, snap_timer: {} } ], to: [ { type: file, path: "$TMP/h.out", format: json } ] }
+  - { name: p, from: in, steps: [ { name: st, snap_timer: {} } ], to: [ { type: file, path: "$TMP/t.out", format: json } ] }
 Y
 }
-h_load() { # START_MS
-    cat >"$TMP/load-h.yaml" <<Y
-worker: { name: load-h, admin: { enabled: false } }
+t_load() { # START_MS
+    cat >"$TMP/load-t.yaml" <<Y
+worker: { name: load-t, admin: { enabled: false } }
 kafka: { brokers: "$B" }
 sources: [ { name: gen, type: generator, count: 100, start_time: $1, fields: { arm: "bernoulli(1)" } } ]
-pipelines: [ { name: load, from: gen, to: [ { type: kafka, topic: st-h, format: json } ] } ]
+pipelines: [ { name: load, from: gen, to: [ { type: kafka, topic: st-t, format: json } ] } ]
 Y
-    timeout 120 "$EDDY" run -c "$TMP/load-h.yaml" >/dev/null 2>&1 || bad "h: load"
+    timeout 120 "$EDDY" run -c "$TMP/load-t.yaml" >/dev/null 2>&1 || bad "t: load"
 }
 port=$(free_port)
-h_load 1767225600000
-h_cfg false "$port"
-"$EDDY" run -c "$TMP/h.yaml" >/dev/null 2>"$TMP/h-1.log" &
+t_load 1767225600000
+t_cfg false "$port"
+"$EDDY" run -c "$TMP/t.yaml" >/dev/null 2>"$TMP/t-1.log" &
 pid=$!
 pids+=("$pid")
 wait_http "http://127.0.0.1:$port/healthz" 20
-wait_records "$port" 100 || bad "h: the first run did not read 100 records"
+wait_records "$port" 100 || bad "t: the first run did not read 100 records"
 sleep 0.5
 kill -TERM "$pid"
-wait "$pid" || bad "h: SIGTERM did not exit 0"
-h_load 1767225660000
-h_cfg true "$port"
-timeout -s KILL 120 "$EDDY" run -c "$TMP/h.yaml" >/dev/null 2>"$TMP/h-2.log" || bad "h: the restart failed"
-check "h: the snapshot-only operator's count (200) and its timer (fired once) survived" python3 - "$B" <<'PY'
+wait "$pid" || bad "t: SIGTERM did not exit 0"
+t_load 1767225660000
+t_cfg true "$port"
+timeout -s KILL 120 "$EDDY" run -c "$TMP/t.yaml" >/dev/null 2>"$TMP/t-2.log" || bad "t: the restart failed"
+check "t: the snapshot-only operator's count (200) and its timer (fired once) survived" python3 - "$B" <<'PY'
 import struct, subprocess, sys
-raw = subprocess.run(["kcat", "-C", "-b", sys.argv[1], "-t", "g-st-h-in-changelog", "-e", "-q",
+raw = subprocess.run(["kcat", "-C", "-b", sys.argv[1], "-t", "g-st-t-in-changelog", "-e", "-q",
                       "-f", "%K %S\n%k%s\n"], capture_output=True).stdout
 last, i = None, 0
 while i < len(raw):
@@ -426,6 +467,90 @@ check "exactly_once on the embedded broker: said once" [ "$(grep -c 'not availab
 sed 's/^state: .*/state: { enabled: false }\nprocessing: { guarantee: exactly_once }/' "$TMP/a.yaml" >"$TMP/eos.yaml"
 expect_code "exactly_once without state refused" 3 "$EDDY" validate -c "$TMP/eos.yaml"
 expect_out "exactly_once without state: the sentence" "exactly_once needs durable state"
+
+# ---- h. the local cache (state.cache_dir) -----------------------------------------------
+# h_run P NAME STOP_AT_END [SIGNAL]: a run of suite P's cached window
+# (input st-P, group g-st-P, $HEOS: exactly_once); unbounded runs are
+# stopped (SIGTERM) once both partitions are restored
+h_run() {
+    local port
+    port=$(free_port)
+    win_cfg "$1" "g-st-$1" "st-$1" "st-$1-out" 1h "$3" true "$port"
+    sed -i "s|^state: .*|state: { enabled: true, cache_dir: \"$TMP/cache-$1\" }|" "$TMP/$1.yaml"
+    [ "$HEOS" = true ] && echo "processing: { guarantee: exactly_once }" >>"$TMP/$1.yaml"
+    if [ "$3" = true ]; then
+        timeout -s KILL 120 "$EDDY" run -c "$TMP/$1.yaml" >/dev/null 2>"$TMP/$2.log" ||
+            { bad "$1: $2 failed"; tail -5 "$TMP/$2.log" >&2; }
+        return
+    fi
+    "$EDDY" run -c "$TMP/$1.yaml" >/dev/null 2>"$TMP/$2.log" &
+    local pid=$!
+    pids+=("$pid")
+    wait_http "http://127.0.0.1:$port/healthz" 20
+    local i
+    for i in $(seq 1 300); do
+        [ "$(grep -c 'state restored' "$TMP/$2.log")" -ge 2 ] && break
+        sleep 0.1
+    done
+    [ "$2" = "$1-1" ] && { wait_records "$port" 1000 || bad "$1: $2 did not read 1000 records"; }
+    sleep 0.5
+    kill -"${4:-TERM}" "$pid"
+    wait "$pid" 2>/dev/null
+}
+# cache_suite P: warm, cold, crashed and bounded runs, then the output
+# against an uninterrupted run's
+cache_suite() {
+    local p=$1 c l a ac
+    load "$p-1" "st-$p" 1000 6 0 21
+    h_run "$p" "$p-1" false
+    check "$p: a cache file per partition" \
+        [ -s "$TMP/cache-$p/g-st-$p-in-changelog/0-st-$p.log" -a -s "$TMP/cache-$p/g-st-$p-in-changelog/1-st-$p.log" ]
+    h_run "$p" "$p-2" false # warm
+    read -r c l a < <(restored "$TMP/$p-2.log")
+    check "$p: the warm restart restored from the cache ($c cached, $l changelog records, $a applied)" \
+        [ "$c" -gt 0 -a "$l" -le 2 -a "$a" -gt 0 ]
+    ac=$a
+    rm -rf "$TMP/cache-$p"
+    h_run "$p" "$p-3" false # cold: the cache is gone
+    read -r c l a < <(restored "$TMP/$p-3.log")
+    check "$p: without the cache the restart read the changelog ($c cached, $l changelog records)" \
+        [ "$c" = 0 -a "$l" -gt 0 ]
+    check "$p: cold and warm restores applied the same records ($a, $ac)" [ "$a" = "$ac" ]
+    h_run "$p" "$p-4" false KILL # a crash: its files keep no trailer
+    h_run "$p" "$p-5" false
+    check "$p: a crashed worker's cache is ignored" \
+        grep -q "ignoring the local state cache.*did not stop cleanly" "$TMP/$p-5.log"
+    read -r c l a < <(restored "$TMP/$p-5.log")
+    check "$p: ... and the changelog read instead ($c cached, $l changelog records, $a applied)" \
+        [ "$c" = 0 -a "$l" -gt 0 -a "$a" = "$ac" ]
+    load "$p-6" "st-$p" 1000 6 0 22
+    h_run "$p" "$p-6" true # warm, to the end: the windows close
+    read -r c l a < <(restored "$TMP/$p-6.log")
+    check "$p: the bounded restart restored from the cache ($c cached, $l changelog records)" \
+        [ "$c" -gt 0 -a "$l" -le 2 ]
+    win_cfg "$p-ref" "g-st-$p-ref" "st-$p" "st-$p-ref" 1h true false "$(free_port)"
+    timeout -s KILL 120 "$EDDY" run -c "$TMP/$p-ref.yaml" >/dev/null 2>"$TMP/$p-ref.log" ||
+        bad "$p: the reference failed"
+    out "st-$p-out"
+    out "st-$p-ref"
+    check "$p: the windows equal an uninterrupted run's" python3 - "$TMP/st-$p-ref.jsonl" "$TMP/st-$p-out.jsonl" <<'PY'
+import json, sys
+def rows(p):
+    return sorted((r["user"], r["n"], round(r["total"], 6)) for r in map(json.loads, filter(str.strip, open(p))))
+ref, out = rows(sys.argv[1]), rows(sys.argv[2])
+print(f"cache: {len(ref)} reference windows, {len(out)} windows, n {sum(r[1] for r in out)}", file=sys.stderr)
+sys.exit(0 if ref == out and sum(r[1] for r in ref) == 2000 else 1)
+PY
+}
+HEOS=false cache_suite h
+# Exactly-once: the file takes records only once their transaction
+# committed, and its offset comes from the transactional producer's reports.
+HEOS=true cache_suite hx
+
+# processing.guarantee: exactly_once is accepted (test_state_detectors.sh
+# runs it, STATE_MODE=eos).
+sed 's/^state: .*/processing: { guarantee: exactly_once }/' "$TMP/a.yaml" >"$TMP/eos.yaml"
+expect_code "exactly_once accepted" 0 "$EDDY" validate -c "$TMP/eos.yaml"
 
 echo "state: $passed passed, $failed failed" >&2
 [ "$failed" = 0 ]
