@@ -18,7 +18,7 @@ import sys
 import tempfile
 import time
 
-from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -92,8 +92,11 @@ def read_topic(topic, committed=True):
 def high_watermarks(topic):
     c = Consumer({"bootstrap.servers": B, "group.id": "peers-wm-" + RUN})
     def total():
-        return sum(c.get_watermark_offsets(TopicPartition(topic, p), timeout=5)[1]
-                   for p in range(PARTS))
+        try:
+            return sum(c.get_watermark_offsets(TopicPartition(topic, p), timeout=5)[1]
+                       for p in range(PARTS))
+        except KafkaException:  # e.g. a new topic's leader not known yet
+            return -1
     return c, total
 
 

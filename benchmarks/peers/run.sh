@@ -43,6 +43,8 @@ if [ ! -f "$JAR" ]; then
 fi
 
 export PEERS_JAR=$JAR EDDY_KAFKA_PORTS=auto
+# Kafka Streams at-least-once commit interval (its default is 30000; see README)
+export PEERS_KS_COMMIT_MS=${PEERS_KS_COMMIT_MS:-1000}
 export KAFKA_VERSION=${EDDY_KAFKA_VERSION:-4.1.1}
 # The broker is started here and stopped by scripts/kafka.sh's own trap,
 # whatever happens; bench.py stops every process it started.
