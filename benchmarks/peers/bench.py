@@ -116,7 +116,6 @@ def committed_counter(topic):
 
 # --------------------------------------------------------------- input
 def load(n):
-    drift_at, drift_for = n // 2, max(n // 10, 1)
     cfg = f"""
 worker: {{ name: peers-load, admin: {{ enabled: false }} }}
 kafka: {{ brokers: "{B}" }}
@@ -128,13 +127,12 @@ sources:
     rate: 0
     keys: {USERS}
     key_field: user
-    partitions: {PARTS}
+    partitions: 1
     start_time: {T0}
     event_interval: 1ms
-    fields: {{ amount: "lognormal(3.9, 0.6)", merchant: "categorical(grocer, travel, games, fuel)", id: "seq()" }}
-    drift: {{ amount: "lognormal(4.6, 0.6)" }}
-    drift_at: {drift_at}ms
-    drift_for: {drift_for}ms
+    fields: {{ amount: "lognormal(3.7, 0.6)", merchant: "categorical(grocer, travel, games, fuel)", id: "seq()" }}
+    drift: {{ amount: "lognormal(4.2, 0.6)" }}
+    drift_at: {n // 2}ms
 pipelines:
   - {{ name: load, from: gen, to: [ {{ type: kafka, topic: {TIN}, format: json }} ] }}
 """
@@ -155,10 +153,14 @@ pipelines:
 def ground_truth():
     from river import drift
     msgs = read_topic(TIN)
-    j1, j2, seqs = {}, {}, {}
-    for _, _, v in msgs:
+    j1, j2, seqs, last = {}, {}, {}, {}
+    for part, _, v in msgs:
         r = json.loads(v)
         u = r["user"]
+        # the jobs assume event time in order within a partition
+        if r["ts"] < last.get(part, 0):
+            raise RuntimeError("input out of order in partition %d at id %s" % (part, r["id"]))
+        last[part] = r["ts"]
         if u == END_USER:
             continue
         a = r["amount"]
@@ -179,6 +181,10 @@ def ground_truth():
             d.update(x)
             if d.drift_detected:
                 j3.add((u, i))
+    per = [sum(1 for m in msgs if m[0] == p) for p in range(PARTS)]
+    log("peers: messages per partition: %s" % per)
+    if min(per) < 2:
+        raise RuntimeError("input not spread over the %d partitions: %s" % (PARTS, per))
     return len(msgs), j1, j2, j3
 
 
@@ -203,7 +209,7 @@ def verify_j1(out, truth):
 
 def verify_j2(out, truth):
     seen, bad, dup = set(), 0, 0
-    n = 0
+    n, examples = 0, []
     for _, k, v in out:
         r = json.loads(v)
         user = r.get("user") or k.decode()
@@ -220,9 +226,14 @@ def verify_j2(out, truth):
                 or not close(r["avg"], t[1] / t[0])
                 or r.get("window_end", r.get("end")) != start + 60000):
             bad += 1
-    missing = sum(1 for w in truth if w not in seen)
-    ok = not bad and not missing and not dup
-    return ok, "%d windows, %d missing, %d wrong, %d duplicates" % (n, missing, bad, dup)
+            if len(examples) < 3:
+                examples.append("got %s, expected n=%s total=%s" % (
+                    v.decode(), *(t if t else (None, None))))
+    miss = [w for w in truth if w not in seen]
+    examples += ["missing %s n=%d" % (w, truth[w][0]) for w in miss[:3]]
+    ok = not bad and not miss and not dup
+    return ok, "%d windows, %d missing, %d wrong, %d duplicates%s" % (
+        n, len(miss), bad, dup, "".join("; " + e for e in examples))
 
 
 def verify_j3(out, truth):
@@ -236,39 +247,48 @@ def verify_j3(out, truth):
 
 
 # --------------------------------------------------------------- run
-def measured(name, cmd, stop_at=None, counter=None, timeout=1800):
+def measured(name, cmd, stop_at=None, counter=None, timeout=3600, stall=120):
     """Runs cmd in its own session. Without stop_at it runs to its own
     exit; with it, it is stopped (SIGTERM) once counter() >= stop_at, the
-    wall time taken at that moment. Returns wall s, CPU s (user + system of
-    the process and its reaped children), peak RSS KiB."""
+    wall time taken at that moment, or once counter() has not moved for
+    `stall` seconds (then the row is marked stalled and its output is still
+    verified). Returns wall s, CPU s (user + system of the process and its
+    reaped children), peak RSS KiB, and a note ("" or why it stopped)."""
     logf = open(os.path.join(TMP, name + ".log"), "w")
     t0 = time.monotonic()
     p = subprocess.Popen(cmd, stdout=logf, stderr=subprocess.STDOUT, start_new_session=True)
     LIVE.append(p)
-    wall = None
-    try:
-        while True:
-            pid, status, ru = os.wait4(p.pid, os.WNOHANG)
-            if pid:
-                wall = wall or time.monotonic() - t0
-                break
-            if wall is None and stop_at is not None and counter() >= stop_at:
-                wall = time.monotonic() - t0
+    wall, note, last, moved = None, "", -1, t0
+    while True:
+        pid, status, ru = os.wait4(p.pid, os.WNOHANG)
+        if pid:
+            wall = time.monotonic() - t0
+            break
+        now = time.monotonic()
+        if stop_at is not None:
+            c = counter()
+            if c != last:
+                last, moved = c, now
+            if c >= stop_at or now - moved > stall:
+                wall = now - t0
+                if c < stop_at:
+                    note = "stalled at %d of %d output records for %d s" % (c, stop_at, stall)
                 os.killpg(p.pid, signal.SIGTERM)
                 _, status, ru = os.wait4(p.pid, 0)
                 break
-            if time.monotonic() - t0 > timeout:
-                os.killpg(p.pid, signal.SIGKILL)
-                os.wait4(p.pid, 0)
-                raise RuntimeError("%s: timed out after %d s (log %s)" % (name, timeout, logf.name))
-            time.sleep(0.05 if stop_at is None else 0.2)
-    finally:
-        p.returncode = 0
-        LIVE.remove(p)
+        if now - t0 > timeout:
+            os.killpg(p.pid, signal.SIGKILL)
+            os.wait4(p.pid, 0)
+            LIVE.remove(p)
+            p.returncode = -9
+            raise RuntimeError("%s: timed out after %d s (log %s)" % (name, timeout, logf.name))
+        time.sleep(0.05 if stop_at is None else 0.2)
+    LIVE.remove(p)
+    p.returncode = 0  # reaped here; keeps Popen from waiting again
     code = os.waitstatus_to_exitcode(status)
     if stop_at is None and code != 0:
         raise RuntimeError("%s exited %d:\n%s" % (name, code, open(logf.name).read()[-3000:]))
-    return wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss
+    return wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss, note
 
 
 def eddy_cfg(name, job, group, out, eos=False):
@@ -373,7 +393,7 @@ def main():
             cnt, counter = committed_counter(out) if eos else high_watermarks(out)
         log("peers: %s %s ..." % (label, system))
         try:
-            wall, cpu, rss = measured(name, cmd, stop, counter if cnt else None)
+            wall, cpu, rss, note = measured(name, cmd, stop, counter if cnt else None)
         except RuntimeError as e:
             log("peers: FAILED %s" % e)
             rows.append((label, system, float("nan"), float("nan"), float("nan"), "FAILED", str(e).splitlines()[0]))
@@ -382,6 +402,8 @@ def main():
             if cnt:
                 cnt.close()
         ok, what = verify(read_topic(out), truth)
+        if note:
+            ok, what = False, note + "; " + what
         log("peers: %s %s: wall %.2f s, CPU %.2f s, peak RSS %.0f MiB; verified: %s (%s)"
             % (label, system, wall, cpu, rss / 1024, "yes" if ok else "NO", what))
         rows.append((label, system, wall, cpu, rss / 1024, "yes" if ok else "NO", what))
