@@ -1,6 +1,6 @@
 """Bar chart of the peer benchmark's table (results.tsv from run.sh).
 
-  chart.py results.tsv peers.png
+  chart.py results.tsv peers.png [SUBTITLE]
 
 Two panels: records per second (wall) and records per CPU-second, one group
 of bars per job, one bar per system; a row that failed or did not verify is
@@ -35,7 +35,7 @@ def main():
         for ji, job in enumerate(jobs):
             jr = [r for r in rows if r["job"] == job]
             for si, r in enumerate(jr):
-                x = ji - 0.4 + width * (si + 0.5)
+                x = ji + width * (si - (len(jr) - 1) / 2)
                 v = float(r[col]) if r[col] else 0.0
                 ok = r["verified"] == "yes"
                 ax.bar(x, v, width * 0.95, color=COLORS.get(r["system"], "#333333"),
@@ -53,8 +53,11 @@ def main():
     h, lab = axes[0].get_legend_handles_labels()
     uniq = dict(zip(lab, h))
     fig.legend(uniq.values(), uniq.keys(), loc="lower center", ncol=len(uniq), fontsize=8)
-    fig.suptitle("eddy vs peers, same topic, same broker (log scale; higher is better)")
-    fig.tight_layout(rect=(0, 0.07, 1, 1))
+    title = "eddy vs peers, same topic, same broker (log scale; higher is better)"
+    if len(sys.argv) > 3:
+        title += "\n" + sys.argv[3]
+    fig.suptitle(title)
+    fig.tight_layout(rect=(0, 0.07, 1, 0.97))
     fig.savefig(sys.argv[2], dpi=110)
 
 

@@ -49,4 +49,5 @@ export KAFKA_VERSION=${EDDY_KAFKA_VERSION:-4.1.1}
 # The broker is started here and stopped by scripts/kafka.sh's own trap,
 # whatever happens; bench.py stops every process it started.
 PYTHONWARNINGS=ignore scripts/kafka.sh run -- "$VENV/bin/python" $HERE/bench.py "$N" $HERE/results.tsv
-"$VENV/bin/python" $HERE/chart.py $HERE/results.tsv $HERE/peers.png
+"$VENV/bin/python" $HERE/chart.py $HERE/results.tsv $HERE/peers.png \
+    "$(printf "%'d" "$N") records, 10,000 users, 4 partitions, Kafka $KAFKA_VERSION, $(nproc) cores, $(date -u +%F)"
