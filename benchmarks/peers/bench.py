@@ -67,6 +67,22 @@ def topics(*specs):
     fs = admin.create_topics([NewTopic(n, PARTS, 1, config=c) for n, c in specs])
     for f in fs.values():
         f.result()
+    # Until every partition's leader answers: a system started on a topic
+    # created a moment ago can get "Not leader for partition" (eddy 0.1.0
+    # stops on it when it reads its changelog's offsets at start-up).
+    c = Consumer({"bootstrap.servers": B, "group.id": "peers-ready-" + RUN})
+    deadline = time.monotonic() + 60
+    for n, _ in specs:
+        for p in range(PARTS):
+            while True:
+                try:
+                    c.get_watermark_offsets(TopicPartition(n, p), timeout=5)
+                    break
+                except KafkaException:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.1)
+    c.close()
 
 
 def read_topic(topic, committed=True):
