@@ -50,4 +50,4 @@ export KAFKA_VERSION=${EDDY_KAFKA_VERSION:-4.1.1}
 # whatever happens; bench.py stops every process it started.
 PYTHONWARNINGS=ignore scripts/kafka.sh run -- "$VENV/bin/python" $HERE/bench.py "$N" $HERE/results.tsv
 "$VENV/bin/python" $HERE/chart.py $HERE/results.tsv $HERE/peers.png \
-    "$(printf "%'d" "$N") records, 10,000 users, 4 partitions, Kafka $KAFKA_VERSION, $(nproc) cores, $(date -u +%F)"
+    "$(python3 -c "print(f'{$N:,}')") records, 10,000 users, 4 partitions, Kafka $KAFKA_VERSION, $(nproc) cores, $(date -u +%F)"
