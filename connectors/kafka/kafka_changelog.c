@@ -377,7 +377,26 @@ static int kcl_offsets(void *self, int32_t part, int64_t *lo, int64_t *hi)
     rd_kafka_t *rk = restore_consumer(c);
     if (!rk)
         return EDDY_EIO;
-    rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(rk, c->topic, part, lo, hi, 10000);
+    /* A topic created a moment ago (eddy topics apply, then the worker) may
+     * not have a leader yet: such errors pass within seconds, so they are
+     * retried for up to 30 s before the restore gives up. */
+    rd_kafka_resp_err_t e;
+    for (int tries = 0;; tries++) {
+        e = rd_kafka_query_watermark_offsets(rk, c->topic, part, lo, hi, 10000);
+        int transient = e == RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION ||
+                        e == RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE ||
+                        e == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
+                        e == RD_KAFKA_RESP_ERR__TRANSPORT || e == RD_KAFKA_RESP_ERR__TIMED_OUT ||
+                        e == RD_KAFKA_RESP_ERR_REPLICA_NOT_AVAILABLE;
+        if (!e || !transient || tries >= 60)
+            break;
+        if (tries == 0)
+            eddy_log(EDDY_LOG_WARN, (const char *[]){"changelog", c->topic, NULL},
+                     "the changelog's partition %d is not ready (%s); retrying", (int)part,
+                     rd_kafka_err2str(e));
+        struct timespec ts = {0, 500 * 1000000};
+        nanosleep(&ts, NULL);
+    }
     if (e) {
         eddy_log(EDDY_LOG_ERROR, (const char *[]){"changelog", c->topic, NULL},
                  "cannot read the changelog's offsets of partition %d: %s", (int)part,
