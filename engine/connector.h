@@ -180,6 +180,10 @@ typedef struct eddy_source_ops {
      * env->assigned_at again before it is read). */
     const eddy_txn_ops *txn;
     int (*rewind)(void *self);
+    /* Several instances of the source in one worker split its input
+     * between them (Kafka: consumers of one group share the partitions):
+     * with worker.threads N the runtime opens one instance per thread. */
+    bool parallel;
 } eddy_source_ops;
 
 typedef struct eddy_sink_ops {

@@ -125,7 +125,7 @@ static rt_task *task_get(rt_thread *th, int src, int32_t partition)
     th->tasks[th->ntasks++] = t;
     for (int i = 0; i < rt->npipelines; i++) {
         rt_pipeline *p = &rt->pipelines[i];
-        if (p->root_source != src)
+        if (p->root_source != rt->sources[src].origin)
             continue;
         for (int s = 0; s < p->nsteps; s++) {
             char err[512];
@@ -380,7 +380,7 @@ static void advance_watermark(rt_thread *th, rt_task *t, int64_t wm)
     for (int depth = 0; depth <= rt->npipelines; depth++) {
         for (int i = 0; i < rt->npipelines; i++) {
             rt_pipeline *p = &rt->pipelines[i];
-            if (p->root_source != t->source)
+            if (p->root_source != rt->sources[t->source].origin)
                 continue;
             int d = 0;
             for (int q = i; rt->pipelines[q].from_pipeline >= 0; q = rt->pipelines[q].from_pipeline)

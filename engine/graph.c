@@ -141,6 +141,7 @@ static void build_source(eddy_runtime *rt, const eddy_cnode *n, int idx)
     char path[64];
     snprintf(path, sizeof path, "sources[%d]", idx);
     rt_source *s = &rt->sources[idx];
+    s->origin = idx;
     s->ts_field = 0;
     if (!check_map(cfg, n, path, "a source"))
         return;

@@ -103,6 +103,15 @@ typedef struct rt_source {
     int *pipelines; /* pipelines reading this source directly */
     int npipelines;
     int thread;
+    /* worker.threads > 1 and a source whose instances split its input
+     * (eddy_source_ops.parallel: Kafka, one consumer of the group per
+     * thread): the runtime adds instances at start, appended to sources[];
+     * each reads a share of the partitions on its own thread. origin: the
+     * configured source an instance serves (pipelines name that index);
+     * instance: 0 for the configured one. Instances share its options,
+     * name, pipelines, metrics and dead-letter sink (owned by origin). */
+    int origin;
+    int instance;
     _Atomic int ended;
     struct eddy_runtime *rt;
     eddy_connector_env env;

@@ -8,6 +8,40 @@
 #include "engine/obs/log.h"
 #include "engine/state/state.h"
 
+/* worker.threads N: a source whose instances split its input (Kafka: one
+ * consumer of the group each) gets N - 1 more instances, appended to
+ * sources[], so that each thread reads a share of its partitions. */
+static int add_instances(eddy_runtime *rt, char *err, size_t errlen)
+{
+    int configured = rt->nsources, extra = 0;
+    for (int i = 0; i < configured; i++)
+        if (rt->sources[i].ops->parallel && rt->nthreads > 1)
+            extra += rt->nthreads - 1;
+    if (!extra)
+        return 0;
+    rt_source *ns = realloc(rt->sources, sizeof *ns * (size_t)(configured + extra));
+    if (!ns) {
+        eddy_errf(err, errlen, "out of memory");
+        return EDDY_ENOMEM;
+    }
+    rt->sources = ns;
+    int n = configured;
+    for (int i = 0; i < configured; i++) {
+        if (!rt->sources[i].ops->parallel || rt->nthreads < 2)
+            continue;
+        for (int k = 1; k < rt->nthreads; k++) {
+            rt_source *c = &rt->sources[n++];
+            memcpy((void *)c, &rt->sources[i], sizeof *c);
+            c->origin = i;
+            c->instance = k;
+            c->self = NULL;
+            atomic_store(&c->ended, 0);
+        }
+    }
+    rt->nsources = n;
+    return 0;
+}
+
 int eddy_runtime_start(eddy_runtime *rt, char *err, size_t errlen)
 {
     /* Connector sections first (e.g. declared Kafka topics must exist
@@ -22,8 +56,11 @@ int eddy_runtime_start(eddy_runtime *rt, char *err, size_t errlen)
     for (int i = 0; i < rt->nsections; i++)
         if (rt->sections[i].def->bind)
             rt->sections[i].def->bind(rt->sections[i].state, &rt->sink_env);
+    int state_rc = add_instances(rt, err, errlen);
+    if (state_rc != 0)
+        return state_rc;
     /* Durable state: changelog topics checked before any source opens. */
-    int state_rc = eddy_state_start(rt, err, errlen);
+    state_rc = eddy_state_start(rt, err, errlen);
     if (state_rc != 0)
         return state_rc;
     if ((state_rc = eddy_eos_start(rt, err, errlen)) != 0)
@@ -75,9 +112,14 @@ int eddy_runtime_start(eddy_runtime *rt, char *err, size_t errlen)
             return EDDY_ENOMEM;
         }
     }
+    /* Instance k of a parallel source on thread k; other sources dealt
+     * round robin. */
+    int next = 0;
     for (int i = 0; i < rt->nsources; i++) {
-        rt_thread *th = &rt->threads[i % rt->nthreads];
-        rt->sources[i].thread = th->idx;
+        rt_source *s = &rt->sources[i];
+        int parallel = s->ops->parallel && rt->nthreads > 1;
+        rt_thread *th = &rt->threads[parallel ? s->instance % rt->nthreads : next++ % rt->nthreads];
+        s->thread = th->idx;
         th->sources[th->nsources++] = i;
     }
     rt->started_at_ms = eddy_now_ms();
@@ -166,6 +208,8 @@ void eddy_runtime_free(eddy_runtime *rt)
         rt_source *s = &rt->sources[i];
         if (s->self)
             s->ops->close(s->self);
+        if (s->origin != i)
+            continue; /* an instance: the rest is its origin's */
         eddy_opts_free(s->opts);
         free(s->name);
         free(s->pipelines);
@@ -237,6 +281,8 @@ int eddy_runtime_status_json(eddy_runtime *rt, eddy_buf *o)
     eddy_buf_puts(o, ",\"sources\":[");
     for (int i = 0; i < rt->nsources; i++) {
         rt_source *s = &rt->sources[i];
+        if (s->origin != i)
+            continue; /* instances share their source's counters */
         eddy_buf_puts(o, i ? ",{" : "{");
         json_kv_str(o, "name", s->name, 0);
         json_kv_str(o, "type", s->ops->type, 1);

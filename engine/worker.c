@@ -198,8 +198,18 @@ int eddy_worker_run(eddy_runtime *rt, const char *admin_listen)
         eddy_log(EDDY_LOG_ERROR, NULL, "cannot start: %s", err);
         w.exit_code = 1;
     } else {
-        eddy_log(EDDY_LOG_INFO, NULL, "running %d pipeline(s) from %d source(s) on %d thread(s)",
-                 rt->npipelines, rt->nsources, rt->nthreads);
+        int configured = 0;
+        for (int i = 0; i < rt->nsources; i++)
+            configured += rt->sources[i].origin == i;
+        if (configured == rt->nsources)
+            eddy_log(EDDY_LOG_INFO, NULL,
+                     "running %d pipeline(s) from %d source(s) on %d thread(s)",
+                     rt->npipelines, rt->nsources, rt->nthreads);
+        else
+            eddy_log(EDDY_LOG_INFO, NULL,
+                     "running %d pipeline(s) from %d source(s) on %d thread(s) (%d source "
+                     "instances: a Kafka source reads with one consumer per thread)",
+                     rt->npipelines, configured, rt->nthreads, rt->nsources);
         int64_t run_for = eddy_opts_int(rt->worker, "run_for");
         if (run_for > 0)
             w.run_until = eddy_now_ms() + run_for;

@@ -36,7 +36,7 @@ static int has_stateful_step(const eddy_runtime *rt, int si)
 {
     for (int i = 0; i < rt->npipelines; i++) {
         const rt_pipeline *p = &rt->pipelines[i];
-        if (p->root_source != si)
+        if (p->root_source != rt->sources[si].origin)
             continue;
         for (int s = 0; s < p->nsteps; s++)
             if (op_mode(p->steps[s].op))
@@ -96,6 +96,13 @@ int eddy_state_start(eddy_runtime *rt, char *err, size_t errlen)
         st_source *ss = &s->src[i];
         if (!eddy_state_source_stateful(rt, i))
             continue;
+        if (src->origin != i) {
+            /* An instance: the configured source's changelog (its handle
+             * keeps a producer per thread). */
+            *ss = s->src[src->origin];
+            ss->shared = 1;
+            continue;
+        }
         ss->durable = 1;
         ss->ops = src->ops->changelog;
         if (!(ss->topic = eddy_state_changelog_topic(rt, i))) {
@@ -149,6 +156,8 @@ void eddy_state_free(eddy_runtime *rt)
     if (!s)
         return;
     for (int i = 0; s->src && i < rt->nsources; i++) {
+        if (s->src[i].shared)
+            continue;
         if (s->src[i].cl)
             s->src[i].ops->close(s->src[i].cl);
         free(s->src[i].topic);
@@ -740,7 +749,7 @@ int64_t eddy_state_assigned(rt_thread *th, int si, int32_t vpart,
     t->st = tt;
     for (int i = 0; i < rt->npipelines; i++) {
         rt_pipeline *p = &rt->pipelines[i];
-        if (p->root_source != si)
+        if (p->root_source != rt->sources[si].origin)
             continue;
         for (int k = 0; k < p->nsteps; k++) {
             eddy_ctx *c = t->inst[p->base + k];

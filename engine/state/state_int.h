@@ -67,6 +67,7 @@ typedef struct st_task {
 
 typedef struct st_source {
     int durable;
+    int shared; /* a source instance's: the configured source's handle and topic */
     char *topic;                   /* changelog */
     const eddy_changelog_ops *ops; /* the source connector's changelog */
     void *cl;                      /* its handle */

@@ -20,6 +20,9 @@ STATE=${STATE:-true}
 N=${SCALE_RECORDS:-90000}
 RATE=${SCALE_RATE:-2500}
 GUARANTEE=${SCALE_GUARANTEE:-at_least_once}
+# SCALE_THREADS=2: every worker reads with one consumer per thread (source
+# instances), so partitions move between threads as well as workers.
+THREADS=${SCALE_THREADS:-1}
 
 cat >"$TMP/topics.yaml" <<Y
 kafka: { brokers: "$B" }
@@ -52,7 +55,7 @@ Y
 # win_cfg NAME GROUP OUT STOP_AT_END STATE GUARANTEE: the keyed window every worker runs
 win_cfg() {
     cat >"$TMP/$1.yaml" <<Y
-worker: { name: $1, admin: { enabled: false }, flush_interval: 100ms }
+worker: { name: $1, admin: { enabled: false }, flush_interval: 100ms, threads: $THREADS }
 kafka: { brokers: "$B", group: $2, properties: { session.timeout.ms: "6000" } }
 state: { enabled: $5 }
 processing: { guarantee: $6 }
@@ -125,7 +128,7 @@ win_cfg final g-sc sc-out true "$STATE" "$GUARANTEE"
 timeout -s KILL 300 "$EDDY" run -c "$TMP/final.yaml" >/dev/null 2>"$TMP/final.log" ||
     { bad "the final bounded run failed"; tail -5 "$TMP/final.log" >&2; }
 # The reference: one failure-free worker, no durable state needed.
-win_cfg ref g-sc-ref sc-ref true false at_least_once
+THREADS=1 win_cfg ref g-sc-ref sc-ref true false at_least_once
 timeout -s KILL 300 "$EDDY" run -c "$TMP/ref.yaml" >/dev/null 2>"$TMP/ref.log" ||
     { bad "the reference run failed"; tail -5 "$TMP/ref.log" >&2; }
 for t in sc-out sc-ref; do
