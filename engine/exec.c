@@ -540,7 +540,21 @@ static void commit_task(rt_thread *th, rt_task *t)
         t->committed = t->last_offset;
 }
 
+static int flush_sinks_timed(rt_thread *th);
+
 static int flush_sinks(rt_thread *th)
+{
+    struct timespec a, b;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    int rc = flush_sinks_timed(th);
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    double ms = (double)(b.tv_sec - a.tv_sec) * 1e3 + (double)(b.tv_nsec - a.tv_nsec) / 1e6;
+    eddy_metric_add(th->m_commit_ms, ms);
+    th->commit_ms += ms;
+    return rc;
+}
+
+static int flush_sinks_timed(rt_thread *th)
 {
     eddy_runtime *rt = th->rt;
     /* An aborted transaction: the in-memory state holds work that never
@@ -828,6 +842,11 @@ void *eddy_exec_thread_main(void *arg)
     if (!th->need_rewind)
         flush_sinks(th);
     eddy_eos_thread_close(th);
+    char num[2][32];
+    snprintf(num[0], sizeof num[0], "%d", th->idx);
+    snprintf(num[1], sizeof num[1], "%.0f", th->commit_ms);
+    eddy_log(EDDY_LOG_INFO, (const char *[]){"thread", num[0], "commit_ms", num[1], NULL},
+             "processing thread done (%.0f ms of its run spent committing)", th->commit_ms);
     atomic_fetch_add(&rt->threads_done, 1);
     return NULL;
 }

@@ -64,6 +64,12 @@ struct rt_thread {
     const eddy_txn_ops *txn_ops;
     void *txn;
     int need_rewind;
+    /* eddy_commit_milliseconds_total: time this thread spent committing
+     * (sink flushes, state flush, offset commit or transaction), during
+     * which it processes nothing: the off-CPU share a faster commit path
+     * would win back. */
+    eddy_metric *m_commit_ms;
+    double commit_ms; /* the same, this thread's, for its summary at exit */
 };
 
 extern const eddy_host eddy_host_table;

@@ -105,6 +105,10 @@ int eddy_runtime_start(eddy_runtime *rt, char *err, size_t errlen)
         rt_thread *th = &rt->threads[i];
         th->rt = rt;
         th->idx = i;
+        th->m_commit_ms = eddy_metrics_get(
+            rt->metrics, "eddy_commit_milliseconds_total",
+            "Time processing threads spent committing (sink flushes, durable state, offsets or "
+            "the transaction), processing nothing meanwhile", EDDY_METRIC_COUNTER, "");
         th->dl = calloc((size_t)(rt->nsinks ? rt->nsinks : 1), sizeof *th->dl);
         th->sources = calloc((size_t)rt->nsources, sizeof *th->sources);
         if (!th->dl || !th->sources) {

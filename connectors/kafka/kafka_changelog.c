@@ -26,6 +26,10 @@ typedef struct kcl {
     uint64_t unflushed[KCL_THREADS]; /* each thread's own */
     _Atomic int dr_failed;
     char dr_err[256];
+    /* One restore consumer, used by one thread at a time: the processing
+     * threads of a source's instances (worker.threads) restore their
+     * partitions in turn. */
+    pthread_mutex_t rmu;
     rd_kafka_t *restore;
     /* Per changelog partition (the local cache's position): the offset
      * after the last record of this process the brokers acknowledged, and
@@ -195,6 +199,7 @@ static void kcl_close(void *self)
             rd_kafka_destroy(c->prod[i]);
         }
     pthread_mutex_destroy(&c->mu);
+    pthread_mutex_destroy(&c->rmu);
     free((void *)c->acked);
     free(c->first);
     free(c->count);
@@ -264,6 +269,7 @@ static void *kcl_open(const eddy_opts *o, const eddy_connector_env *env, const c
     }
     c->kafka = env ? env->kafka : NULL;
     pthread_mutex_init(&c->mu, NULL);
+    pthread_mutex_init(&c->rmu, NULL);
     if (!(c->prod[0] = producer_new(c, err, errlen)) ||
         check(c, c->prod[0], o, source, config_path, err, errlen) != 0) {
         kcl_close(c);
@@ -371,7 +377,7 @@ static rd_kafka_t *restore_consumer(kcl *c)
     return c->restore = rk;
 }
 
-static int kcl_offsets(void *self, int32_t part, int64_t *lo, int64_t *hi)
+static int offsets_locked(void *self, int32_t part, int64_t *lo, int64_t *hi)
 {
     kcl *c = self;
     rd_kafka_t *rk = restore_consumer(c);
@@ -419,13 +425,13 @@ static int64_t kcl_position(void *self, int32_t part, int64_t *first, uint64_t *
     return atomic_load(&c->acked[part]);
 }
 
-static int kcl_read(void *self, int32_t part, int64_t from, int64_t timeout_ms,
+static int read_locked(void *self, int32_t part, int64_t from, int64_t timeout_ms,
                     eddy_changelog_fn fn, void *arg, uint64_t *n, int64_t *end)
 {
     kcl *c = self;
     *n = 0;
     int64_t lo = 0, hi = 0;
-    int rc0 = kcl_offsets(c, part, &lo, &hi);
+    int rc0 = offsets_locked(c, part, &lo, &hi);
     if (rc0 != 0)
         return rc0;
     rd_kafka_t *rk = c->restore;
@@ -479,6 +485,25 @@ static int kcl_read(void *self, int32_t part, int64_t from, int64_t timeout_ms,
             break;
     }
     rd_kafka_assign(rk, NULL);
+    return rc;
+}
+
+static int kcl_offsets(void *self, int32_t part, int64_t *lo, int64_t *hi)
+{
+    kcl *c = self;
+    pthread_mutex_lock(&c->rmu);
+    int rc = offsets_locked(self, part, lo, hi);
+    pthread_mutex_unlock(&c->rmu);
+    return rc;
+}
+
+static int kcl_read(void *self, int32_t part, int64_t from, int64_t timeout_ms,
+                    eddy_changelog_fn fn, void *arg, uint64_t *n, int64_t *end)
+{
+    kcl *c = self;
+    pthread_mutex_lock(&c->rmu);
+    int rc = read_locked(self, part, from, timeout_ms, fn, arg, n, end);
+    pthread_mutex_unlock(&c->rmu);
     return rc;
 }
 
