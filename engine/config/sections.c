@@ -7,7 +7,9 @@ const eddy_option eddy_worker_options[] = {
     {"name", EDDY_OPT_STRING, "eddy", EDDY_NO_RANGE, NULL, 0,
      "Worker name, used in logs, metrics and alerts."},
     {"threads", EDDY_OPT_INT, "1", 1, 64, NULL, 0,
-     "Processing threads. Each source is owned by one thread; sources are spread over them."},
+     "Processing threads. A Kafka source reads with one consumer of its group per thread, so "
+     "its partitions spread over the threads (more threads than partitions leaves some idle); "
+     "other sources are each owned by one thread, spread over them."},
     {"batch_size", EDDY_OPT_INT, "1024", 1, 1000000, NULL, 0,
      "Maximum records a source hands to the pipelines at once."},
     {"batch_memory", EDDY_OPT_SIZE, "64MiB", 65536, 17179869184.0, NULL, 0,
