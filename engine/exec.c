@@ -772,6 +772,25 @@ static void wall_timers(rt_thread *th, int64_t now)
         }
 }
 
+/* A source instance (worker.threads) that holds no partition while every
+ * other instance of its source has read its input to the end (a bounded
+ * replay with more threads than partitions): it has nothing left to read. */
+static int idle_instance_done(eddy_runtime *rt, int si)
+{
+    rt_source *src = &rt->sources[si];
+    if (!src->ops->parallel || !src->ops->partitions || src->ops->partitions(src->self) != 0)
+        return 0;
+    int others = 0;
+    for (int i = 0; i < rt->nsources; i++) {
+        if (i == si || rt->sources[i].origin != src->origin)
+            continue;
+        others++;
+        if (!atomic_load(&rt->sources[i].ended))
+            return 0;
+    }
+    return others > 0;
+}
+
 void *eddy_exec_thread_main(void *arg)
 {
     rt_thread *th = arg;
@@ -812,6 +831,8 @@ void *eddy_exec_thread_main(void *arg)
                 continue;
             }
             eddy_exec_batch_put(th, b);
+            if (n == 0 && idle_instance_done(rt, si))
+                n = EDDY_EEOF;
             if (n == EDDY_EEOF) {
                 atomic_store(&src->ended, 1);
                 eddy_log(EDDY_LOG_INFO, (const char *[]){"source", src->name, NULL}, "input ended");

@@ -228,7 +228,6 @@ void eddy_ksrc_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     const char *proto = rd_kafka_rebalance_protocol(rk);
     int coop = proto && strcmp(proto, "COOPERATIVE") == 0;
     s->in_rebalance = 1;
-    s->rebalanced_ms = eddy_ksrc_now_ms();
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
         on_assign(s, rk, parts, coop);
     } else if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {

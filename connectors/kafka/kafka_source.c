@@ -418,11 +418,6 @@ static void mark_eof(ksrc *s, const rd_kafka_message_t *m, int eof)
 
 static int all_at_end(const ksrc *s)
 {
-    /* One consumer per processing thread: with more threads than
-     * partitions some get none; once the group has been settled for 5 s,
-     * such a consumer has nothing to read to the end. */
-    if (s->ever_assigned && s->nparts == 0 && !s->npend)
-        return eddy_ksrc_now_ms() - s->rebalanced_ms > 5000;
     if (!s->ever_assigned || s->nparts == 0 || s->npend)
         return 0;
     for (uint32_t i = 0; i < s->nparts; i++)

@@ -44,7 +44,6 @@ typedef struct ksrc {
     uint32_t npend, batch_size;
     int paused, in_rebalance, closing, ever_assigned;
     int txn_managed; /* offsets commit through transactions (kafka_txn.c) */
-    int64_t rebalanced_ms; /* the last rebalance callback (monotonic ms) */
     int fatal;
     int stop_at_end;
     char fatal_msg[768];
