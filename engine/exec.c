@@ -778,17 +778,24 @@ static void wall_timers(rt_thread *th, int64_t now)
 static int idle_instance_done(eddy_runtime *rt, int si)
 {
     rt_source *src = &rt->sources[si];
-    if (!src->ops->parallel || !src->ops->partitions || src->ops->partitions(src->self) != 0)
+    if (!src->ops->parallel || !src->ops->partitions)
         return 0;
-    int others = 0;
+    int idle = src->ops->partitions(src->self) == 0;
+    atomic_store(&src->idle, idle);
+    if (!idle)
+        return 0;
+    /* Done when the others ended or hold nothing either, and at least one
+     * of them read something to its end. */
+    int ended = 0;
     for (int i = 0; i < rt->nsources; i++) {
         if (i == si || rt->sources[i].origin != src->origin)
             continue;
-        others++;
-        if (!atomic_load(&rt->sources[i].ended))
+        if (atomic_load(&rt->sources[i].ended))
+            ended++;
+        else if (!atomic_load(&rt->sources[i].idle))
             return 0;
     }
-    return others > 0;
+    return ended > 0;
 }
 
 void *eddy_exec_thread_main(void *arg)
@@ -827,6 +834,8 @@ void *eddy_exec_thread_main(void *arg)
             }
             if (n > 0) {
                 worked = 1;
+                if (src->ops->parallel)
+                    atomic_store(&src->idle, 0);
                 process_source_batch(th, si, b);
                 continue;
             }

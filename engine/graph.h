@@ -112,6 +112,7 @@ typedef struct rt_source {
      * name, pipelines, metrics and dead-letter sink (owned by origin). */
     int origin;
     int instance;
+    _Atomic int idle; /* an instance holding no partition (set by its thread) */
     _Atomic int ended;
     struct eddy_runtime *rt;
     eddy_connector_env env;

@@ -36,6 +36,7 @@ static int add_instances(eddy_runtime *rt, char *err, size_t errlen)
             c->instance = k;
             c->self = NULL;
             atomic_store(&c->ended, 0);
+            atomic_store(&c->idle, 0);
         }
     }
     rt->nsources = n;
