@@ -267,16 +267,16 @@ def tree_hwm_kib(pid):
     """Sum of VmHWM (peak resident set) over a process and its descendants.
     Read from /proc while they run: ru_maxrss of a child started from this
     (large) Python process would include the RSS of the forked copy."""
-    total, todo = 0, [pid]
-    while todo:
-        q = todo.pop()
+    total, queue = 0, [pid]
+    while queue:
+        q = queue.pop()
         try:
             for line in open("/proc/%d/status" % q):
                 if line.startswith("VmHWM:"):
                     total += int(line.split()[1])
                     break
             for t in os.listdir("/proc/%d/task" % q):
-                todo += [int(c) for c in open("/proc/%d/task/%s/children" % (q, t)).read().split()]
+                queue += [int(c) for c in open("/proc/%d/task/%s/children" % (q, t)).read().split()]
         except (FileNotFoundError, ProcessLookupError, ValueError):
             pass
     return total

@@ -54,6 +54,15 @@ const char *eddy_kafka_user_prop(const eddy_opts *kafka, const eddy_opts *extra,
     return v ? v : map_get(kafka, "properties", name);
 }
 
+int eddy_kafka_conf_default(rd_kafka_conf_t *c, const char *what, const eddy_opts *kafka,
+                            const eddy_opts *extra, const char *extra_key, const char *name,
+                            const char *value, char *err, size_t errlen)
+{
+    if (eddy_kafka_user_prop(kafka, extra, extra_key, name))
+        return 0;
+    return eddy_kafka_conf_set(c, what, name, value, err, errlen);
+}
+
 int eddy_kafka_conf_set(rd_kafka_conf_t *c, const char *what, const char *name,
                         const char *value, char *err, size_t errlen)
 {

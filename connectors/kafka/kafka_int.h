@@ -35,6 +35,13 @@ bool eddy_kafka_is_embedded(const eddy_opts *kafka);
 const char *eddy_kafka_user_prop(const eddy_opts *kafka, const eddy_opts *extra,
                                  const char *extra_key, const char *name);
 
+/* eddy's default for a property, unless the user set it (in the
+ * connector's map extra[extra_key], or kafka.properties): then it is
+ * kept. Errors as eddy_kafka_conf_set. 0 or -1. */
+int eddy_kafka_conf_default(rd_kafka_conf_t *c, const char *what, const eddy_opts *kafka,
+                            const eddy_opts *extra, const char *extra_key, const char *name,
+                            const char *value, char *err, size_t errlen);
+
 /* rd_kafka_conf_set with an error naming the property and `what` (where
  * the value came from), never a secret's value. 0 or -1. */
 int eddy_kafka_conf_set(rd_kafka_conf_t *c, const char *what, const char *name,

@@ -196,9 +196,8 @@ static void ksink_close(void *self)
 static int set_default(rd_kafka_conf_t *c, const eddy_connector_env *env, const eddy_opts *o,
                        const char *name, const char *value, char *err, size_t errlen)
 {
-    if (eddy_kafka_user_prop(env ? env->kafka : NULL, o, "properties", name))
-        return 0;
-    return eddy_kafka_conf_set(c, "kafka sink", name, value, err, errlen);
+    return eddy_kafka_conf_default(c, "kafka sink", env ? env->kafka : NULL, o, "properties",
+                                   name, value, err, errlen);
 }
 
 /* The topic must exist: a producer would otherwise auto-create it with the
@@ -454,7 +453,8 @@ static void source_coords(char *out, size_t outlen, const eddy_record *r)
     *p = '\0';
 }
 
-static int produce(ksink *s, const eddy_record *r, char *err, size_t errlen)
+/* txn: the thread's transactional producer (exactly-once), else NULL. */
+static int produce(ksink *s, rd_kafka_t *txn, const eddy_record *r, char *err, size_t errlen)
 {
     int dead = (r->flags & EDDY_REC_ERROR) != 0;
     const void *val, *key;
@@ -482,7 +482,7 @@ static int produce(ksink *s, const eddy_record *r, char *err, size_t errlen)
     size_t n = 0;
     /* Exactly-once: the thread's transactional producer takes the record
      * (the topic by name: s->rkt belongs to the sink's own producer). */
-    rd_kafka_t *rk = eddy_kafka_txn_producer();
+    rd_kafka_t *rk = txn;
     if (rk) {
         v[n].vtype = RD_KAFKA_VTYPE_TOPIC;
         v[n++].u.cstr = s->topic;
@@ -568,6 +568,8 @@ static int produce(ksink *s, const eddy_record *r, char *err, size_t errlen)
 static int ksink_write(void *self, const eddy_batch *b, char *err, size_t errlen)
 {
     ksink *s = self;
+    /* Looked up once per batch, not per record. */
+    rd_kafka_t *txn = eddy_kafka_txn_producer();
     char why[512];
     for (uint32_t i = 0; i < b->n; i++) {
         const eddy_record *r = &b->recs[i];
@@ -578,7 +580,7 @@ static int ksink_write(void *self, const eddy_batch *b, char *err, size_t errlen
             return EDDY_EIO;
         }
         why[0] = '\0';
-        int rc = produce(s, r, why, sizeof why);
+        int rc = produce(s, txn, r, why, sizeof why);
         if (rc != 0) {
             eddy_errf(err, errlen, "kafka sink %s: record %s[%d]@%lld: %s", s->name,
                      r->topic ? r->topic : "?", (int)r->partition, (long long)r->offset,
@@ -587,7 +589,6 @@ static int ksink_write(void *self, const eddy_batch *b, char *err, size_t errlen
         }
     }
     rd_kafka_poll(s->rk, 0); /* delivery reports, without waiting */
-    rd_kafka_t *txn = eddy_kafka_txn_producer();
     if (txn)
         rd_kafka_poll(txn, 0);
     return 0;

@@ -217,9 +217,8 @@ static int set_forced(ksrc *s, rd_kafka_conf_t *c, const eddy_opts *kafka, const
 static int set_default(rd_kafka_conf_t *c, const eddy_opts *kafka, const eddy_opts *o,
                        const char *name, const char *value, char *err, size_t errlen)
 {
-    if (eddy_kafka_user_prop(kafka, o, "properties", name))
-        return 0;
-    return eddy_kafka_conf_set(c, "kafka source", name, value, err, errlen);
+    return eddy_kafka_conf_default(c, "kafka source", kafka, o, "properties", name, value, err,
+                                   errlen);
 }
 
 static rd_kafka_conf_t *make_conf(ksrc *s, const eddy_opts *o, const eddy_connector_env *env,

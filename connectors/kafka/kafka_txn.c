@@ -95,9 +95,8 @@ static void offs_clear(ktxn_src *ts)
 static int set_default(rd_kafka_conf_t *c, const eddy_opts *kafka, const char *name,
                        const char *value, char *err, size_t errlen)
 {
-    if (eddy_kafka_user_prop(kafka, NULL, NULL, name))
-        return 0;
-    return eddy_kafka_conf_set(c, "transactional producer", name, value, err, errlen);
+    return eddy_kafka_conf_default(c, "transactional producer", kafka, NULL, NULL, name, value,
+                                   err, errlen);
 }
 
 /* The sentence for an error of a transactional call; *code is what the

@@ -217,7 +217,7 @@ const char *eddy_state_not_ready(eddy_runtime *rt, char *buf, size_t len)
     return n ? buf : NULL;
 }
 
-static void fail(eddy_runtime *rt)
+void eddy_state_stop_worker(eddy_runtime *rt)
 {
     atomic_store(&rt->failed, 1);
     atomic_store(&rt->stopping, 1);
@@ -453,7 +453,7 @@ int eddy_state_flush(rt_thread *th)
             continue;
         any = 1;
         if (flush_task(rt, th, t) != 0) {
-            fail(rt);
+            eddy_state_stop_worker(rt);
             return EDDY_EIO;
         }
     }
@@ -462,7 +462,7 @@ int eddy_state_flush(rt_thread *th)
     for (int k = 0; k < th->nsources; k++) {
         st_source *ss = &s->src[th->sources[k]];
         if (ss->durable && ss->ops->flush(ss->cl, th->idx) != 0) {
-            fail(rt);
+            eddy_state_stop_worker(rt);
             return EDDY_EIO;
         }
     }
@@ -727,7 +727,7 @@ int64_t eddy_state_assigned(rt_thread *th, int si, int32_t vpart,
     if (!t) {
         eddy_log(EDDY_LOG_ERROR, (const char *[]){"source", src->name, NULL},
                  "out of memory creating a partition task; stopping the worker");
-        fail(rt);
+        eddy_state_stop_worker(rt);
         return -1;
     }
     if (t->st)
@@ -737,7 +737,7 @@ int64_t eddy_state_assigned(rt_thread *th, int si, int32_t vpart,
     st_task *tt = calloc(1, sizeof *tt);
     if (!tt || !topic || !(tt->topic = strdup(topic))) {
         free(tt);
-        fail(rt);
+        eddy_state_stop_worker(rt);
         return -1;
     }
     tt->kpart = kp;
@@ -762,7 +762,7 @@ int64_t eddy_state_assigned(rt_thread *th, int si, int32_t vpart,
                 mode = ST_ALERTS;
             st_ctx *sc = st_ctx_get(c);
             if (!sc) {
-                fail(rt);
+                eddy_state_stop_worker(rt);
                 return -1;
             }
             const eddy_op_descriptor *d = &p->steps[k].op->d;
@@ -818,7 +818,7 @@ int64_t eddy_state_assigned(rt_thread *th, int si, int32_t vpart,
     eddy_metric_add(s->m_restore_ms, (double)ms);
     set_restoring(s, -1, NULL);
     if (rc != 0) {
-        fail(rt);
+        eddy_state_stop_worker(rt);
         return -1;
     }
     int64_t start = -1;
@@ -841,7 +841,7 @@ int64_t eddy_state_assigned(rt_thread *th, int si, int32_t vpart,
             d->state_loaded(c->state, c, t->watermark) < 0) {
             eddy_log(EDDY_LOG_ERROR, (const char *[]){"pipeline", c->p->name, "step", c->st->name, NULL},
                      "the step could not finish restoring its state; stopping");
-            fail(rt);
+            eddy_state_stop_worker(rt);
             return -1;
         }
     }

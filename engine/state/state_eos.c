@@ -30,7 +30,7 @@
 #include <unistd.h>
 
 #include "engine/obs/log.h"
-#include "engine/state/state.h"
+#include "engine/state/state_int.h"
 
 #define EOS_SLOTS 256
 
@@ -124,8 +124,7 @@ void eddy_eos_thread_open(rt_thread *th)
     if (rc != 0) {
         eddy_log(EDDY_LOG_ERROR, (const char *[]){"source", src->name, NULL},
                  "exactly_once: %s; stopping", err);
-        atomic_store(&rt->failed, 1);
-        atomic_store(&rt->stopping, 1);
+        eddy_state_stop_worker(rt);
         return;
     }
     th->txn_ops = src->ops->txn;
@@ -164,8 +163,7 @@ int eddy_eos_commit(rt_thread *th)
         return 0;
     }
     eddy_log(EDDY_LOG_ERROR, NULL, "exactly_once: %s", err);
-    atomic_store(&rt->failed, 1);
-    atomic_store(&rt->stopping, 1);
+    eddy_state_stop_worker(rt);
     return -1;
 }
 
@@ -175,8 +173,7 @@ void eddy_eos_abort(rt_thread *th, const char *why)
     eddy_state_txn_done(th, 0);
     if (th->txn_ops->abort(th->txn, err, sizeof err) != 0) {
         eddy_log(EDDY_LOG_ERROR, NULL, "exactly_once: %s; stopping", err);
-        atomic_store(&th->rt->failed, 1);
-        atomic_store(&th->rt->stopping, 1);
+        eddy_state_stop_worker(th->rt);
         return;
     }
     eddy_log(EDDY_LOG_WARN, NULL, "exactly_once: transaction aborted (%s); the work since the "
@@ -194,8 +191,7 @@ void eddy_eos_rewind(rt_thread *th)
         char err[768] = "";
         if (th->txn_ops->abort(th->txn, err, sizeof err) != 0) {
             eddy_log(EDDY_LOG_ERROR, NULL, "exactly_once: %s; stopping", err);
-            atomic_store(&rt->failed, 1);
-            atomic_store(&rt->stopping, 1);
+            eddy_state_stop_worker(rt);
             return;
         }
     }
@@ -213,8 +209,7 @@ void eddy_eos_rewind(rt_thread *th)
         if (src->ops->txn == th->txn_ops && src->ops->rewind && src->ops->rewind(src->self) != 0) {
             eddy_log(EDDY_LOG_ERROR, (const char *[]){"source", src->name, NULL},
                      "exactly_once: the rewind after an aborted transaction failed; stopping");
-            atomic_store(&rt->failed, 1);
-            atomic_store(&rt->stopping, 1);
+            eddy_state_stop_worker(rt);
         }
     }
 }

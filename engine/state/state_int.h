@@ -87,6 +87,10 @@ struct eddy_state {
 };
 
 
+/* state.c: a failure nothing can recover from stops the worker without
+ * committing (exit code 1). */
+void eddy_state_stop_worker(eddy_runtime *rt);
+
 /* state.c: writes one record of the instance's step to its task's
  * changelog partition (data NULL: tombstone). 0 or <0. */
 int eddy_state_write_kind(eddy_ctx *ctx, int kind, const void *key, size_t klen, int version,
