@@ -50,6 +50,10 @@ static const eddy_option kafka_sink_options[] = {
     {"timeout", EDDY_OPT_DURATION, "30s", 1, 86400000.0, NULL, 0,
      "How long a write waits for room in a full producer queue, and a flush for every "
      "acknowledgement, before failing."},
+    {"source_header", EDDY_OPT_BOOL, "false", EDDY_NO_RANGE, NULL, 0,
+     "Add the header eddy.source (topic/partition/offset of the input record) to every message. "
+     "Off by default: librdkafka builds a header list per message, measured at 10 % of a "
+     "passthrough's CPU (benchmarks/RESULTS.md)."},
     {"timestamp", EDDY_OPT_ENUM, "event", EDDY_NO_RANGE, "event|now", 0,
      "Message timestamp: the record's event time (as Kafka Streams does), or the time of "
      "writing. With `event`, old event times age out under the topic's retention.ms."},
@@ -65,7 +69,7 @@ typedef struct ksink {
     rd_kafka_vu_t *vus;
     size_t nvus;
     eddy_sym key_field;
-    int confluent, event_time;
+    int confluent, event_time, source_header;
     char schema_id[16];
     int64_t max_pending, timeout_ms;
     uint64_t delivered, undelivered, dead_letters;
@@ -305,6 +309,7 @@ static int ksink_open(const eddy_opts *o, const char *name, const eddy_connector
     s->timeout_ms = eddy_opts_int(o, "timeout");
     const char *ts = eddy_opts_str(o, "timestamp");
     s->event_time = !ts || strcmp(ts, "event") == 0;
+    s->source_header = eddy_opts_bool(o, "source_header");
     const char *kf = eddy_opts_str(o, "key");
     if (kf && *kf)
         s->key_field = eddy_sym_intern(kf, strlen(kf));
@@ -524,7 +529,7 @@ static int produce(ksink *s, rd_kafka_t *txn, const eddy_record *r, char *err, s
                 vu_header(&v[n++], r->headers[i].name, r->headers[i].val, r->headers[i].len);
         if (s->confluent)
             vu_header(&v[n++], "eddy.schema_id", s->schema_id, -1);
-        if (r->topic) {
+        if (s->source_header && r->topic) {
             source_coords(src, sizeof src, r);
             vu_header(&v[n++], "eddy.source", src, -1);
         }

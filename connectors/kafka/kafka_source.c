@@ -79,6 +79,7 @@ static void ksrc_close(void *self)
     if (!s)
         return;
     s->closing = 1;
+    eddy_ksrc_waker_stop(s);
     for (uint32_t i = 0; i < s->npend; i++)
         rd_kafka_message_destroy(s->pend[i]);
     s->npend = 0;
@@ -357,6 +358,10 @@ static int ksrc_open(const eddy_opts *o, const char *name, const eddy_connector_
         rd_kafka_poll_set_consumer(s->rk);
         rc = subscribe(s, o, env, err, errlen);
     }
+    if (rc == 0 && eddy_ksrc_waker_start(s) != 0) {
+        eddy_errf(err, errlen, "kafka source %s: cannot start its fetch wake-up thread", s->name);
+        rc = EDDY_ENOMEM;
+    }
     if (rc != 0) {
         s->fatal = 1; /* nothing to commit */
         ksrc_close(s);
@@ -597,6 +602,7 @@ static int ksrc_poll(void *self, eddy_batch *b, uint32_t max, int timeout_ms, ch
         return EDDY_EIO;
     }
     eddy_ksrc_lag(s);
+    eddy_ksrc_wake(s);
     if (s->stop_at_end && !s->paused && all_at_end(s))
         return EDDY_EEOF;
     if (s->paused || !s->npend)

@@ -27,6 +27,8 @@ typedef struct ksrc_part {
     eddy_metric *lag;
 } ksrc_part;
 
+typedef struct ksrc_waker ksrc_waker; /* kafka_wake.c */
+
 typedef struct ksrc {
     char *name;
     rd_kafka_t *rk;
@@ -50,6 +52,7 @@ typedef struct ksrc {
     char user[128]; /* sasl.username, for error messages */
     eddy_metric *m_consumed, *m_errors;
     int64_t lag_at_ms;
+    ksrc_waker *waker; /* NULL: not started */
     eddy_kafka_ratelog rl_err, rl_commit;
 } ksrc;
 
@@ -77,5 +80,9 @@ void eddy_ksrc_commit_final(ksrc *s);
 /* Marks the source failed with a message (poll returns it). */
 void eddy_ksrc_fatal(ksrc *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int64_t eddy_ksrc_now_ms(void);
+int eddy_ksrc_waker_start(ksrc *s);
+void eddy_ksrc_waker_stop(ksrc *s);
+void eddy_ksrc_wake(ksrc *s);
+uint64_t eddy_ksrc_waker_kicks(const ksrc *s);
 
 #endif
