@@ -204,6 +204,13 @@ typedef struct eddy_sink_ops {
     /* Optional: outputs written but not yet acknowledged, and the level
      * above which the runtime pauses its sources (resuming below half). */
     int64_t (*pending)(void *self, int64_t *high_water);
+    /* Optional, for commits that do not stop the processing thread
+     * (engine/checkpoint.c): mark() gives a token covering everything
+     * written so far (EDDY_EAGAIN: none now, flush instead); acked() is 1
+     * once all of it is acknowledged, 0 while some is in flight, <0 if any
+     * of it was lost. Called under the runtime's lock of the sink. */
+    int (*mark)(void *self, uint64_t *token);
+    int (*acked)(void *self, uint64_t token);
     /* Optional: the top-level sections this connector's family owns. */
     const eddy_conn_sections *sections;
 } eddy_sink_ops;

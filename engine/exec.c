@@ -204,7 +204,7 @@ int eddy_exec_side(rt_thread *th, rt_pipeline *p, rt_step *st, const char *outpu
     return 0;
 }
 
-static void flush_dead_letters(rt_thread *th)
+void eddy_exec_flush_dead_letters(rt_thread *th)
 {
     eddy_runtime *rt = th->rt;
     for (int i = 0; i < rt->nsinks; i++) {
@@ -517,13 +517,13 @@ static void process_source_batch(rt_thread *th, int si, eddy_batch *b)
     } else {
         eddy_exec_batch_put(th, b);
     }
-    flush_dead_letters(th);
+    eddy_exec_flush_dead_letters(th);
     if (t->max_ts != EDDY_TS_NONE) {
         int64_t wm = t->max_ts - src->max_out_of_order;
         if (t->watermark == EDDY_TS_NONE || wm > t->watermark) {
             t->watermark = wm;
             advance_watermark(th, t, wm);
-            flush_dead_letters(th);
+            eddy_exec_flush_dead_letters(th);
         }
     }
 }
@@ -561,7 +561,7 @@ static int flush_sinks_timed(rt_thread *th)
      * committed; nothing of it may be written before the rewind. */
     if (th->need_rewind)
         return 0;
-    flush_dead_letters(th);
+    eddy_exec_flush_dead_letters(th);
     int ok = !atomic_load(&rt->failed);
     for (int i = 0; i < rt->nsinks; i++) {
         rt_sink *s = rt->sinks[i];
@@ -610,6 +610,7 @@ static int flush_sinks_timed(rt_thread *th)
     }
     for (int i = 0; i < th->ntasks; i++)
         commit_task(th, th->tasks[i]);
+    eddy_ckpt_drop(th); /* covered: everything is acknowledged and committed */
     return 0;
 }
 
@@ -758,7 +759,7 @@ static void idle_watermarks(rt_thread *th, int64_t now)
             advance_watermark(th, t, wm);
         }
     }
-    flush_dead_letters(th);
+    eddy_exec_flush_dead_letters(th);
 }
 
 static void wall_timers(rt_thread *th, int64_t now)
@@ -859,8 +860,11 @@ void *eddy_exec_thread_main(void *arg)
         idle_watermarks(th, now);
         wall_timers(th, now);
         if (now - th->last_flush_ms >= flush_every) {
-            flush_sinks(th);
+            if (!eddy_ckpt_usable(th) || eddy_ckpt_start(th) != 0)
+                flush_sinks(th);
             th->last_flush_ms = now;
+        } else {
+            eddy_ckpt_poll(th);
         }
         if (active == 0) {
             if (exit_on_eof)

@@ -70,7 +70,24 @@ struct rt_thread {
      * would win back. */
     eddy_metric *m_commit_ms;
     double commit_ms; /* the same, this thread's, for its summary at exit */
+    /* The checkpoint in flight (engine/checkpoint.c): sink tokens by
+     * rt->sinks index where marked, and the offsets they cover. */
+    struct {
+        int active;
+        uint64_t *tokens;
+        unsigned char *marked;
+        struct ckpt_off *offs;
+        int noffs, cap;
+    } ck;
 };
+
+/* engine/checkpoint.c: commits that do not stop the thread. */
+int eddy_ckpt_usable(const rt_thread *th);
+int eddy_ckpt_start(rt_thread *th);
+void eddy_ckpt_poll(rt_thread *th);
+void eddy_ckpt_drop(rt_thread *th);
+void eddy_ckpt_free(rt_thread *th);
+void eddy_exec_flush_dead_letters(rt_thread *th);
 
 extern const eddy_host eddy_host_table;
 

@@ -206,6 +206,7 @@ void eddy_runtime_free(eddy_runtime *rt)
         for (int k = 0; th->dl && k < rt->nsinks; k++)
             eddy_batch_destroy(th->dl[k]);
         free(th->dl);
+        eddy_ckpt_free(th);
         free(th->sources);
     }
     free(rt->threads);

@@ -9,6 +9,7 @@
  * librdkafka's own retries) makes every later write and flush fail, so the
  * runtime stops without committing the input offsets. */
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +61,13 @@ static const eddy_option kafka_sink_options[] = {
     {NULL, 0, NULL, 0, 0, NULL, 0, NULL},
 };
 
+/* Checkpoints (engine/checkpoint.c): each message counts in the epoch it
+ * was written in (its opaque), and its delivery report takes it off; a
+ * token is an epoch, acknowledged once it and every epoch before it are
+ * empty. A ring of KS_EPOCHS: mark() refuses (the runtime flushes
+ * instead) rather than reuse the slot of an epoch still in flight. */
+#define KS_EPOCHS 64
+
 typedef struct ksink {
     char *name, *topic;
     rd_kafka_t *rk;
@@ -80,6 +88,8 @@ typedef struct ksink {
     char user[128];
     eddy_metric *m_produced, *m_failed, *m_dead;
     eddy_kafka_ratelog rl;
+    uint64_t epoch, done; /* current epoch; every epoch below done is acknowledged */
+    _Atomic int64_t inflight[KS_EPOCHS];
 } ksink;
 
 static int64_t mono_ms(void)
@@ -127,6 +137,9 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
     (void)rk;
     ksink *s = opaque;
+    uintptr_t ep = (uintptr_t)m->_private;
+    if (ep)
+        atomic_fetch_sub(&s->inflight[(ep - 1) % KS_EPOCHS], 1);
     if (!m->err) {
         s->delivered++;
         eddy_metric_add(s->m_produced, 1);
@@ -497,6 +510,8 @@ static int produce(ksink *s, rd_kafka_t *txn, const eddy_record *r, char *err, s
         rk = s->rk;
         v[n].vtype = RD_KAFKA_VTYPE_RKT;
         v[n++].u.rkt = s->rkt;
+        v[n].vtype = RD_KAFKA_VTYPE_OPAQUE;
+        v[n++].u.ptr = (void *)(uintptr_t)(s->epoch + 1);
     }
     v[n].vtype = RD_KAFKA_VTYPE_MSGFLAGS;
     v[n++].u.i = RD_KAFKA_MSG_F_COPY;
@@ -535,13 +550,18 @@ static int produce(ksink *s, rd_kafka_t *txn, const eddy_record *r, char *err, s
         }
     }
     int64_t deadline = 0;
+    _Atomic int64_t *slot = rk == s->rk ? &s->inflight[s->epoch % KS_EPOCHS] : NULL;
     for (;;) {
+        if (slot)
+            atomic_fetch_add(slot, 1);
         rd_kafka_error_t *e = rd_kafka_produceva(rk, v, n);
         if (!e) {
             if (rk != s->rk)
                 eddy_kafka_txn_produced();
             break;
         }
+        if (slot)
+            atomic_fetch_sub(slot, 1);
         rd_kafka_resp_err_t code = rd_kafka_error_code(e);
         if (code == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
             rd_kafka_error_destroy(e);
@@ -617,6 +637,30 @@ static int ksink_flush(void *self)
     return 0;
 }
 
+static int ksink_mark(void *self, uint64_t *token)
+{
+    ksink *s = self;
+    rd_kafka_poll(s->rk, 0);
+    while (s->done < s->epoch && atomic_load(&s->inflight[s->done % KS_EPOCHS]) == 0)
+        s->done++;
+    if (s->epoch - s->done >= KS_EPOCHS - 1)
+        return EDDY_EAGAIN;
+    *token = s->epoch++;
+    return 0;
+}
+
+static int ksink_acked(void *self, uint64_t token)
+{
+    ksink *s = self;
+    rd_kafka_poll(s->rk, 0); /* delivery reports */
+    if (s->failed)
+        return EDDY_EIO;
+    while (s->done <= token && s->done < s->epoch &&
+           atomic_load(&s->inflight[s->done % KS_EPOCHS]) == 0)
+        s->done++;
+    return s->done > token;
+}
+
 static int64_t ksink_pending(void *self, int64_t *high_water)
 {
     ksink *s = self;
@@ -635,5 +679,7 @@ const eddy_sink_ops eddy_kafka_sink = {
     .flush = ksink_flush,
     .close = ksink_close,
     .pending = ksink_pending,
+    .mark = ksink_mark,
+    .acked = ksink_acked,
     .sections = &eddy_kafka_sections,
 };
