@@ -160,6 +160,72 @@ static void lost_delivery(void)
     kt_env_free(&e);
 }
 
+/* Checkpoint tokens (engine/checkpoint.c): a token is acknowledged only
+ * once everything written before it is, never while some of it is still
+ * in flight (here: the broker is down), and a lost delivery fails it. */
+static int acked_within(void *sink, uint64_t tok, int ms)
+{
+    int r = 0;
+    for (int i = 0; i < ms / 10 && (r = sink_ops->acked(sink, tok)) == 0; i++)
+        usleep(10000);
+    return r;
+}
+
+static void checkpoint_tokens(void)
+{
+    kt_env e;
+    kt_env_init(&e, (const char *[]){"brokers=embedded"}, 1);
+    char err[1024] = "";
+    eddy_opts *o = kt_opts(sink_ops->options, (const char *[]){"topic=ck.out"}, 1);
+    void *sink = NULL;
+    CHECK_MSG(sink_ops->open(o, "out", &e.env, &sink, err, sizeof err) == 0, "%s", err);
+    rd_kafka_mock_cluster_t *mc = eddy_kafka_embedded_cluster();
+    if (sink && mc) {
+        eddy_batch *b = one_record();
+        uint64_t t0 = 0, t1 = 0, t2 = 0;
+        CHECK(sink_ops->mark(sink, &t0) == 0); /* nothing written: acknowledged */
+        CHECK(acked_within(sink, t0, 5000) == 1);
+        rd_kafka_mock_broker_set_down(mc, 1);
+        CHECK(sink_ops->write(sink, b, err, sizeof err) == 0);
+        CHECK(sink_ops->mark(sink, &t1) == 0);
+        CHECK(t1 > t0);
+        usleep(300000);
+        CHECK_MSG(sink_ops->acked(sink, t1) == 0, "a token was acknowledged while its record "
+                  "was still in flight");
+        CHECK(sink_ops->write(sink, b, err, sizeof err) == 0);
+        CHECK(sink_ops->mark(sink, &t2) == 0);
+        rd_kafka_mock_broker_set_up(mc, 1);
+        CHECK_MSG(acked_within(sink, t1, 10000) == 1, "token not acknowledged after 10 s");
+        CHECK(acked_within(sink, t2, 10000) == 1);
+        /* Many checkpoints in flight: mark refuses before the ring wraps
+         * (the runtime flushes instead), and accepts again once they are
+         * acknowledged. */
+        rd_kafka_mock_broker_set_down(mc, 1);
+        int refused = 0;
+        uint64_t t = 0;
+        for (int i = 0; i < 100 && !refused; i++) {
+            CHECK(sink_ops->write(sink, b, err, sizeof err) == 0);
+            refused = sink_ops->mark(sink, &t) != 0;
+        }
+        CHECK_MSG(refused, "mark never refused with 100 checkpoints in flight");
+        rd_kafka_mock_broker_set_up(mc, 1);
+        CHECK(sink_ops->flush(sink) == 0);
+        CHECK(sink_ops->mark(sink, &t) == 0);
+        CHECK(acked_within(sink, t, 5000) == 1);
+        /* A delivery that fails for good fails its token. */
+        rd_kafka_resp_err_t perm = RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED;
+        rd_kafka_mock_push_request_errors_array(mc, 0 /* Produce */, 1, &perm);
+        CHECK(sink_ops->write(sink, b, err, sizeof err) == 0);
+        CHECK(sink_ops->mark(sink, &t) == 0);
+        CHECK_MSG(acked_within(sink, t, 10000) < 0, "a lost delivery did not fail its token");
+        eddy_batch_destroy(b);
+    }
+    if (sink)
+        sink_ops->close(sink);
+    eddy_opts_free(o);
+    kt_env_free(&e);
+}
+
 static void queue_full(void)
 {
     kt_env e;
@@ -313,6 +379,7 @@ int main(void)
     dead_letters();
 #endif
     lost_delivery();
+    checkpoint_tokens();
     queue_full();
     eddy_kafka_embedded_stop();
     return test_report();
