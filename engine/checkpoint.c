@@ -142,8 +142,10 @@ int eddy_ckpt_start(rt_thread *th)
             pthread_mutex_unlock(&s->mu);
             if (rc == 0)
                 continue;
-            if (rc == EDDY_EAGAIN)
-                return 0; /* holds its output for later: no commit this time */
+            if (rc == EDDY_EAGAIN) {
+                eddy_exec_sink_held(s); /* no commit this time */
+                return 0;
+            }
             fail(th, s, "sink flush failed");
             return 0;
         }

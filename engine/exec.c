@@ -542,6 +542,21 @@ static void commit_task(rt_thread *th, rt_task *t)
 
 static int flush_sinks_timed(rt_thread *th);
 
+/* The sink holds its output (e.g. a feature store that is down) and will
+ * deliver it later: nothing is lost, but nothing may be committed yet.
+ * The source is paused through pending(). */
+void eddy_exec_sink_held(const rt_sink *s)
+{
+    static _Thread_local int64_t last_log;
+    int64_t now = eddy_now_ms();
+    if (now - last_log >= 10000) {
+        last_log = now;
+        eddy_log(EDDY_LOG_WARN, (const char *[]){"sink", s->name, NULL},
+                 "sink has not acknowledged its output yet; offsets are not committed until it "
+                 "has (retrying)");
+    }
+}
+
 static int flush_sinks(rt_thread *th)
 {
     struct timespec a, b;
@@ -571,17 +586,7 @@ static int flush_sinks_timed(rt_thread *th)
         int rc = s->ops->flush(s->self);
         pthread_mutex_unlock(&s->mu);
         if (rc == EDDY_EAGAIN) {
-            /* The sink holds its output (e.g. a feature store that is down)
-             * and will deliver it later: nothing is lost, but nothing may be
-             * committed yet. The source is paused through pending(). */
-            static _Thread_local int64_t last_log;
-            int64_t now = eddy_now_ms();
-            if (now - last_log >= 10000) {
-                last_log = now;
-                eddy_log(EDDY_LOG_WARN, (const char *[]){"sink", s->name, NULL},
-                         "sink has not acknowledged its output yet; offsets are not committed "
-                         "until it has (retrying)");
-            }
+            eddy_exec_sink_held(s);
             ok = 0;
             continue;
         }

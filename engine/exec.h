@@ -88,6 +88,9 @@ void eddy_ckpt_poll(rt_thread *th);
 void eddy_ckpt_drop(rt_thread *th);
 void eddy_ckpt_free(rt_thread *th);
 void eddy_exec_flush_dead_letters(rt_thread *th);
+/* Logs (at most every 10 s per thread) that a sink holds its output for
+ * later, so offsets wait. */
+void eddy_exec_sink_held(const rt_sink *s);
 
 extern const eddy_host eddy_host_table;
 
