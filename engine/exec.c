@@ -400,6 +400,17 @@ static void advance_watermark(rt_thread *th, rt_task *t, int64_t wm)
     }
 }
 
+/* Event times accepted from numeric fields: 0000-01-01T00:00:00Z to
+ * 9999-12-31T23:59:59.999Z, in ms since 1970. */
+#define EDDY_TS_MIN_MS (-62167219200000.0)
+#define EDDY_TS_MAX_MS 253402300799999.0
+
+static const char *ts_unit_name(int unit)
+{
+    static const char *const names[] = {"ms", "s", "us", "ns"};
+    return unit >= 0 && unit < 4 ? names[unit] : "?";
+}
+
 /* Key and event time from the configured fields. */
 static void stamp(rt_source *src, eddy_batch *b, eddy_record *r, int64_t now)
 {
@@ -450,7 +461,21 @@ static void stamp(rt_source *src, eddy_batch *b, eddy_record *r, int64_t now)
             r->ts = ms;
         } else if (eddy_value_number(v, &x) && v->type != EDDY_BOOL) {
             static const double scale[] = {1.0, 1000.0, 0.001, 0.000001};
-            r->ts = (int64_t)(x * scale[src->ts_unit]);
+            double ms = x * scale[src->ts_unit];
+            /* Casting a double outside int64's range is undefined, and
+             * INT64_MIN means "no event time": only the years 0000-9999
+             * are event times (the range of ISO 8601 without extensions). */
+            if (!(ms >= EDDY_TS_MIN_MS && ms <= EDDY_TS_MAX_MS)) {
+                eddy_record_fail(b, r, "timestamp", 0, "timestamp field '%s' is %.17g (%s), %s "
+                                 "the years 0000-9999 (%.0f to %.0f ms since 1970)",
+                                 eddy_sym_name(src->ts_field), x,
+                                 ts_unit_name(src->ts_unit),
+                                 ms != ms ? "not a number: expected a time within"
+                                          : "outside",
+                                 EDDY_TS_MIN_MS, EDDY_TS_MAX_MS);
+                return;
+            }
+            r->ts = (int64_t)ms;
         } else {
             eddy_record_fail(b, r, "timestamp", 0, "timestamp field '%s' is %s, expected a number",
                              eddy_sym_name(src->ts_field), eddy_type_name(v->type));

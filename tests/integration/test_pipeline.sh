@@ -64,4 +64,34 @@ Y
 expect_code "iso8601 timestamps" 0 "$EDDY" run -c "$TMP/iso.yaml"
 check "iso8601 with T and with a space both parse" [ "$(wc -l <"$TMP/iso.out")" = 2 ]
 check "a non-ISO timestamp is a dead letter" grep -q "is not ISO 8601" "$TMP/iso.dlq"
+# Numeric event times outside the years 0000-9999 (1e300 and 1e23 would be
+# an undefined cast to int64; INT64_MIN means "no time") are dead letters
+# with the reason, never the current time; the good records around them
+# pass.
+cat >"$TMP/range.ndjson" <<'IN'
+{"id":1,"ts":1767225600000}
+{"id":2,"ts":1e300}
+{"id":3,"ts":1e23}
+{"id":4,"ts":-9223372036854775808}
+{"id":5,"ts":253402300799999}
+{"id":6,"ts":-62167219200001}
+{"id":7,"ts":-1000}
+IN
+cat >"$TMP/range.yaml" <<Y
+worker: { admin: { enabled: false } }
+sources:
+  - name: s
+    type: file
+    path: "$TMP/range.ndjson"
+    timestamp: { field: ts, unit: ms }
+    dead_letter: { type: file, path: "$TMP/range.dlq" }
+pipelines:
+  - { name: p, from: s, to: [ { type: file, path: "$TMP/range.out" } ] }
+Y
+expect_code "out-of-range event times" 0 "$EDDY" run -c "$TMP/range.yaml"
+got_ok=$(python3 -c 'import json,sys; print(",".join(str(json.loads(l)["id"]) for l in open(sys.argv[1]) if l.strip()))' "$TMP/range.out" 2>&1)
+got_dead=$(python3 -c 'import json,sys; print(",".join(str(json.loads(json.loads(l)["raw"])["id"]) for l in open(sys.argv[1]) if l.strip()))' "$TMP/range.dlq" 2>&1)
+check "in-range event times pass (want 1,5,7, got $got_ok)" [ "$got_ok" = "1,5,7" ]
+check "out-of-range event times are dead letters (want 2,3,4,6, got $got_dead)" [ "$got_dead" = "2,3,4,6" ]
+check "the dead letter says why" grep -q "outside the years 0000-9999" "$TMP/range.dlq"
 finish
