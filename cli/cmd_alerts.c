@@ -292,7 +292,7 @@ static int fetch(admin_tail *t, int quiet)
     eddy_buf_reset(&t->url);
     long long left = t->o->count ? t->o->count - t->printed : 1000;
     if (eddy_buf_printf(&t->url, "%s/v1/alerts?after=%" PRIu64 "&limit=%lld%c", t->base,
-                        t->after, left < 1000 ? left : 1000, '\0') != 0)
+                        t->after, left < 1 ? 1 : left < 1000 ? left : 1000, '\0') != 0)
         return -1;
     char err[CURL_ERROR_SIZE];
     long status = 0;

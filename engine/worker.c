@@ -59,13 +59,21 @@ static int route_pipelines(void *arg, const char *path, eddy_buf *body, const ch
 
 static const char *ready(void *arg) { return eddy_runtime_not_ready(arg); }
 
-/* "after=N&limit=M" (either may be absent). */
-static uint64_t query_u64(const char *q, const char *name, uint64_t dflt)
+/* "after=N&limit=M": each may be absent (dflt); present, it is a decimal
+ * integer of at most 19 digits, else 0 is returned and *bad names it. */
+static uint64_t query_u64(const char *q, const char *name, uint64_t dflt, const char **bad)
 {
     size_t n = strlen(name);
     for (const char *p = q; p && *p;) {
-        if (strncmp(p, name, n) == 0 && p[n] == '=')
-            return strtoull(p + n + 1, NULL, 10);
+        if (strncmp(p, name, n) == 0 && p[n] == '=') {
+            const char *v = p + n + 1;
+            size_t len = strcspn(v, "&");
+            if (len == 0 || len > 19 || strspn(v, "0123456789") < len) {
+                *bad = name;
+                return 0;
+            }
+            return strtoull(v, NULL, 10);
+        }
         p = strchr(p, '&');
         if (p)
             p++;
@@ -77,10 +85,18 @@ static uint64_t query_u64(const char *q, const char *name, uint64_t dflt)
 static int route_alerts(void *arg, const eddy_admin_req *req, eddy_buf *body, const char **ct)
 {
     eddy_runtime *rt = arg;
-    uint64_t after = query_u64(req->query, "after", 0);
-    uint64_t limit = query_u64(req->query, "limit", 1000);
-    if (limit == 0 || limit > 100000)
-        limit = 1000;
+    const char *bad = NULL;
+    uint64_t after = query_u64(req->query, "after", 0, &bad);
+    uint64_t limit = query_u64(req->query, "limit", 1000, &bad);
+    if (!bad && (limit == 0 || limit > 100000))
+        bad = "limit";
+    if (bad) {
+        eddy_buf_puts(body, strcmp(bad, "after") == 0
+                                ? "{\"error\":\"after must be an alert sequence number (a "
+                                  "non-negative integer)\"}\n"
+                                : "{\"error\":\"limit must be an integer from 1 to 100000\"}\n");
+        return 400;
+    }
     return eddy_alert_ring_json(rt->alerts, after, (uint32_t)limit, body) == 0 ? 200 : 500;
 }
 

@@ -280,4 +280,11 @@ expect_code "example Python consumer (examples/alerts_poll.py)" 0 timeout 30 pyt
 expect_out "example Python consumer prints the firing alert" "FIRING warning  p/amount/- psi="
 expect_code "alerts after the last sequence" 0 curl -fsS "http://127.0.0.1:$PORT/v1/alerts?after=1000000"
 expect_out "alerts after the last sequence" '"alerts":[]'
+# A malformed query is a 400 with the reason, not silently "from the start".
+for q in "after=abc" "after=-1" "after=" "after=1x" "limit=0" "limit=100001" "limit=ten"; do
+    code=$(curl -s -o "$TMP/q.out" -w "%{http_code}" "http://127.0.0.1:$PORT/v1/alerts?$q")
+    check "GET /v1/alerts?$q answers 400 (got $code: $(head -c 120 "$TMP/q.out"))" [ "$code" = 400 ]
+done
+check "the 400 says what after must be" grep -q "after must be an alert sequence number" \
+    <(curl -s "http://127.0.0.1:$PORT/v1/alerts?after=abc")
 finish
