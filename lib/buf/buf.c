@@ -45,6 +45,40 @@ int eddy_buf_printf(eddy_buf *b, const char *fmt, ...)
     return 0;
 }
 
+/* Length of the well-formed UTF-8 sequence at p (RFC 3629: no overlong
+ * forms, no surrogates, nothing above U+10FFFF), 0 if there is none. */
+static size_t utf8_seq(const unsigned char *p, size_t n)
+{
+    unsigned char c = p[0];
+    size_t k;
+    unsigned char lo = 0x80, hi = 0xbf;
+    if (c >= 0xc2 && c <= 0xdf)
+        k = 2;
+    else if (c >= 0xe0 && c <= 0xef) {
+        k = 3;
+        if (c == 0xe0)
+            lo = 0xa0;
+        else if (c == 0xed)
+            hi = 0x9f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        k = 4;
+        if (c == 0xf0)
+            lo = 0x90;
+        else if (c == 0xf4)
+            hi = 0x8f;
+    } else
+        return 0;
+    if (n < k || p[1] < lo || p[1] > hi)
+        return 0;
+    for (size_t i = 2; i < k; i++)
+        if (p[i] < 0x80 || p[i] > 0xbf)
+            return 0;
+    return k;
+}
+
+/* A JSON string literal of s. Bytes that are not UTF-8 (a URL's %ff, a
+ * corrupt record echoed in an error) become U+FFFD: the text stays valid
+ * JSON whatever it quotes. */
 int eddy_buf_json_str(eddy_buf *b, const char *s, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
@@ -54,6 +88,17 @@ int eddy_buf_json_str(eddy_buf *b, const char *s, size_t len)
     size_t start = 0;
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
+        if (c >= 0x80) {
+            size_t k = utf8_seq((const unsigned char *)s + i, len - i);
+            if (k) {
+                i += k - 1;
+                continue;
+            }
+            if (eddy_buf_put(b, s + start, i - start) != 0 || eddy_buf_puts(b, "\\ufffd") != 0)
+                return -1;
+            start = i + 1;
+            continue;
+        }
         if (c >= 0x20 && c != '"' && c != '\\')
             continue;
         if (eddy_buf_put(b, s + start, i - start) != 0)

@@ -41,6 +41,11 @@ assert d["state"]=="running" and p["name"]=="p" and p["steps"][0]["operator"]=="
 assert p["records_in"]>0 and p["steps"][0]["records_out"]<=p["steps"][0]["records_in"], d
 ' "$TMP/out"
 expect_code "404" 22 curl -fsS "http://127.0.0.1:$PORT/nope"
+# Bytes that are not UTF-8 in the path (%ff%fe) are not echoed raw: the
+# error body stays valid JSON (its text carries U+FFFD instead).
+curl -s "http://127.0.0.1:$PORT/v1/features/v/%ff%fe" >"$TMP/badutf8.json"
+check "an error naming non-UTF-8 bytes is valid JSON ($(head -c 160 "$TMP/badutf8.json" | od -c | head -3 | tr -s ' ' | tr '\n' ' '))" \
+    python3 -c 'import json,sys; d=json.loads(open(sys.argv[1],"rb").read().decode("utf-8")); assert "error" in d and "\ufffd" in d["error"], d' "$TMP/badutf8.json"
 kill -TERM "$pid"
 wait "$pid"
 code=$?
