@@ -83,6 +83,5 @@ int64_t eddy_ksrc_now_ms(void);
 int eddy_ksrc_waker_start(ksrc *s);
 void eddy_ksrc_waker_stop(ksrc *s);
 void eddy_ksrc_wake(ksrc *s);
-uint64_t eddy_ksrc_waker_kicks(const ksrc *s);
 
 #endif

@@ -37,7 +37,6 @@ struct ksrc_waker {
     int pending, stop;
     int64_t last_ms;
     uint32_t next; /* round robin over the assignment */
-    uint64_t kicks;
 };
 
 static void *waker_main(void *arg)
@@ -58,7 +57,6 @@ static void *waker_main(void *arg)
         rd_kafka_query_watermark_offsets(w->rk, topic, part, &lo, &hi, 1000);
         pthread_mutex_lock(&w->mu);
         w->pending = 0;
-        w->kicks++;
     }
     pthread_mutex_unlock(&w->mu);
     return NULL;
@@ -135,14 +133,4 @@ void eddy_ksrc_wake(ksrc *s)
         pthread_mutex_unlock(&w->mu);
         return;
     }
-}
-
-uint64_t eddy_ksrc_waker_kicks(const ksrc *s)
-{
-    if (!s->waker)
-        return 0;
-    pthread_mutex_lock(&s->waker->mu);
-    uint64_t n = s->waker->kicks;
-    pthread_mutex_unlock(&s->waker->mu);
-    return n;
 }
