@@ -833,7 +833,7 @@ void *eddy_exec_thread_main(void *arg)
 {
     rt_thread *th = arg;
     eddy_runtime *rt = th->rt;
-    int64_t flush_every = eddy_opts_int(rt->worker, "flush_interval");
+    int64_t flush_every = eddy_flush_interval_ms(rt);
     bool exit_on_eof = eddy_opts_bool(rt->worker, "exit_on_eof");
     th->last_flush_ms = eddy_now_ms();
     eddy_eos_thread_open(th);

@@ -7,6 +7,9 @@
 # into a 3-partition topic (through eddy's own Kafka sink), then measures on
 # that topic, in the same run:
 #   raw      librdkafka's raw consume rate (benchmarks/kafka/raw_consume.c)
+#   raw_pipe librdkafka consume + produce of the same bytes to another topic
+#            (benchmarks/kafka/raw_pipe.c, the sink's producer settings): the
+#            floor of any passthrough built on librdkafka, with no eddy code
 #   eddy     a passthrough pipeline: Kafka source (decode) -> Kafka sink
 #            (encode, produce, acknowledged) into another topic
 # and prints events/s (wall), events/s per CPU-second (all threads of the
@@ -80,6 +83,15 @@ Y
 import sys
 fmt, n, rw, rc, rr = sys.argv[1], int(sys.argv[2]), *map(float, sys.argv[3:])
 print("%-8s %-9s %10d %12.0f %14.0f %9.1f %9.1f" % (fmt, "raw", n, n / rw, n / rc, rc * 1e9 / n, rr))
+PY
+    scripts/kafka.sh topic create "bench-pipe-$fmt" 3 retention.ms=-1 >/dev/null 2>&1
+    pipe=$(build/benchmarks/raw_pipe "$KAFKA_BROKERS" bench-in-$fmt bench-pipe-$fmt)
+    python3 - "$fmt" "$N" "$pipe" <<PY
+import re, sys
+fmt, n, line = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+f = dict(re.findall(r"(\w+)=([\d.]+)", line))
+w, c, r = float(f["wall_s"]), float(f["cpu_s"]), float(f["peak_rss_mib"])
+print("%-8s %-9s %10d %12.0f %14.0f %9.1f %9.1f" % (fmt, "raw_pipe", n, n / w, n / c, c * 1e9 / n, r))
 PY
     for th in $BENCH_THREADS; do
         cat >$T/pass.yaml <<Y

@@ -18,10 +18,12 @@ const eddy_option eddy_worker_options[] = {
      "Directories whose *.so operator plugins are loaded. Plugins load from these only."},
     {"exit_on_eof", EDDY_OPT_BOOL, "true", EDDY_NO_RANGE, NULL, 0,
      "Exit once every source has ended (files, bounded generators)."},
-    {"flush_interval", EDDY_OPT_DURATION, "200ms", 1, 3600000, NULL, 0,
+    {"flush_interval", EDDY_OPT_DURATION, "1s", 1, 3600000, NULL, 0,
      "How often input offsets are committed (and durable state written). Without durable state "
      "or exactly-once the thread does not stop for it: offsets are committed once the sinks "
-     "have acknowledged the outputs before them."},
+     "have acknowledged the outputs before them. With exactly_once the default is 100ms instead "
+     "(read_committed consumers see outputs at each commit). A crash repeats at most this much "
+     "input (at-least-once); each commit with durable state writes every changed key's state."},
     {"run_for", EDDY_OPT_DURATION, "0ms", 0, 31536000000.0, NULL, 0,
      "Drain and exit after this long, as on SIGTERM (demos, benchmarks); 0: run until the input "
      "ends or a signal."},

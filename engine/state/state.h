@@ -52,6 +52,10 @@
 extern const eddy_option eddy_state_options[];
 extern const eddy_option eddy_processing_options[];
 
+/* worker.flush_interval as given, else its default: 1 s, or 100 ms under
+ * exactly_once (each commit is what read_committed consumers wait for). */
+int64_t eddy_flush_interval_ms(const eddy_runtime *rt);
+
 /* Parses `state:` and `processing:` into rt->state_opts,
  * rt->processing_opts and rt->eos (errors to cfg). */
 void eddy_state_parse(eddy_runtime *rt, eddy_cfg *cfg, const eddy_cnode *root);

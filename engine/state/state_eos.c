@@ -52,7 +52,7 @@ int eddy_eos_start(eddy_runtime *rt, char *err, size_t errlen)
         return 0;
     /* A transaction stays open for a whole commit interval; the broker
      * aborts one older than transaction.timeout.ms (10 s unless set). */
-    int64_t every = eddy_opts_int(rt->worker, "flush_interval");
+    int64_t every = eddy_flush_interval_ms(rt);
     if (every > 5000)
         eddy_log(EDDY_LOG_WARN, NULL,
                  "exactly_once with worker.flush_interval %lld ms: each transaction stays open "

@@ -1,0 +1,139 @@
+/* The floor for a Kafka -> Kafka passthrough built on librdkafka: consume a
+ * topic (as raw_consume does) and produce every message's key and bytes,
+ * unchanged, to another topic with the producer settings of eddy's Kafka
+ * sink (idempotent, zstd level 1 unless COMPRESSION says otherwise), until
+ * every message is acknowledged. No decoding, no encoding, no headers.
+ *
+ *   raw_pipe BROKERS IN_TOPIC OUT_TOPIC [COMPRESSION]
+ *
+ * Prints the same fields as raw_consume: what eddy's passthrough costs
+ * beyond this is eddy's own (decode, records, encode, checkpoints). */
+#include <librdkafka/rdkafka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+static double now(clockid_t c)
+{
+    struct timespec ts;
+    clock_gettime(c, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static double cpu_seconds(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru); /* all threads: librdkafka's included */
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6 +
+           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec * 1e-6;
+}
+
+static long long delivered, failed;
+
+static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+    (void)rk, (void)opaque;
+    if (m->err)
+        failed++;
+    else
+        delivered++;
+}
+
+static int set(rd_kafka_conf_t *c, const char *k, const char *v)
+{
+    char err[512];
+    if (rd_kafka_conf_set(c, k, v, err, sizeof err) != RD_KAFKA_CONF_OK) {
+        fprintf(stderr, "raw_pipe: %s: %s\n", k, err);
+        return -1;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 4 && argc != 5) {
+        fprintf(stderr, "usage: raw_pipe BROKERS IN_TOPIC OUT_TOPIC [COMPRESSION]\n");
+        return 2;
+    }
+    const char *codec = argc == 5 ? argv[4] : "zstd";
+    char err[512];
+    rd_kafka_conf_t *cc = rd_kafka_conf_new(), *pc = rd_kafka_conf_new();
+    if (set(cc, "bootstrap.servers", argv[1]) || set(cc, "group.id", "eddy-bench-raw-pipe") ||
+        set(cc, "enable.partition.eof", "true") || set(cc, "enable.auto.commit", "false") ||
+        set(cc, "fetch.max.bytes", "104857600") || set(pc, "bootstrap.servers", argv[1]) ||
+        set(pc, "enable.idempotence", "true") || set(pc, "compression.type", codec) ||
+        (!strcmp(codec, "zstd") && set(pc, "compression.level", "1")))
+        return 1;
+    rd_kafka_conf_set_dr_msg_cb(pc, dr_cb);
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, cc, err, sizeof err);
+    rd_kafka_t *pk = rd_kafka_new(RD_KAFKA_PRODUCER, pc, err, sizeof err);
+    if (!rk || !pk) {
+        fprintf(stderr, "raw_pipe: %s\n", err);
+        return 1;
+    }
+    const struct rd_kafka_metadata *md;
+    rd_kafka_topic_t *t = rd_kafka_topic_new(rk, argv[2], NULL);
+    if (rd_kafka_metadata(rk, 0, t, &md, 10000) != RD_KAFKA_RESP_ERR_NO_ERROR || md->topic_cnt != 1 ||
+        md->topics[0].err) {
+        fprintf(stderr, "raw_pipe: no metadata for topic %s\n", argv[2]);
+        return 1;
+    }
+    int np = md->topics[0].partition_cnt;
+    rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(np);
+    int64_t expected = 0;
+    for (int p = 0; p < np; p++) {
+        int64_t lo, hi;
+        rd_kafka_query_watermark_offsets(rk, argv[2], p, &lo, &hi, 10000);
+        expected += hi - lo;
+        rd_kafka_topic_partition_list_add(parts, argv[2], p)->offset = RD_KAFKA_OFFSET_BEGINNING;
+    }
+    rd_kafka_metadata_destroy(md);
+    rd_kafka_topic_destroy(t);
+    rd_kafka_topic_t *out = rd_kafka_topic_new(pk, argv[3], NULL);
+    double w0 = now(CLOCK_MONOTONIC), c0 = cpu_seconds();
+    rd_kafka_assign(rk, parts);
+    rd_kafka_queue_t *q = rd_kafka_queue_get_consumer(rk);
+    rd_kafka_message_t *msgs[1024];
+    int64_t n = 0, bytes = 0;
+    int eof = 0;
+    while (eof < np && n < expected) {
+        ssize_t got = rd_kafka_consume_batch_queue(q, 1000, msgs, 1024);
+        for (ssize_t i = 0; i < got; i++) {
+            rd_kafka_message_t *m = msgs[i];
+            if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF)
+                eof++;
+            else if (!m->err) {
+                n++;
+                bytes += (int64_t)m->len;
+                while (rd_kafka_produce(out, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, m->payload,
+                                        m->len, m->key, m->key_len, NULL) == -1) {
+                    if (rd_kafka_last_error() != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+                        fprintf(stderr, "raw_pipe: produce: %s\n",
+                                rd_kafka_err2str(rd_kafka_last_error()));
+                        return 1;
+                    }
+                    rd_kafka_poll(pk, 10);
+                }
+            }
+            rd_kafka_message_destroy(m);
+        }
+        rd_kafka_poll(pk, 0);
+    }
+    rd_kafka_flush(pk, 60000);
+    double wall = now(CLOCK_MONOTONIC) - w0, cpu = cpu_seconds() - c0;
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    printf("raw_pipe messages=%lld bytes=%lld wall_s=%.3f cpu_s=%.3f events_per_s=%.0f "
+           "events_per_cpu_s=%.0f ns_per_event=%.1f peak_rss_mib=%.1f delivered=%lld failed=%lld\n",
+           (long long)n, (long long)bytes, wall, cpu, (double)n / wall, (double)n / cpu,
+           cpu * 1e9 / (double)n, (double)ru.ru_maxrss / 1024.0, delivered, failed);
+    rd_kafka_queue_destroy(q);
+    rd_kafka_topic_partition_list_destroy(parts);
+    rd_kafka_topic_destroy(out);
+    rd_kafka_consumer_close(rk);
+    rd_kafka_destroy(rk);
+    rd_kafka_destroy(pk);
+    return n == expected && delivered == n ? 0 : 1;
+}
