@@ -21,6 +21,26 @@ static int batch_full(uint32_t n, const char *name, char *err, size_t errlen)
     return EDDY_ELIMIT;
 }
 
+/* A record that does not fit even in an empty batch (worker.batch_memory)
+ * becomes a dead letter with the reason and its first bytes instead of
+ * stopping the worker; the batch is emptied of its half-decoded values. */
+static eddy_record *alone_too_big(fsrc *s, eddy_batch *b, const void *p, size_t len,
+                                  unsigned long long at)
+{
+    eddy_batch_reset(b);
+    eddy_record *r = eddy_fsrc_append(s, b, s->index);
+    if (!r)
+        return NULL;
+    if (p)
+        eddy_record_keep_raw(b, r, p, len < RAW_PREVIEW ? len : RAW_PREVIEW);
+    eddy_record_fail(b, r, "decode", 0,
+                     "%s: record %lld (byte offset %llu): %zu bytes that do not fit in "
+                     "worker.batch_memory (%zu bytes) even in a batch of their own; skipped%s",
+                     s->rd.name, (long long)s->index, at, len, b->arena.limit,
+                     p ? " (raw holds the first bytes)" : "");
+    return r;
+}
+
 static uint64_t be(const uint8_t *p, int k)
 {
     uint64_t v = 0;
@@ -110,6 +130,8 @@ int eddy_fsrc_poll_msgpack(fsrc *s, eddy_batch *b, uint32_t max, int timeout_ms,
                 return n ? (int)n : EDDY_EEOF;
             if (!rd->eof) {
                 if (avail > s->max_record) {
+                    if (n) /* deliver the records before; the error comes next poll */
+                        return (int)n;
                     snprintf(err, errlen,
                              "%s: msgpack object at byte offset %llu is larger than "
                              "max_record_size (%zu bytes)",
@@ -117,6 +139,8 @@ int eddy_fsrc_poll_msgpack(fsrc *s, eddy_batch *b, uint32_t max, int timeout_ms,
                     return EDDY_EPARSE;
                 }
                 int m = eddy_reader_more(rd, n ? 0 : timeout_ms, err, errlen);
+                if (m < 0 && n)
+                    return (int)n; /* the records before first; the error recurs */
                 if (m < 0)
                     return m == EDDY_ELIMIT ? EDDY_EIO : m;
                 if (m == 0 && !rd->eof)
@@ -148,6 +172,19 @@ int eddy_fsrc_poll_msgpack(fsrc *s, eddy_batch *b, uint32_t max, int timeout_ms,
             return (int)(n + 1);
         }
         int rc = eddy_codec_decode(s->codec, b, r, p, size);
+        if (rc == EDDY_ENOMEM) {
+            /* The batch memory is full: the batch ends here and the record
+             * starts the next one (checked before the error flag, which the
+             * decoder also sets). Alone and still too big: a dead letter. */
+            eddy_batch_pop(b);
+            if (n)
+                return (int)n;
+            if (!alone_too_big(s, b, p, size, at))
+                return batch_full(0, rd->name, err, errlen);
+            rd->pos += size;
+            s->index++;
+            return 1;
+        }
         if (rc == EDDY_EPARSE || (r->flags & EDDY_REC_ERROR)) {
             if (!r->raw)
                 eddy_record_keep_raw(b, r, p, size);
@@ -261,8 +298,14 @@ int eddy_fsrc_poll_avro(fsrc *s, eddy_batch *b, uint32_t max, char *err, size_t 
         int rc = eddy_avro_to_record(&s->aval, b, r, why, sizeof why);
         if (rc == EDDY_ENOMEM) {
             eddy_batch_pop(b);
-            s->apending = true; /* convert the value already read in the next batch */
-            return batch_full(n, s->rd.name, err, errlen);
+            if (n) {
+                s->apending = true; /* convert the value already read in the next batch */
+                return (int)n;
+            }
+            if (!alone_too_big(s, b, NULL, 0, 0))
+                return batch_full(0, s->rd.name, err, errlen);
+            s->index++;
+            return 1;
         }
         if (rc < 0)
             eddy_record_fail(b, r, "decode", 0, "%s: record %lld: %s", s->rd.name,

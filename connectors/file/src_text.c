@@ -28,6 +28,26 @@ static int batch_full(uint32_t n, const fsrc *s, char *err, size_t errlen)
     return EDDY_ELIMIT;
 }
 
+/* A record that does not fit even in an empty batch (worker.batch_memory):
+ * the batch is emptied of its half-decoded values and carries the record as
+ * a dead letter with the reason and its first bytes, so it is neither lost
+ * silently nor stops the worker. Returns 1 (records in the batch) or, if not
+ * even that fits, EDDY_ELIMIT with the reason in err. */
+static int alone_too_big(fsrc *s, eddy_batch *b, long long lineno, const void *p, size_t len,
+                         char *err, size_t errlen)
+{
+    eddy_batch_reset(b);
+    eddy_record *r = eddy_fsrc_append(s, b, lineno);
+    if (!r)
+        return batch_full(0, s, err, errlen);
+    eddy_record_keep_raw(b, r, p, len < RAW_PREVIEW ? len : RAW_PREVIEW);
+    eddy_record_fail(b, r, "decode", 0,
+                     "%s:%lld: record of %zu bytes does not fit in worker.batch_memory (%zu "
+                     "bytes) even in a batch of its own; skipped (raw holds its first %d bytes)",
+                     s->rd.name, lineno, len, b->arena.limit, RAW_PREVIEW);
+    return 1;
+}
+
 int eddy_fsrc_poll_json(fsrc *s, eddy_batch *b, uint32_t max, int timeout_ms, char *err,
                         size_t errlen)
 {
@@ -64,6 +84,8 @@ int eddy_fsrc_poll_json(fsrc *s, eddy_batch *b, uint32_t max, int timeout_ms, ch
                 continue;
             }
             int m = eddy_reader_more(rd, n ? 0 : timeout_ms, err, errlen);
+            if (m < 0 && n)
+                return (int)n; /* the records before first; the error recurs next poll */
             if (m < 0)
                 return m == EDDY_ELIMIT ? EDDY_EIO : m;
             if (m > 0)
@@ -94,12 +116,27 @@ int eddy_fsrc_poll_json(fsrc *s, eddy_batch *b, uint32_t max, int timeout_ms, ch
         if (!r)
             return batch_full(n, s, err, errlen);
         int rc = eddy_codec_decode(s->codec, b, r, p, len);
+        if (rc == EDDY_ENOMEM) {
+            /* The batch memory is full: this batch ends here and the record
+             * starts the next one; only a record that cannot fit alone is
+             * a dead letter. Checked before the error flag: the decoder
+             * also flags the half-decoded record. */
+            eddy_batch_pop(b);
+            if (n)
+                return (int)n;
+            int one = alone_too_big(s, b, lineno, p, len, err, errlen);
+            if (one < 0)
+                return one;
+            rd->pos += consumed;
+            s->line++;
+            return one;
+        }
         if (rc == EDDY_EPARSE || (r->flags & EDDY_REC_ERROR)) {
             if (!r->raw)
                 eddy_record_keep_raw(b, r, p, len);
             eddy_record_fail(b, r, "decode", r->err_offset, "%s:%lld: %s", rd->name, lineno,
                              r->err_reason ? r->err_reason : "malformed JSON");
-        } else if (rc < 0) { /* the batch memory is full: retry in the next batch */
+        } else if (rc < 0) {
             eddy_batch_pop(b);
             return batch_full(n, s, err, errlen);
         }
@@ -219,6 +256,8 @@ int eddy_fsrc_poll_csv(fsrc *s, eddy_batch *b, uint32_t max, int timeout_ms, cha
             if (rd->eof)
                 return n ? (int)n : EDDY_EEOF;
             if (avail > s->max_record) {
+                if (n) /* deliver the rows before; the error comes at the next poll */
+                    return (int)n;
                 snprintf(err, errlen,
                          "%s:%lld: CSV row longer than max_record_size (%zu bytes); is a quote "
                          "left open?",
@@ -226,6 +265,8 @@ int eddy_fsrc_poll_csv(fsrc *s, eddy_batch *b, uint32_t max, int timeout_ms, cha
                 return EDDY_EPARSE;
             }
             int m = eddy_reader_more(rd, n ? 0 : timeout_ms, err, errlen);
+            if (m < 0 && n)
+                return (int)n; /* the rows before first; the error recurs next poll */
             if (m < 0)
                 return m == EDDY_ELIMIT ? EDDY_EIO : m;
             if (m == 0 && !rd->eof)
@@ -245,7 +286,14 @@ int eddy_fsrc_poll_csv(fsrc *s, eddy_batch *b, uint32_t max, int timeout_ms, cha
                 return batch_full(n, s, err, errlen);
             if (csv_record(s, b, r, p, used, lineno) != 0) {
                 eddy_batch_pop(b);
-                return batch_full(n, s, err, errlen);
+                if (n)
+                    return (int)n;
+                int one = alone_too_big(s, b, lineno, p, used, err, errlen);
+                if (one < 0)
+                    return one;
+                rd->pos += used;
+                s->line += row->newlines ? row->newlines : 1;
+                return one;
             }
             n++;
         }

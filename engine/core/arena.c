@@ -32,8 +32,23 @@ static eddy_arena_chunk *chunk_new(eddy_arena *a, size_t need)
         pp = &(*pp)->next;
     }
     size_t size = need > a->chunk_size ? need : a->chunk_size;
-    if (a->limit && a->held + size > a->limit)
-        return NULL;
+    if (a->limit && a->held + size > a->limit && a->free) {
+        /* Kept chunks too small for this need count against the limit
+         * while holding nothing: give them back before refusing. */
+        while (a->free) {
+            eddy_arena_chunk *c = a->free;
+            a->free = c->next;
+            a->held -= c->size;
+            free(c);
+        }
+    }
+    if (a->limit && a->held + size > a->limit) {
+        /* A limit below the chunk size (worker.batch_memory: 64KiB) or
+         * nearly reached: a smaller chunk, as long as `need` fits. */
+        if (a->held + need > a->limit)
+            return NULL;
+        size = a->limit - a->held;
+    }
     eddy_arena_chunk *c = malloc(sizeof *c + size);
     if (!c)
         return NULL;
@@ -68,6 +83,26 @@ char *eddy_arena_strdup(eddy_arena *a, const char *s, size_t len)
         p[len] = '\0';
     }
     return p;
+}
+
+eddy_arena_mark eddy_arena_get_mark(const eddy_arena *a)
+{
+    eddy_arena_mark m = {a->head, a->head ? a->head->pos : 0, a->used};
+    return m;
+}
+
+void eddy_arena_rollback(eddy_arena *a, eddy_arena_mark m)
+{
+    while (a->head && a->head != m.head) {
+        eddy_arena_chunk *c = a->head;
+        a->head = c->next;
+        c->pos = 0;
+        c->next = a->free;
+        a->free = c;
+    }
+    if (a->head)
+        a->head->pos = m.pos;
+    a->used = m.used;
 }
 
 void eddy_arena_reset(eddy_arena *a)

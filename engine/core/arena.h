@@ -17,10 +17,23 @@ typedef struct eddy_arena {
     size_t used;              /* bytes handed out since reset */
 } eddy_arena;
 
+/* A position to return to: what was allocated after it can be given back
+ * (a decoder giving up on a record must not leave the batch's memory full
+ * for the steps after it). */
+typedef struct eddy_arena_mark {
+    eddy_arena_chunk *head;
+    size_t pos, used;
+} eddy_arena_mark;
+
+/* With a limit below chunk_size, chunks are cut to fit the limit. */
 void eddy_arena_init(eddy_arena *a, size_t chunk_size, size_t limit);
 /* 16-byte aligned; NULL when the limit is reached or malloc fails. */
 void *eddy_arena_alloc(eddy_arena *a, size_t size);
 char *eddy_arena_strdup(eddy_arena *a, const char *s, size_t len);
+eddy_arena_mark eddy_arena_get_mark(const eddy_arena *a);
+/* Forgets what was allocated since the mark (chunks begun since go to the
+ * free list). The mark must come from this arena since its last reset. */
+void eddy_arena_rollback(eddy_arena *a, eddy_arena_mark m);
 /* Forget all allocations; keep up to one chunk's worth of memory per chunk. */
 void eddy_arena_reset(eddy_arena *a);
 void eddy_arena_free(eddy_arena *a);

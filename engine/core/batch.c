@@ -51,6 +51,7 @@ eddy_record *eddy_batch_append(eddy_batch *b)
         b->recs = r;
         b->cap = cap;
     }
+    b->last = eddy_arena_get_mark(&b->arena);
     eddy_record *r = &b->recs[b->n++];
     memset(r, 0, sizeof *r);
     r->ts = EDDY_TS_NONE;
@@ -61,8 +62,10 @@ eddy_record *eddy_batch_append(eddy_batch *b)
 
 void eddy_batch_pop(eddy_batch *b)
 {
-    if (b->n)
+    if (b->n) {
         b->n--;
+        eddy_arena_rollback(&b->arena, b->last);
+    }
 }
 
 void *eddy_batch_alloc(eddy_batch *b, size_t size)

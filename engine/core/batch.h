@@ -50,6 +50,7 @@ struct eddy_batch {
     uint32_t ndropped; /* records flagged DROPPED, not yet compacted */
     int64_t watermark; /* source watermark after this batch (INT64_MIN = none) */
     struct eddy_batch *next_free; /* pool link */
+    eddy_arena_mark last; /* the arena before the last append (pop returns to it) */
 };
 
 #define EDDY_TS_NONE INT64_MIN
@@ -62,7 +63,8 @@ void eddy_batch_reset(eddy_batch *b);
 
 /* A fresh empty record at the end; NULL on memory limit. */
 eddy_record *eddy_batch_append(eddy_batch *b);
-/* Removes the last record (a decoder giving up on it). */
+/* Removes the last record (a decoder giving up on it) and gives back the
+ * memory allocated since it was appended. */
 void eddy_batch_pop(eddy_batch *b);
 void *eddy_batch_alloc(eddy_batch *b, size_t size);
 eddy_value eddy_batch_string(eddy_batch *b, const char *s, size_t len);

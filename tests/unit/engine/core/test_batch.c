@@ -52,6 +52,46 @@ static void test_arena(void)
     eddy_arena_free(&a);
 }
 
+/* A limit below the chunk size (worker.batch_memory: 64KiB with 256 KiB
+ * chunks) still gives memory up to the limit: it gave none (issue 14). */
+static void test_arena_small_limit(void)
+{
+    eddy_arena a;
+    eddy_arena_init(&a, 256 * 1024, 64 * 1024);
+    CHECK(eddy_arena_alloc(&a, 100) != NULL);
+    CHECK(eddy_arena_alloc(&a, 60 * 1024) != NULL);
+    CHECK(eddy_arena_alloc(&a, 8 * 1024) == NULL); /* over the limit */
+    CHECK_MSG(a.held <= 64 * 1024, "held %zu", a.held);
+    eddy_arena_reset(&a);
+    CHECK(eddy_arena_alloc(&a, 64 * 1024 - 16) != NULL);
+    eddy_arena_free(&a);
+    /* Kept chunks too small for a need give way to one that fits. */
+    eddy_arena_init(&a, 1024, 4096);
+    for (int i = 0; i < 4; i++)
+        CHECK(eddy_arena_alloc(&a, 1000) != NULL);
+    eddy_arena_reset(&a);
+    CHECK(eddy_arena_alloc(&a, 3000) != NULL);
+    eddy_arena_free(&a);
+}
+
+/* pop gives back what the popped record allocated: a decoder giving up on a
+ * big record must not leave the batch full for the steps after it. */
+static void test_pop_rollback(void)
+{
+    eddy_batch *b = eddy_batch_new(8, 64 * 1024);
+    eddy_record *r = eddy_batch_append(b);
+    CHECK(r && eddy_batch_alloc(b, 1000) != NULL);
+    size_t used = b->arena.used;
+    r = eddy_batch_append(b);
+    CHECK(r && eddy_batch_alloc(b, 40 * 1024) != NULL);
+    CHECK(eddy_batch_alloc(b, 30 * 1024) == NULL);
+    eddy_batch_pop(b);
+    CHECK(b->n == 1);
+    CHECK_MSG(b->arena.used == used, "used %zu, want %zu", b->arena.used, used);
+    CHECK(eddy_batch_alloc(b, 60 * 1024) != NULL);
+    eddy_batch_destroy(b);
+}
+
 static void test_records(void)
 {
     eddy_sym amount = eddy_sym_intern("amount", 6);
@@ -129,6 +169,8 @@ int main(void)
 {
     test_symbols();
     test_arena();
+    test_arena_small_limit();
+    test_pop_rollback();
     test_records();
     test_values();
     return test_report();

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Records that do not fit (issue 14): a record too big for the rest of a
+# batch closes the batch and starts the next one; only a record that cannot
+# fit alone is a dead letter, with a precise reason; a fatal over-long input
+# never drops the records read before it.
+. "$(dirname "$0")/lib.sh"
+
+# 1. worker.batch_memory: 64KiB, 20 small records around one of 200 KB: the
+#    20 are written, the big one is a dead letter saying why (before: all 21
+#    dead-lettered as "unknown error", nothing written, exit 1).
+python3 - "$TMP" <<'PY'
+import json, sys
+t = sys.argv[1]
+with open(t + "/big.ndjson", "w") as f:
+    for i in range(21):
+        f.write(json.dumps({"id": i, "pad": "x" * 200000} if i == 10 else {"id": i, "v": 1.5}) + "\n")
+with open(t + "/two.ndjson", "w") as f:   # each fits alone, no two together
+    for i in range(6):
+        f.write(json.dumps({"id": i, "pad": "y" * 300000}) + "\n")
+with open(t + "/long.csv", "w") as f:     # 3,000 good rows, then one over max_record_size
+    f.write("id,name\n")
+    for i in range(3000):
+        f.write("%d,n%d\n" % (i, i))
+    f.write('3000,"' + "z" * (2 * 1024 * 1024) + '"\n3001,after\n')
+PY
+run_file() { # NAME INPUT FORMAT BATCH_MEMORY [MAX_RECORD]
+    cat >"$TMP/$1.yaml" <<Y
+worker: { admin: { enabled: false }, batch_memory: $4 }
+sources:
+  - name: s
+    type: file
+    path: "$TMP/$2"
+    format: $3
+    max_record_size: ${5:-16MiB}
+    dead_letter: { type: file, path: "$TMP/$1.dlq" }
+pipelines:
+  - { name: p, from: s, to: [ { type: file, path: "$TMP/$1.out" } ] }
+Y
+    "$EDDY" run -c "$TMP/$1.yaml" >"$TMP/$1.log" 2>&1
+    rc=$?
+}
+ids() { python3 -c 'import json,sys; print(",".join(str(json.loads(l)["id"]) for l in open(sys.argv[1]) if l.strip()))' "$1" 2>/dev/null; }
+lines() { [ -f "$1" ] && wc -l <"$1" || echo 0; }
+
+run_file big big.ndjson json 64KiB
+check "a 64KiB batch: exit 0 (got $rc; log: $(tail -c 300 "$TMP/big.log"))" [ "$rc" = 0 ]
+want=$(seq -s, 0 9),$(seq -s, 11 20)
+check "the 20 records that fit are written (want $want, got $(ids "$TMP/big.out"))" [ "$(ids "$TMP/big.out")" = "$want" ]
+check "only the big record is a dead letter (want 1, got $(lines "$TMP/big.dlq"))" [ "$(lines "$TMP/big.dlq")" = 1 ]
+check "its reason names the line, its size and the limit" \
+    grep -q 'big.ndjson:11: record of 200021 bytes does not fit in worker.batch_memory (65536 bytes) even in a batch of its own' "$TMP/big.dlq"
+
+run_file two two.ndjson json 1MiB
+check "records of 300 KB with 1MiB batches: exit 0 (got $rc)" [ "$rc" = 0 ]
+check "records that fit alone but not together each start a batch (want 0..5, got $(ids "$TMP/two.out"))" \
+    [ "$(ids "$TMP/two.out")" = "0,1,2,3,4,5" ]
+check "no dead letters for them (got $(lines "$TMP/two.dlq"))" [ "$(lines "$TMP/two.dlq")" = 0 ]
+
+# 2. A CSV row over max_record_size stops the worker (an open quote makes the
+#    rest unreadable) but the 3,000 rows before it are all written (before:
+#    the partly filled batch was dropped, 2,048 written).
+run_file csv long.csv csv 64MiB 1MiB
+check "the over-long CSV row: exit 1 (got $rc)" [ "$rc" = 1 ]
+check "the over-long CSV row stops the worker with the reason" grep -q 'long.csv:3002: CSV row longer than max_record_size' "$TMP/csv.log"
+check "every row before it is written (want 3000, got $(lines "$TMP/csv.out"))" [ "$(lines "$TMP/csv.out")" = 3000 ]
+finish
