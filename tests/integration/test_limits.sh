@@ -22,6 +22,11 @@ with open(t + "/long.csv", "w") as f:     # 3,000 good rows, then one over max_r
     for i in range(3000):
         f.write("%d,n%d\n" % (i, i))
     f.write('3000,"' + "z" * (2 * 1024 * 1024) + '"\n3001,after\n')
+import struct
+with open(t + "/long.msgpack", "wb") as f:  # 3,000 maps {"id": i}, then one 3 MB string
+    for i in range(3000):
+        f.write(b"\x81\xa2id\xcd" + struct.pack(">H", i))
+    f.write(b"\x81\xa3pad\xdb" + struct.pack(">I", 3 << 20) + b"q" * (3 << 20))
 PY
 run_file() { # NAME INPUT FORMAT BATCH_MEMORY [MAX_RECORD]
     cat >"$TMP/$1.yaml" <<Y
@@ -63,4 +68,8 @@ run_file csv long.csv csv 64MiB 1MiB
 check "the over-long CSV row: exit 1 (got $rc)" [ "$rc" = 1 ]
 check "the over-long CSV row stops the worker with the reason" grep -q 'long.csv:3002: CSV row longer than max_record_size' "$TMP/csv.log"
 check "every row before it is written (want 3000, got $(lines "$TMP/csv.out"))" [ "$(lines "$TMP/csv.out")" = 3000 ]
+run_file mp long.msgpack msgpack 64MiB 1MiB
+check "the over-long msgpack object: exit 1 (got $rc)" [ "$rc" = 1 ]
+check "it says where and why ($(grep "level=error" "$TMP/mp.log" | cut -c1-240))" grep -q 'msgpack object at byte offset 21000 is larger than max_record_size' "$TMP/mp.log"
+check "every record before it is written (want 3000, got $(lines "$TMP/mp.out"))" [ "$(lines "$TMP/mp.out")" = 3000 ]
 finish
