@@ -41,6 +41,8 @@ typedef struct fsrc {
     bool aval_ok;
     bool apending;      /* aval holds a record a full batch could not take */
     bool aended;        /* the end of the file or a read error: no more reads */
+    int64_t agood;      /* records avro-c may read (avro_scan.c); -1: all */
+    char *abad;         /* why the record at index agood may not be read */
 #endif
 } fsrc;
 

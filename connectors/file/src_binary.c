@@ -8,6 +8,7 @@
 #include "engine/core/error.h"
 #if EDDY_HAVE_AVRO
 #include "engine/format/avro_value.h"
+#include "connectors/file/avro_scan.h"
 #endif
 #include "connectors/file/fsrc.h"
 
@@ -242,6 +243,38 @@ int eddy_fsrc_open_avro(fsrc *s, char *err, size_t errlen)
                  schema ? avro_schema_type_name(schema) : "missing");
         return EDDY_EPARSE;
     }
+    /* avro-c's reader trusts lengths and recurses with the data's nesting:
+     * check the records first (avro_scan.c). */
+    s->agood = -1;
+    if (std) {
+        if (eddy_avro_schema_refers(schema, 0)) {
+            snprintf(err, errlen,
+                     "stdin: the schema refers to a named type (it may be recursive), so "
+                     "records could nest without bound, and Avro from stdin cannot be checked "
+                     "before avro-c reads it; read the file by its path instead");
+            return EDDY_EUNSUPPORTED;
+        }
+    } else {
+        char why[400];
+        int64_t good;
+        int sc = eddy_avro_scan_file(s->path, schema, EDDY_CODEC_DEFAULT_DEPTH, &good, why,
+                                     sizeof why);
+        if (sc == EDDY_EUNSUPPORTED && eddy_avro_schema_refers(schema, 0)) {
+            snprintf(err, errlen,
+                     "%s: the schema refers to a named type (it may be recursive) and the "
+                     "file's %s cannot be checked for nesting depth before avro-c reads it; "
+                     "write it with codec null or deflate", name, why);
+            return EDDY_EUNSUPPORTED;
+        }
+        if (sc != 0 && sc != EDDY_EUNSUPPORTED) {
+            snprintf(err, errlen, "%s: %s", name, why);
+            return sc;
+        }
+        if (sc == 0 && good >= 0) {
+            s->agood = good;
+            s->abad = strdup(why);
+        }
+    }
     s->aiface = avro_generic_class_from_schema(schema);
     if (!s->aiface || avro_generic_value_new(s->aiface, &s->aval) != 0) {
         snprintf(err, errlen, "%s: cannot build a reader for the file's schema: %s", name,
@@ -264,6 +297,8 @@ void eddy_fsrc_close_avro(fsrc *s)
     s->aval_ok = false;
     s->aiface = NULL;
     s->areader = NULL;
+    free(s->abad);
+    s->abad = NULL;
 }
 
 int eddy_fsrc_poll_avro(fsrc *s, eddy_batch *b, uint32_t max, char *err, size_t errlen)
@@ -276,6 +311,16 @@ int eddy_fsrc_poll_avro(fsrc *s, eddy_batch *b, uint32_t max, char *err, size_t 
         eddy_record *r = eddy_fsrc_append(s, b, s->index);
         if (!r)
             return batch_full(n, s->rd.name, err, errlen);
+        if (!s->apending && s->agood >= 0 && s->index >= s->agood) {
+            /* The check found this record unreadable (avro-c would crash or
+             * allocate without bound); it cannot resynchronise after it. */
+            eddy_record_fail(b, r, "decode", 0, "%s: record %lld: %s; reading stops here",
+                             s->rd.name, (long long)s->index, s->abad ? s->abad : "invalid");
+            s->aended = true;
+            s->index++;
+            n++;
+            continue;
+        }
         if (!s->apending) {
             avro_value_reset(&s->aval);
             int rc = avro_file_reader_read_value(s->areader, &s->aval);

@@ -233,3 +233,18 @@ int eddy_avro_check(const eddy_av_node *root, const uint8_t *p, size_t len, size
     }
     return 0;
 }
+
+uint64_t eddy_avro_check_values(const eddy_avro_schema *s, const uint8_t *p, size_t len,
+                                uint64_t count, size_t base, uint32_t max_depth, char *reason,
+                                size_t reasonlen)
+{
+    avc c = {.p = p, .len = len, .base = base, .max_depth = max_depth, .reason = reason,
+             .reasonlen = reasonlen};
+    for (uint64_t i = 0; i < count; i++)
+        if (check(&c, s->root, 0) != 0)
+            return i;
+    if (c.pos < len)
+        cfail(&c, c.pos, "%zu trailing bytes after the block's %llu records", len - c.pos,
+              (unsigned long long)count);
+    return c.pos < len ? count - 1 : count;
+}

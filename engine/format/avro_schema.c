@@ -362,6 +362,27 @@ fail:
     return rc;
 }
 
+int eddy_avro_schema_compile(avro_schema_t schema, eddy_avro_schema **out, char *err,
+                             size_t errlen)
+{
+    *out = NULL;
+    eddy_avro_schema *s = calloc(1, sizeof *s);
+    if (!s) {
+        snprintf(err, errlen, "out of memory");
+        return EDDY_ENOMEM;
+    }
+    s->schema = avro_schema_incref(schema);
+    compiler c = {s, 0};
+    if (!(s->root = compile(&c, s->schema, 0))) {
+        snprintf(err, errlen, "out of memory (or the schema is nested deeper than %u)",
+                 EDDY_FMT_MAX_DEPTH);
+        eddy_avro_schema_free(s);
+        return EDDY_ENOMEM;
+    }
+    *out = s;
+    return 0;
+}
+
 avro_schema_t eddy_avro_schema_get(const eddy_avro_schema *s) { return s->schema; }
 
 void eddy_avro_schema_free(eddy_avro_schema *s)

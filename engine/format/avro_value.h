@@ -32,6 +32,10 @@ typedef struct eddy_avro_schema eddy_avro_schema;
 /* 0, or <0 with "schema file x.avsc: ..." in err. The top-level schema must
  * be a record. */
 int eddy_avro_schema_load(const char *path, eddy_avro_schema **out, char *err, size_t errlen);
+/* The same from a schema already parsed (an object container file's
+ * writer schema), without defaults; s holds its own reference to schema. */
+int eddy_avro_schema_compile(avro_schema_t schema, eddy_avro_schema **out, char *err,
+                             size_t errlen);
 avro_schema_t eddy_avro_schema_get(const eddy_avro_schema *s);
 void eddy_avro_schema_free(eddy_avro_schema *s);
 
@@ -39,5 +43,16 @@ void eddy_avro_schema_free(eddy_avro_schema *s);
  * default from s (the schema out was created from) when it has one. */
 int eddy_record_to_avro_with(const eddy_record *r, avro_value_t *out, const eddy_avro_schema *s,
                              char *err, size_t errlen);
+
+/* Checks the values concatenated in p[0..len) (the records of an object
+ * container file's block), one after the other, as the Kafka path checks a
+ * message before avro-c reads it: lengths, counts, branches, UTF-8, and
+ * nesting up to max_depth (avro-c reads recursively: data nested 100,000
+ * deep overflows its stack). Returns the number of values that passed;
+ * if that is below `count`, the reason (with the byte offset from base) of
+ * the first that did not is in reason. */
+uint64_t eddy_avro_check_values(const eddy_avro_schema *s, const uint8_t *p, size_t len,
+                                uint64_t count, size_t base, uint32_t max_depth, char *reason,
+                                size_t reasonlen);
 
 #endif

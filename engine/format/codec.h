@@ -46,6 +46,10 @@ typedef struct eddy_codec_conf {
 
 typedef struct eddy_codec eddy_codec;
 
+/* The nesting depth every reader of a format accepts unless told otherwise
+ * (codec max_depth 0; Avro object container files). */
+#define EDDY_CODEC_DEFAULT_DEPTH 64u
+
 /* 0, or <0 with a reason in err (e.g. "schema file x.avsc: ..."). */
 int eddy_codec_new(const eddy_codec_conf *conf, eddy_codec **out, char *err, size_t errlen);
 void eddy_codec_destroy(eddy_codec *c);

@@ -12,7 +12,7 @@
 #include "engine/format/codec.h"
 #include "engine/core/sym.h"
 
-#define EDDY_FMT_DEFAULT_DEPTH 64u
+#define EDDY_FMT_DEFAULT_DEPTH EDDY_CODEC_DEFAULT_DEPTH
 /* Decoders recurse once per nesting level; this bounds the C stack. */
 #define EDDY_FMT_MAX_DEPTH 1024u
 

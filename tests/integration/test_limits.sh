@@ -72,4 +72,23 @@ run_file mp long.msgpack msgpack 64MiB 1MiB
 check "the over-long msgpack object: exit 1 (got $rc)" [ "$rc" = 1 ]
 check "it says where and why ($(grep "level=error" "$TMP/mp.log" | cut -c1-240))" grep -q 'msgpack object at byte offset 21000 is larger than max_record_size' "$TMP/mp.log"
 check "every record before it is written (want 3000, got $(lines "$TMP/mp.out"))" [ "$(lines "$TMP/mp.out")" = 3000 ]
+
+# 3. Avro object container files are checked before avro-c reads them, as
+#    Kafka messages are: a record nested 100,000 deep under a recursive schema
+#    (before: SIGSEGV, a stack overflow in avro-c's reader) and a string
+#    length of 100 MB (before: avro-c allocated it) are dead letters with the
+#    reason; the records before them are written.
+case ",$EDDY_LEFT_OUT," in
+*,avro,*) ;;
+*)
+    python3 "$SRC/tests/fixtures/avro/hostile_ocf.py" "$TMP"
+    for f in deep badlen; do
+        run_file "$f" "$f.avro" avro 64MiB
+        check "$f.avro: exit 0 (got $rc; $(grep level=error "$TMP/$f.log" | cut -c1-200))" [ "$rc" = 0 ]
+        check "$f.avro: the 3 records before the bad one are written (got $(lines "$TMP/$f.out"))" [ "$(lines "$TMP/$f.out")" = 3 ]
+    done
+    check "deep.avro: the dead letter says how deep is too deep" grep -q 'record 3: nesting deeper than 64 levels' "$TMP/deep.dlq"
+    check "badlen.avro: the dead letter names the bad length" grep -q 'record 3: truncated input: string of 104857600 bytes' "$TMP/badlen.dlq"
+    ;;
+esac
 finish
