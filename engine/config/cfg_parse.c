@@ -26,6 +26,7 @@ typedef struct builder {
     size_t depth, cap;
     int docs;
     bool stop;
+    bool too_deep; /* stopped at EDDY_CFG_MAX_DEPTH: the tree is partial */
 } builder;
 
 static char *path_join(const char *base, const char *key, long idx)
@@ -228,6 +229,14 @@ static int on_start(builder *b, struct fy_event *e, eddy_cnode_kind kind)
     if (!n)
         return -1;
     n->desc = kind == EDDY_CNODE_MAP ? "a mapping" : "a sequence";
+    if (b->depth >= EDDY_CFG_MAX_DEPTH) {
+        eddy_cfg_fail_at(b->cfg, line, col, NULL,
+                         "mappings and sequences nested deeper than %d levels; a configuration "
+                         "needs a handful (is this the right file?)", EDDY_CFG_MAX_DEPTH);
+        b->stop = true;
+        b->too_deep = true;
+        return 0;
+    }
     char *path = child_path(b, NULL);
     if (!path)
         return -1;
@@ -382,6 +391,12 @@ int eddy_cfg_parse(eddy_cfg *cfg, const char *yaml, size_t len)
     }
     int rc = 0;
     builder b = {.cfg = cfg};
+    if (len > EDDY_CFG_MAX_BYTES) {
+        eddy_cfg_fail_at(cfg, 0, 0, NULL,
+                         "the configuration is larger than %zu MiB; a configuration is a few KB "
+                         "(is this the right file?)", EDDY_CFG_MAX_BYTES >> 20);
+        goto out;
+    }
     if (fy_parser_set_string(fyp, yaml, len) != 0) {
         rc = -1;
         goto out;
@@ -393,7 +408,9 @@ int eddy_cfg_parse(eddy_cfg *cfg, const char *yaml, size_t len)
         if (rc != 0)
             goto out;
     }
-    if (fy_parser_get_stream_error(fyp)) {
+    if (b.too_deep) {
+        cfg->root = NULL; /* a half-built tree would only add misleading errors */
+    } else if (fy_parser_get_stream_error(fyp)) {
         report_syntax_error(cfg, diag);
         /* A half-built tree would only add misleading errors. */
         cfg->root = NULL;

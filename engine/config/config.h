@@ -16,6 +16,12 @@
  * they live until eddy_cfg_free. */
 #ifndef EDDY_CONFIG_H
 #define EDDY_CONFIG_H
+
+/* Limits of every configuration read (file, string): a real config is a few
+ * KB and a few levels deep. Without them a YAML nested 50,000 deep took 3 GB
+ * (a path per level) and `validate -c /dev/zero` read forever. */
+#define EDDY_CFG_MAX_BYTES ((size_t)16 << 20)
+#define EDDY_CFG_MAX_DEPTH 64
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>

@@ -120,6 +120,39 @@ static void test_missing_file(void)
     eddy_cfg_free(cfg);
 }
 
+/* Depth and size caps (issue 14): 50,000 levels took 3 GB and 30 s; a
+ * config from /dev/zero was read forever. */
+static void test_limits(void)
+{
+    size_t depth = 50000;
+    char *deep = malloc(3 + 2 * depth + 1);
+    memcpy(deep, "a: ", 3);
+    memset(deep + 3, '[', depth);
+    memset(deep + 3 + depth, ']', depth);
+    deep[3 + 2 * depth] = '\0';
+    eddy_cfg *cfg = load(deep);
+    CHECK(eddy_cfg_errors(cfg) == 1);
+    CHECK_STR(eddy_cfg_error(cfg, 0), "t.yaml:1:67: mappings and sequences nested deeper than 64 "
+                                      "levels; a configuration needs a handful (is this the right "
+                                      "file?)");
+    CHECK(eddy_cfg_root(cfg) == NULL);
+    eddy_cfg_free(cfg);
+    free(deep);
+    /* 64 levels are fine. */
+    char ok[200] = "a: ";
+    memset(ok + 3, '[', 63);
+    memset(ok + 66, ']', 63);
+    cfg = load(ok);
+    CHECK_MSG(eddy_cfg_errors(cfg) == 0, "%s", eddy_cfg_error(cfg, 0));
+    eddy_cfg_free(cfg);
+
+    cfg = eddy_cfg_load("/dev/zero");
+    CHECK(eddy_cfg_errors(cfg) == 1);
+    CHECK_STR(eddy_cfg_error(cfg, 0), "/dev/zero: the configuration is larger than 16 MiB; a "
+                                      "configuration is a few KB (is this the right file?)");
+    eddy_cfg_free(cfg);
+}
+
 static void test_duplicate_key(void)
 {
     eddy_cfg *cfg = load("x: 1\n"
@@ -250,6 +283,7 @@ int main(void)
     test_empty_document();
     test_syntax_error();
     test_missing_file();
+    test_limits();
     test_duplicate_key();
     test_refused_constructs();
     test_fail();
