@@ -42,17 +42,18 @@
 eddy_option eddy_anom_opts_zscore[] = {
     FIELD_OPT,
     COMMON_OPTS("0.9973", Z_THRESHOLD_TEXT("3"), "100000"),
-    {"window", EDDY_OPT_INT, NULL, 2, 268435456, NULL, 0,
+    {"window", EDDY_OPT_INT, NULL, 2, 10000000, NULL, 0,
      "Previous values whose mean and standard deviation (ddof 0) give z; scores are 0 "
-     "until the window is full."},
+     "until the window is full. 8 bytes per value per key (at most 10,000,000: 80 MB a key)."},
     END_OPTS,
 };
 
 eddy_option eddy_anom_opts_robust_zscore[] = {
     FIELD_OPT,
     COMMON_OPTS("0.9995", Z_THRESHOLD_TEXT("3.5 (Iglewicz and Hoaglin's cut-off)"), "100000"),
-    {"window", EDDY_OPT_INT, NULL, 2, 268435456, NULL, 0,
-     "Previous values whose median and MAD give the robust z = 0.6745 (x - median) / MAD."},
+    {"window", EDDY_OPT_INT, NULL, 2, 10000000, NULL, 0,
+     "Previous values whose median and MAD give the robust z = 0.6745 (x - median) / MAD. "
+     "About 16 bytes per value per key (at most 10,000,000)."},
     END_OPTS,
 };
 

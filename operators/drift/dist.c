@@ -100,6 +100,9 @@ static int ref_mode_of(const char *s)
     return REF_FIRST_N;
 }
 
+/* Sample memory a step may ask for (see dist_create). */
+#define DIST_MAX_BYTES ((uint64_t)1 << 30)
+
 static int add_features(dist *d, const eddy_opts *o, const char *opt, int categorical,
                         uint32_t *at, char *err, size_t errlen)
 {
@@ -201,6 +204,22 @@ static void *dist_create(const eddy_host *h, eddy_ctx *ctx, const eddy_opts *o, 
     }
     if (d->ref_mode != REF_FILE && rf && *rf) {
         snprintf(err, errlen, "reference_file is only read with `reference: file`");
+        goto fail;
+    }
+    /* The samples are allocated here and touched as they fill: with Linux's
+     * overcommit an oversized step passed `validate` and ran out of memory
+     * later. Refused by size instead, the same in validate and run. */
+    uint64_t size = (uint64_t)h->opt_int(o, "sample_size");
+    uint64_t need = 16u * size * (3u + (d->ref_mode == REF_LAGGED ? d->lag : 0u)) * nnum;
+    if (need > DIST_MAX_BYTES) {
+        snprintf(err, errlen,
+                 "sample_size %llu%s%.0u for %u numeric feature(s) needs %.1f GiB of samples "
+                 "(16 bytes x sample_size x (3 + lag) per feature); the limit is %llu MiB per "
+                 "step: lower sample_size%s",
+                 (unsigned long long)size, d->ref_mode == REF_LAGGED ? " with lag " : "",
+                 d->ref_mode == REF_LAGGED ? d->lag : 0u, nnum,
+                 (double)need / (1u << 30), (unsigned long long)(DIST_MAX_BYTES >> 20),
+                 d->ref_mode == REF_LAGGED ? " or lag" : "");
         goto fail;
     }
     d->f = h->alloc(sizeof *d->f * (nnum + ncat));

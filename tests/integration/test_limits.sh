@@ -73,7 +73,30 @@ check "the over-long msgpack object: exit 1 (got $rc)" [ "$rc" = 1 ]
 check "it says where and why ($(grep "level=error" "$TMP/mp.log" | cut -c1-240))" grep -q 'msgpack object at byte offset 21000 is larger than max_record_size' "$TMP/mp.log"
 check "every record before it is written (want 3000, got $(lines "$TMP/mp.out"))" [ "$(lines "$TMP/mp.out")" = 3000 ]
 
-# 3. Avro object container files are checked before avro-c reads them, as
+# 3. validate refuses what run cannot do: a distribution_drift whose samples
+#    need 10 GiB (run ran out of memory at start) and a zscore window of
+#    268435456 values (every batch rejected, exit 0).
+cat >"$TMP/v1.yaml" <<'Y'
+worker: { admin: { enabled: false } }
+sources:
+  - { name: s, type: generator, count: 10, fields: { x: "uniform(0,1)" } }
+pipelines:
+  - name: p
+    from: s
+    steps:
+      - distribution_drift: { fields: [x], sample_size: 10000000, reference: lagged, lag: 64 }
+    to: [ { type: console } ]
+Y
+sed 's/distribution_drift: .*/zscore: { field: x, window: 268435456 }/' "$TMP/v1.yaml" >"$TMP/v2.yaml"
+for v in v1 v2; do
+    "$EDDY" validate -c "$TMP/$v.yaml" >"$TMP/$v.out" 2>&1
+    vrc=$?
+    check "validate refuses $v.yaml (exit $vrc: $(head -c 300 "$TMP/$v.out"))" [ "$vrc" != 0 ]
+done
+check "the sample memory is named" grep -q 'sample_size 10000000 with lag 64 for 1 numeric feature(s) needs 10.0 GiB' "$TMP/v1.out"
+check "the window range is named" grep -q 'zscore.window: expected an integer between 2 and 10000000, found 268435456' "$TMP/v2.out"
+
+# 4. Avro object container files are checked before avro-c reads them, as
 #    Kafka messages are: a record nested 100,000 deep under a recursive schema
 #    (before: SIGSEGV, a stack overflow in avro-c's reader) and a string
 #    length of 100 MB (before: avro-c allocated it) are dead letters with the
