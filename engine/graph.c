@@ -533,7 +533,11 @@ static void build_pipeline(eddy_runtime *rt, const eddy_cnode *n, int idx, char 
     }
 }
 
-/* Resolves root sources and bus subscribers; rejects cycles. */
+/* How many pipelines a record may cross on the in-process bus. */
+#define EDDY_BUS_MAX_DEPTH 64
+
+/* Resolves root sources and bus subscribers; rejects cycles and chains
+ * longer than EDDY_BUS_MAX_DEPTH. */
 static void link_pipelines(eddy_runtime *rt)
 {
     for (int i = 0; i < rt->npipelines; i++) {
@@ -546,6 +550,19 @@ static void link_pipelines(eddy_runtime *rt)
         if (hops > rt->npipelines) {
             eddy_cfg_fail(rt->cfg, NULL, p->name,
                           "pipelines read each other in a cycle (via `from`); the in-process bus must be acyclic");
+            p->root_source = -1;
+            continue;
+        }
+        if (hops > EDDY_BUS_MAX_DEPTH) {
+            /* A record crosses the bus by a call from the pipeline before
+             * (eddy_exec_after): 20,000 hops overflowed the stack and 3,000
+             * ran for minutes. Said once, at the first pipeline too far. */
+            if (hops == EDDY_BUS_MAX_DEPTH + 1)
+                eddy_cfg_fail(rt->cfg, NULL, p->name,
+                              "reads through more than %d pipelines (via `from`) from its "
+                              "source; the in-process bus allows %d: read from an earlier "
+                              "pipeline, or join steps into one pipeline",
+                              EDDY_BUS_MAX_DEPTH, EDDY_BUS_MAX_DEPTH);
             p->root_source = -1;
             continue;
         }

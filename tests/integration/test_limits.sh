@@ -96,6 +96,24 @@ done
 check "the sample memory is named" grep -q 'sample_size 10000000 with lag 64 for 1 numeric feature(s) needs 10.0 GiB' "$TMP/v1.out"
 check "the window range is named" grep -q 'zscore.window: expected an integer between 2 and 10000000, found 268435456' "$TMP/v2.out"
 
+# A chain of pipelines on the in-process bus is at most 64 deep (20,000
+# overflowed the stack, 3,000 ran for minutes): said once, at validate.
+chain() { # N: pipelines p0..pN, each reading the one before
+    echo 'worker: { admin: { enabled: false } }'
+    echo 'sources: [ { name: s, type: generator, count: 10, fields: { x: "uniform(0,1)" } } ]'
+    echo 'pipelines:'
+    echo '  - { name: p0, from: s }'
+    for i in $(seq 1 "$1"); do echo "  - { name: p$i, from: p$((i - 1)) }"; done
+}
+chain 3000 >"$TMP/chain.yaml"
+"$EDDY" validate -c "$TMP/chain.yaml" >"$TMP/chain.out" 2>&1
+check "a 3,000-pipeline chain is refused, once ($(head -c 300 "$TMP/chain.out"))" \
+    grep -q 'chain.yaml: 1 error' "$TMP/chain.out"
+check "the refusal names the first pipeline too far" \
+    grep -q 'p65: reads through more than 64 pipelines' "$TMP/chain.out"
+chain 64 >"$TMP/chain64.yaml"
+check "a 64-pipeline chain is fine" "$EDDY" validate -c "$TMP/chain64.yaml"
+
 # 4. Avro object container files are checked before avro-c reads them, as
 #    Kafka messages are: a record nested 100,000 deep under a recursive schema
 #    (before: SIGSEGV, a stack overflow in avro-c's reader) and a string
