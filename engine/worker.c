@@ -9,6 +9,7 @@
 
 #include "engine/obs/admin.h"
 #include "engine/exec.h"
+#include "engine/format/codec.h"
 #include "engine/obs/log.h"
 #include "lib/store/store.h"
 
@@ -19,6 +20,8 @@ typedef struct worker {
     int64_t drain_deadline;
     int64_t run_until; /* worker.run_for: 0 = no limit */
     int exit_code;
+    uint64_t nonfinite;       /* eddy_json_nonfinite() last reported */
+    eddy_metric *m_nonfinite; /* eddy_json_nonfinite_total */
 } worker;
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
@@ -34,9 +37,31 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     eddy_runtime_stop(w->rt);
 }
 
+/* NaN/Inf written to JSON as null is not silent: a counter, and a warning
+ * the first time. */
+static void report_nonfinite(worker *w)
+{
+    uint64_t n = eddy_json_nonfinite();
+    if (n == w->nonfinite)
+        return;
+    if (!w->nonfinite)
+        eddy_log(EDDY_LOG_WARN, NULL,
+                 "a NaN or infinite number was written as null to JSON output (JSON has no "
+                 "spelling for it; msgpack and Avro keep it); counted in "
+                 "eddy_json_nonfinite_total");
+    w->nonfinite = n;
+    if (!w->m_nonfinite)
+        w->m_nonfinite = eddy_metrics_get(w->rt->metrics, "eddy_json_nonfinite_total",
+                                          "NaN or infinite numbers written to JSON as null",
+                                          EDDY_METRIC_COUNTER, NULL);
+    if (w->m_nonfinite)
+        eddy_metric_set(w->m_nonfinite, (double)n);
+}
+
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
     worker *w = arg;
+    report_nonfinite(w);
     if (eddy_runtime_done(w->rt)) {
         event_base_loopbreak(w->base);
         return;
@@ -233,6 +258,7 @@ int eddy_worker_run(eddy_runtime *rt, const char *admin_listen)
         w.exit_code = atomic_load(&rt->failed) ? 1 : 0;
     }
     eddy_runtime_stop(rt);
+    report_nonfinite(&w); /* what the last tick did not see */
     event_free(sigint);
     event_free(sigterm);
     event_free(tick);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "engine/core/error.h"
+#include "connectors/deadletter.h"
 #include "connectors/file/fsrc.h"
 #include "connectors/scalar.h"
 #include "engine/core/sym.h"
@@ -208,6 +209,21 @@ static int csv_record(fsrc *s, eddy_batch *b, eddy_record *r, const char *p, siz
                              "%s:%lld: expected %u cells (one per header column), found %u",
                              s->rd.name, lineno, s->ncols, row->n);
         return 0;
+    }
+    /* Text goes out as JSON strings: bytes that are not UTF-8 would make
+     * invalid JSON (the JSON and msgpack decoders refuse them too). */
+    for (uint32_t i = 0; i < row->n; i++) {
+        const eddy_csv_cell *c = &row->cells[i];
+        if (!eddy_utf8_valid((const uint8_t *)p + c->start, c->end - c->start)) {
+            size_t rawlen = used;
+            while (rawlen && (p[rawlen - 1] == '\n' || p[rawlen - 1] == '\r'))
+                rawlen--;
+            eddy_record_keep_raw(b, r, p, rawlen);
+            eddy_record_fail(b, r, "decode", c->start,
+                             "%s:%lld: cell %u (column %s) is not valid UTF-8", s->rd.name,
+                             lineno, i + 1, eddy_sym_name(s->cols[i]));
+            return 0;
+        }
     }
     if (eddy_record_reserve(b, r, s->ncols) != 0)
         return -1;

@@ -46,6 +46,11 @@ typedef struct eddy_codec_conf {
 
 typedef struct eddy_codec eddy_codec;
 
+/* NaN and infinite doubles written to JSON so far (as null: JSON has no
+ * spelling for them), process-wide; the worker reports it as the metric
+ * eddy_json_nonfinite_total and says so in the log the first time. */
+uint64_t eddy_json_nonfinite(void);
+
 /* The nesting depth every reader of a format accepts unless told otherwise
  * (codec max_depth 0; Avro object container files). */
 #define EDDY_CODEC_DEFAULT_DEPTH 64u

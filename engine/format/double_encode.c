@@ -26,6 +26,7 @@
  * subnormals), it falls back to dtoa_printf. So the output is that of
  * dtoa_printf for every double; the unit test checks it on millions. */
 #include <math.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -243,9 +244,16 @@ static size_t dtoa_exact(char *out, double d)
 }
 #endif
 
+/* How many NaN/infinite values were written as null (eddy_json_nonfinite);
+ * the rare path only, so the hot path pays nothing. */
+static _Atomic uint64_t g_nonfinite;
+
+uint64_t eddy_json_nonfinite(void) { return atomic_load_explicit(&g_nonfinite, memory_order_relaxed); }
+
 size_t eddy_json_dtoa(char *o, double d)
 {
     if (!isfinite(d)) {
+        atomic_fetch_add_explicit(&g_nonfinite, 1, memory_order_relaxed);
         memcpy(o, "null", 4);
         return 4;
     }

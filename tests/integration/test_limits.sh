@@ -114,6 +114,25 @@ check "the refusal names the first pipeline too far" \
 chain 64 >"$TMP/chain64.yaml"
 check "a 64-pipeline chain is fine" "$EDDY" validate -c "$TMP/chain64.yaml"
 
+# CSV cells that are not UTF-8 are dead letters naming the cell (before:
+# written raw into JSON output, which was then invalid JSON).
+printf 'id,name\n1,ok\n2,bad\377\376\n3,caf\303\251\n' >"$TMP/u.csv"
+run_file u u.csv csv 64MiB
+check "valid CSV rows pass (want 1,3, got $(ids "$TMP/u.out"))" [ "$(ids "$TMP/u.out")" = "1,3" ]
+check "the row that is not UTF-8 is a dead letter naming the cell" \
+    grep -q 'u.csv:3: cell 2 (column name) is not valid UTF-8' "$TMP/u.dlq"
+check "the output is valid JSON" python3 -c 'import json,sys; [json.loads(l) for l in open(sys.argv[1])]' "$TMP/u.out"
+
+# NaN and infinities from msgpack become null in JSON output, no longer
+# silently: a warning and eddy_json_nonfinite_total.
+python3 -c '
+import struct, sys
+rec = lambda i, x: b"\x82\xa2id" + bytes([i]) + b"\xa1x\xcb" + struct.pack(">d", x)
+open(sys.argv[1], "wb").write(rec(1, float("nan")) + rec(2, 1.5) + rec(3, float("inf")))' "$TMP/nan.msgpack"
+run_file nan nan.msgpack msgpack 64MiB
+check "NaN/Inf records are written (want 3, got $(lines "$TMP/nan.out"))" [ "$(lines "$TMP/nan.out")" = 3 ]
+check "writing NaN as null is said in the log" grep -q 'a NaN or infinite number was written as null to JSON output' "$TMP/nan.log"
+
 # 4. Avro object container files are checked before avro-c reads them, as
 #    Kafka messages are: a record nested 100,000 deep under a recursive schema
 #    (before: SIGSEGV, a stack overflow in avro-c's reader) and a string
