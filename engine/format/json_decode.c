@@ -489,9 +489,9 @@ static int parse_value(jp *j, eddy_value *v, uint32_t depth);
 static const eddy_kv g_empty_kv;
 static const eddy_value g_empty_item;
 
-/* Duplicate keys of a large object: the last value wins, at the place of
- * the first occurrence (as for small objects). Hash index in the arena. */
-static int dedup_members(jp *j, eddy_kv *kvs, size_t *np)
+/* Duplicate keys of a large object are an error (as for small objects):
+ * found with a hash index in the arena, so many keys cost linear time. */
+static int dedup_members(jp *j, const uint8_t *open, eddy_kv *kvs, size_t *np)
 {
     size_t n = *np, size = 32;
     while (size < 2 * n)
@@ -513,7 +513,9 @@ static int dedup_members(jp *j, eddy_kv *kvs, size_t *np)
             slot = (slot + 1) & (size - 1);
         }
         if (index[slot] != UINT32_MAX) {
-            kvs[index[slot]].val = kvs[i].val;
+            j->key = kvs[i].key.u.s;
+            j->keylen = kvs[i].key.len;
+            return fail(j, open, "duplicate key " KEYFMT " in the object starting", KEYARG(j));
         } else {
             index[slot] = (uint32_t)out;
             kvs[out++] = kvs[i];
@@ -550,6 +552,7 @@ static int parse_object(jp *j, eddy_value *v, uint32_t depth)
         eddy_kv kv;
         memset(&kv, 0, sizeof kv);
         kv.key.type = EDDY_STRING;
+        const uint8_t *kat = j->cur;
         if (parse_string(j, &kv.key.u.s, &kv.key.len, 1) != 0)
             return -1;
         skip_ws(j);
@@ -567,16 +570,17 @@ static int parse_object(jp *j, eddy_value *v, uint32_t depth)
         j->keylen = kv.key.len;
         eddy_kv *kvs = (eddy_kv *)(st->data + base);
         size_t n = (st->len - base) / sizeof(eddy_kv), i;
-        /* Small objects find a duplicate key by scanning; past 16 members
-         * keys are appended and dedup_members() settles them once, so a
-         * hostile object of many keys costs linear time, not quadratic. */
+        /* Small objects find a duplicate key (an error: either value would
+         * be lost silently) by scanning; past 16 members keys are appended
+         * and dedup_members() checks them once, so a hostile object of many
+         * keys costs linear time, not quadratic. */
         for (i = 0; i < n && n <= 16; i++)
             if (kvs[i].key.len == kv.key.len && memcmp(kvs[i].key.u.s, kv.key.u.s, kv.key.len) == 0)
                 break;
         if (n > 16)
             i = n;
         if (i < n) {
-            kvs[i].val = kv.val;
+            return fail(j, kat, "duplicate key " KEYFMT, KEYARG(j));
         } else {
             eddy_kv *slot = eddy_scratch_push(st, sizeof kv);
             if (!slot)
@@ -599,7 +603,7 @@ static int parse_object(jp *j, eddy_value *v, uint32_t depth)
                     KEYARG(j), char_desc(j, j->cur, cb, sizeof cb));
     }
     size_t n = (st->len - base) / sizeof(eddy_kv);
-    if (n > 16 && dedup_members(j, (eddy_kv *)(st->data + base), &n) != 0)
+    if (n > 16 && dedup_members(j, open, (eddy_kv *)(st->data + base), &n) != 0)
         return -1;
     if (n > UINT32_MAX)
         return fail(j, open, "object has too many members");
@@ -762,7 +766,8 @@ static int parse_top(jp *j, eddy_record *r)
         }
         seen |= bit;
         if (dup) {
-            dup->v = f.v;
+            return fail(j, kat, "duplicate field name " KEYFMT " (a record's names must be "
+                        "unique: one of the values would be lost)", KEYARG(j));
         } else {
             eddy_field *slot = eddy_scratch_push(st, sizeof f);
             if (!slot)

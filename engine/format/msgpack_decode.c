@@ -20,8 +20,8 @@
  * Rules: the top level must be a map with string keys (record fields); nested
  * maps need string keys too (EDDY_MAP keys are strings); strings must be valid
  * UTF-8; ext values become EDDY_BYTES holding the data without the type byte;
- * uint64 above INT64_MAX becomes EDDY_DOUBLE. Duplicate keys: the last wins,
- * at the first one's position.
+ * uint64 above INT64_MAX becomes EDDY_DOUBLE. A duplicate key (top level or
+ * nested) is an error: keeping either value would lose the other silently.
  *
  * Which error is reported: a structural one (truncation, invalid byte,
  * nesting too deep, trailing bytes) wins over a semantic one (top level not a
@@ -332,7 +332,7 @@ static int map(mdec *m, eddy_value *v, size_t at, size_t hdr, uint32_t n, uint32
         return nomem(m);
     uint64_t need = m->need;
     uint32_t k = 0;
-    /* Duplicate keys (last wins) are found by a linear scan in small maps;
+    /* Duplicate keys (an error) are found by a linear scan in small maps;
      * large ones get a hash index in the arena, so a hostile map of many
      * keys costs linear, not quadratic, time. n is bounded by the payload. */
     uint32_t *index = NULL, mask = 0;
@@ -378,7 +378,9 @@ static int map(mdec *m, eddy_value *v, size_t at, size_t hdr, uint32_t n, uint32
                         j++;
                 }
                 if (j < k)
-                    dst = &kvs[j];
+                    efail(m, kat, "duplicate key \"%.*s\" in a nested map of field \"%s\"",
+                          (int)(kl > 40 ? 40 : kl), (const char *)kp,
+                          eddy_sym_name(m->field_sym));
                 else if (!bad_utf8(m, kp, kl)) {
                     if (index)
                         index[slot] = k;
@@ -572,13 +574,15 @@ static int top(mdec *m, eddy_record *r)
                     for (j = 0; j < k && fs[j].name != sym; j++)
                         ;
                 seen |= bit;
-                if (j == k) {
+                if (j < k) {
+                    efail(m, kat, "duplicate field name \"%s\"", eddy_sym_name(sym));
+                } else {
                     fs[k].name = sym;
                     fs[k].reserved_ = 0;
                     k++;
+                    m->field_sym = sym;
+                    dst = &fs[j].v;
                 }
-                m->field_sym = sym;
-                dst = &fs[j].v;
             }
         }
         if (m->skip && m->pos == kat && value(m, &scratch, 2) != 0)

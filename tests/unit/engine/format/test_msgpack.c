@@ -55,15 +55,15 @@ static void test_decode(eddy_codec *c, eddy_batch *b)
     CHECK(mget(m, "k") && mget(m, "k")->type == EDDY_ARRAY);
     CHECK(mget(m, "caf\xc3\xa9") && mget(m, "caf\xc3\xa9")->type == EDDY_MAP);
 
-    /* Duplicate keys: the last wins, at the first one's position. */
+    /* Duplicate keys are an error (the last won silently before). */
     msgpack_sbuffer_clear(&sb);
     msgpack_pack_map(&pk, 3);
     pstr(&pk, "a"); msgpack_pack_int(&pk, 1);
     pstr(&pk, "b"); msgpack_pack_int(&pk, 2);
     pstr(&pk, "a"); msgpack_pack_int(&pk, 3);
     r = eddy_batch_append(b);
-    CHECK(eddy_codec_decode(c, b, r, sb.data, sb.size) == 0);
-    CHECK(r->nfields == 2 && fget(r, "a")->u.i == 3);
+    CHECK(eddy_codec_decode(c, b, r, sb.data, sb.size) == EDDY_EPARSE);
+    CHECK_STR(r->err_reason, "duplicate field name \"a\" at byte 7");
     msgpack_sbuffer_destroy(&sb);
 }
 

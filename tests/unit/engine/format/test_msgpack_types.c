@@ -122,12 +122,18 @@ static void test_containers(eddy_codec *c, eddy_batch *b)
     CHECK(v && v->type == EDDY_MAP && v->len == 1 && is_int(mget(v, "k"), 3));
     v = V("\x80");
     CHECK(v && v->type == EDDY_MAP && v->len == 0);
-    /* Nested duplicates: the last wins at the first one's place; an empty
-     * nested key is a key like any other. */
-    v = V("\x84\xa1k\x01\xa1j\x02\xa1k\x03\xa0\x04");
+    /* Nested duplicates are an error; an empty nested key is a key like
+     * any other. */
+    {
+        eddy_record *r = eddy_batch_append(b);
+        CHECK(eddy_codec_decode(c, b, r, "\x81\xa1v\x84\xa1k\x01\xa1j\x02\xa1k\x03\xa0\x04", 15) ==
+              EDDY_EPARSE);
+        CHECK_STR(r->err_reason, "duplicate key \"k\" in a nested map of field \"v\" at byte 10");
+    }
+    v = V("\x83\xa1k\x01\xa1j\x02\xa0\x04");
     CHECK(v && v->type == EDDY_MAP && v->len == 3);
-    CHECK(v && v->len == 3 && is_raw(&v->u.kvs[0].key, EDDY_STRING, "k", 1) &&
-          is_int(&v->u.kvs[0].val, 3) && is_int(&v->u.kvs[2].val, 4));
+    CHECK(v && v->len == 3 && is_raw(&v->u.kvs[2].key, EDDY_STRING, "", 0) &&
+          is_int(&v->u.kvs[2].val, 4));
 
     /* Top level as map16 / map32, keys as str8 / str16. */
     eddy_record *r = eddy_batch_append(b);
