@@ -50,6 +50,7 @@ enum { W_EMIT_FINAL = 1, W_EMIT_UPDATE = 2, W_EMIT_BOTH = 3 };
 #define WK_USED 0x2u    /* allocated (free entries have it clear) */
 #define WK_HEAPKEY 0x4u /* key bytes are in `heap`, not inline */
 #define WK_SDIRTY 0x8u  /* changed since the last state_flush (durability, not emission) */
+#define WK_QSEEN 0x20u  /* transient, heap_compact: the key's live entry was kept */
 #define WK_PERSIST 0x10u /* the changelog holds a value for it: freeing it writes a tombstone */
 
 typedef struct wslot {

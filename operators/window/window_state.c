@@ -143,11 +143,67 @@ void eddy_window_slot_merge(window *w, wslot *dst, const wslot *src)
 
 /* ---- close queue: a binary min-heap on `at` -------------------------------- */
 
+static void sift_down(window *w, uint32_t i)
+{
+    wheap_ent e = w->heap[i];
+    uint32_t n = w->nheap;
+    for (;;) {
+        uint32_t c = 2 * i + 1;
+        if (c >= n)
+            break;
+        if (c + 1 < n && w->heap[c + 1].at < w->heap[c].at)
+            c++;
+        if (w->heap[c].at >= e.at)
+            break;
+        w->heap[i] = w->heap[c];
+        i = c;
+    }
+    w->heap[i] = e;
+}
+
+/* Entries are deleted lazily (an evicted or closed key, a superseded time),
+ * so the heap can hold many dead entries: 10 M keys through a 1 h window
+ * with max_keys 1 M left 9 M evicted keys' entries waiting for their hour
+ * (window state 195 -> 572 MB). When dead entries could outnumber live ones
+ * (at most one per used key), they are dropped and the heap rebuilt: O(n)
+ * after n pushes, so O(1) per push. */
+static void heap_compact(window *w)
+{
+    uint32_t out = 0;
+    for (uint32_t i = 0; i < w->nheap; i++) {
+        wheap_ent e = w->heap[i];
+        wkey *k = WKEY(w, e.key);
+        /* A freed key's slot reused by a new key with the same close time
+         * (every key of a tumbling window shares it) makes the old entry
+         * look live too: one entry per key is kept. */
+        if ((k->flags & WK_USED) && k->queued_at == e.at && !(k->flags & WK_QSEEN)) {
+            k->flags |= WK_QSEEN;
+            w->heap[out++] = e;
+        }
+    }
+    for (uint32_t i = 0; i < out; i++)
+        WKEY(w, w->heap[i].key)->flags &= ~WK_QSEEN;
+    w->nheap = out;
+    for (uint32_t i = out / 2; i-- > 0;)
+        sift_down(w, i);
+    /* Give back most of the memory of a heap that shrank a lot. */
+    if (w->heapcap > 4096 && out < w->heapcap / 4) {
+        uint32_t cap = out * 2 > 1024 ? out * 2 : 1024;
+        wheap_ent *h = w->h->realloc(w->heap, sizeof *h * cap);
+        if (h) {
+            w->heap = h;
+            w->heapcap = cap;
+        }
+    }
+}
+
 int eddy_window_schedule(window *w, uint32_t k, int64_t at)
 {
     wkey *key = WKEY(w, k);
     if (at >= key->queued_at)
         return 0;
+    if (w->nheap == w->heapcap && w->nheap >= 2 * w->nkeys + 1024)
+        heap_compact(w);
     if (w->nheap == w->heapcap) {
         uint32_t cap = w->heapcap ? w->heapcap * 2 : 1024;
         wheap_ent *h = w->h->realloc(w->heap, sizeof *h * cap);
