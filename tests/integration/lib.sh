@@ -87,6 +87,25 @@ kafka_start() {
     B=$KAFKA_BROKERS
 }
 
+# kafka_topic NAME PARTITIONS [KEY=VALUE...]: creates a topic on this
+# test's broker. On a loaded machine the topic tool (a JVM) can time out:
+# it is retried for up to 90 s, and a final failure prints what the tool
+# said and whether the topic exists after all.
+kafka_topic() {
+    local deadline=$((SECONDS + 90)) out
+    while :; do
+        if out=$("$KAFKA" topic create "$@" 2>&1); then
+            ok
+            return 0
+        fi
+        case $out in *"already exists"*) ok; return 0 ;; esac
+        [ $SECONDS -ge $deadline ] && break
+        sleep 2
+    done
+    bad "create topic $1 (partitions $2): the topic tool said: $(echo "$out" | tail -5)"
+    return 1
+}
+
 # kill_loop CFG LOG LOADER MIN MAX "TERM_AT...": runs `eddy run -c CFG`
 # (logs LOG-1, LOG-2, ...) and stops it at random moments (0.3-2.5 s after
 # it got its partitions) while the LOADER process runs, restarting it each

@@ -16,7 +16,7 @@ export B
 
 # Records carry their event time (2026-01-01 from the generator); retention
 # must not delete them as too old while a test runs.
-topic() { "$KAFKA" topic create "$1" "$2" retention.ms=-1 >/dev/null 2>&1 || bad "create topic $1"; }
+topic() { kafka_topic "$1" "$2" retention.ms=-1; }
 
 # run_eddy NAME CONFIG [TIMEOUT]: a bounded eddy run; output in $TMP/NAME.log
 run_eddy() {

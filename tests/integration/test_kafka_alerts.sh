@@ -10,11 +10,10 @@
 kafka_start
 AVSC=$SRC/configs/schemas/alert.avsc
 for t in events drift.alerts; do
-    "$KAFKA" topic create "$t" 1 retention.ms=-1 >/dev/null 2>&1 || bad "create topic $t"
+    kafka_topic "$t" 1 retention.ms=-1
 done
 # distribution_drift keeps durable state: its source needs a changelog.
-"$KAFKA" topic create drift-watch-events-changelog 1 cleanup.policy=compact >/dev/null 2>&1 ||
-    bad "create topic drift-watch-events-changelog"
+kafka_topic drift-watch-events-changelog 1 cleanup.policy=compact
 
 run_eddy() { # NAME CONFIG
     timeout -s KILL 120 "$EDDY" run -c "$2" >"$TMP/$1.out" 2>"$TMP/$1.log"
