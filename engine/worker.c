@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "engine/admin_conf.h"
 #include "engine/obs/admin.h"
 #include "engine/exec.h"
 #include "engine/format/codec.h"
@@ -209,9 +210,12 @@ int eddy_worker_run(eddy_runtime *rt, const char *admin_listen)
     }
     eddy_admin *admin = NULL;
     if (eddy_opts_bool(rt->admin, "enabled")) {
-        const char *listen = admin_listen ? admin_listen : eddy_opts_str(rt->admin, "listen");
-        char err[256];
-        admin = eddy_admin_new(w.base, listen, rt->metrics, err, sizeof err);
+        eddy_admin_conf conf;
+        char err[512] = "admin server: out of memory";
+        if (eddy_admin_conf_from_opts(rt->admin, admin_listen, &conf) == 0)
+            admin = eddy_admin_new(w.base, &conf, rt->metrics, err, sizeof err);
+        const char *listen = conf.listen;
+        eddy_admin_conf_release(&conf);
         if (!admin) {
             eddy_log(EDDY_LOG_ERROR, NULL, "admin server: %s", err);
             event_base_free(w.base);
@@ -224,7 +228,12 @@ int eddy_worker_run(eddy_runtime *rt, const char *admin_listen)
         eddy_admin_route(admin, "/v1/features/", route_features, rt);
         char port[16];
         snprintf(port, sizeof port, "%d", eddy_admin_port(admin));
-        eddy_log(EDDY_LOG_INFO, (const char *[]){"listen", listen, "port", port, NULL},
+        const char *token = eddy_opts_str(rt->admin, "token");
+        const char *tls = eddy_opts_str(rt->admin, "tls_cert");
+        eddy_log(EDDY_LOG_INFO,
+                 (const char *[]){"listen", listen, "port", port, "tls", tls && *tls ? "on" : "off",
+                                  "token", token && *token ? "required" : "none (POST refused)",
+                                  NULL},
                  "admin server up: /healthz /readyz /metrics /v1/pipelines /v1/alerts /v1/features");
     }
     struct event *sigint = evsignal_new(w.base, SIGINT, on_signal, &w);
