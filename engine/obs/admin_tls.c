@@ -7,6 +7,7 @@
 #include <event2/http.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,8 +67,15 @@ eddy_admin_tls *eddy_admin_tls_new(const char *cert, const char *key, const char
     }
     *field = "tls_key";
     if (SSL_CTX_use_PrivateKey_file(t->ctx, key, SSL_FILETYPE_PEM) != 1) {
-        eddy_errf(err, errlen, "admin TLS: cannot load the private key %s (PEM): %s", key,
-                  ssl_reason());
+        if (ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH) {
+            ERR_clear_error();
+            eddy_errf(err, errlen,
+                      "admin TLS: the private key %s does not match the certificate %s", key,
+                      cert);
+        } else {
+            eddy_errf(err, errlen, "admin TLS: cannot load the private key %s (PEM): %s", key,
+                      ssl_reason());
+        }
         eddy_admin_tls_free(t);
         return NULL;
     }
