@@ -13,7 +13,7 @@ expect_http() {
     got=$(curl -sS -o "$TMP/out" -w '%{http_code}' "$@" 2>"$TMP/curl.err")
     if [ "$got" = "$want" ]; then ok; else
         bad "$name: HTTP $got, expected $want; body:"
-        sed 's/^/    /' "$TMP/out" "$TMP/curl.err" >&2
+        { cat "$TMP/out"; echo; cat "$TMP/curl.err"; } | sed 's/^/    /' >&2
     fi
 }
 cat >"$TMP/gen.yaml" <<'Y'
