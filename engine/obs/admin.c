@@ -1,6 +1,8 @@
 /* Admin HTTP server. evhttp only accepts and parses; all routing is ours (one
  * generic callback) so prefix routes, "later wins", the JSON 404 and the 405
- * behave the same for built-in and added routes. Plain handlers see neither
+ * behave the same for built-in and added routes. Before any route, the guard
+ * (admin_guard.h) admits or refuses the request from its headers, so no
+ * handler needs to think about Host, Origin or tokens. Plain handlers see neither
  * the method nor a request body: they are read-only (GET and HEAD). Request
  * handlers (eddy_admin_route_req) also see the method and the query string,
  * and may accept POST for operator requests such as taking a reference. */
