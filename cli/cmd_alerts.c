@@ -50,7 +50,10 @@ static const char alerts_usage[] =
     "From a running worker (`eddy run --admin HOST:PORT`): its last 1024 alerts. Without -f\n"
     "prints what the worker holds and exits; with -f prints them, then new ones as they\n"
     "come. Alerts overwritten before they could be read are reported on stderr.\n"
-    "  --admin HOST:PORT      the worker's admin server (or an http:// URL)\n"
+    "  --admin HOST:PORT      the worker's admin server (or an http:// or https:// URL);\n"
+    "                         its admin token, if it has one, is read from\n"
+    "                         EDDY_ADMIN_TOKEN, and EDDY_ADMIN_CACERT names the CA file of\n"
+    "                         an https:// server with its own certificate\n"
     "  --interval DURATION    with -f, time between two polls (default 1s)\n"
     "\n"
     "Both:\n"
@@ -308,7 +311,7 @@ static int fetch(admin_tail *t, int quiet)
                     status, n ? ": " : "", n, n ? (const char *)t->body.data : "",
                     status == 404 ? " (is this an eddy worker's admin server, version with "
                                     "/v1/alerts?)"
-                                  : "");
+                                  : cli_http_hint(status));
         }
         return -1;
     }

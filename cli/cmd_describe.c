@@ -157,7 +157,17 @@ static int describe_one(const char *name, bool md, eddy_buf *out)
         char t[128];
         snprintf(t, sizeof t, "operator `%s` (%s, version %s, ABI %u.%u)", o->d.name, o->origin,
                  o->d.version ? o->d.version : "-", o->abi_major, o->abi_minor);
-        section(out, md, t, o->d.summary ? o->d.summary : "", o->d.options);
+        /* The admin requests it acts on (ABI 1.3), after its summary. */
+        char sum[1024];
+        size_t n = (size_t)snprintf(sum, sizeof sum, "%s", o->d.summary ? o->d.summary : "");
+        for (const char *const *r = o->declares_requests ? o->d.requests : NULL; r && *r; r++)
+            if (n < sizeof sum)
+                n += (size_t)snprintf(sum + n, sizeof sum - n,
+                                      "%s`POST /v1/pipelines/{pipeline}/steps/{step}/%s`",
+                                      r == o->d.requests ? ". Admin requests: " : ", ", *r);
+        if (n < sizeof sum && o->declares_requests && o->d.requests && o->d.requests[0])
+            snprintf(sum + n, sizeof sum - n, ".");
+        section(out, md, t, sum, o->d.options);
         return 0;
     }
     return -1;

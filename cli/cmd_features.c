@@ -17,7 +17,10 @@ static const char features_usage[] =
     "Prints the latest features of ENTITY in feature view VIEW as one JSON object:\n"
     "{\"view\",\"entity\",\"event_time\",\"age_ms\",\"features\":{...}}.\n"
     "\n"
-    "  --admin HOST:PORT  ask a running worker (GET /v1/features/VIEW/ENTITY)\n"
+    "  --admin HOST:PORT  ask a running worker (GET /v1/features/VIEW/ENTITY; or an\n"
+    "                     http:// or https:// URL). Its admin token, if it has one, is\n"
+    "                     read from EDDY_ADMIN_TOKEN; EDDY_ADMIN_CACERT names the CA file\n"
+    "                     of an https:// server with its own certificate\n"
     "  -c, --config FILE  read the store that FILE's feature_store sink for VIEW writes\n"
     "                     (Redis or the embedded SQLite file)\n"
     "\n"
@@ -33,8 +36,9 @@ static int from_admin(const char *admin, const char *view, const char *entity)
         return EXIT_RUNTIME;
     }
     char *v = curl_easy_escape(c, view, 0), *e = curl_easy_escape(c, entity, 0);
-    char url[2048], err[CURL_ERROR_SIZE];
-    snprintf(url, sizeof url, "http://%s/v1/features/%s/%s", admin, v ? v : "", e ? e : "");
+    char url[2048], base[512], err[CURL_ERROR_SIZE];
+    cli_admin_base(admin, base, sizeof base);
+    snprintf(url, sizeof url, "%s/v1/features/%s/%s", base, v ? v : "", e ? e : "");
     curl_free(v);
     curl_free(e);
     eddy_buf body = {0};
@@ -47,8 +51,9 @@ static int from_admin(const char *admin, const char *view, const char *entity)
         fprintf(stderr, "eddy features: GET %s: %s\n", url, err);
         code = EXIT_RUNTIME;
     } else if (status != 200) {
-        fprintf(stderr, "eddy features: GET %s: HTTP %ld: %.*s", url, status, (int)body.len,
-                body.data ? (const char *)body.data : "");
+        int n = body.len && body.data[body.len - 1] == '\n' ? (int)body.len - 1 : (int)body.len;
+        fprintf(stderr, "eddy features: GET %s: HTTP %ld: %.*s%s\n", url, status, n,
+                body.data ? (const char *)body.data : "", cli_http_hint(status));
         code = EXIT_RUNTIME;
     } else {
         fwrite(body.data, 1, body.len, stdout);

@@ -19,7 +19,8 @@ static const char run_usage[] =
     "hand, flush sinks) and exits 0; a second signal exits at once.\n"
     "\n"
     "  -c, --config FILE    the YAML config\n"
-    "  --admin HOST:PORT    override worker.admin.listen (port 0: any free port)\n"
+    "  --admin HOST:PORT    override worker.admin.listen (port 0: any free port; an\n"
+    "                       address off loopback needs worker.admin.token)\n"
     "\n"
     "Exit codes: 0 drained or input ended, 1 runtime failure, 2 usage, 3 invalid config.\n";
 

@@ -1,8 +1,20 @@
 #include "cli/http_get.h"
 
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "engine/registry.h"
+
+void cli_admin_base(const char *admin, char *out, size_t len)
+{
+    size_t n = strlen(admin);
+    while (n && admin[n - 1] == '/')
+        n--;
+    bool url = strncmp(admin, "http://", 7) == 0 || strncmp(admin, "https://", 8) == 0;
+    snprintf(out, len, "%s%.*s", url ? "" : "http://", (int)n, admin);
+}
 
 const char *cli_no_http(void)
 {
@@ -33,7 +45,33 @@ CURL *cli_http_new(long timeout_ms, const char *user_agent)
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_USERAGENT, user_agent);
+    /* One header list for the process (a CLI command makes one handle);
+     * libcurl keeps only the pointer, so it must outlive the handle. */
+    static struct curl_slist *headers;
+    const char *token = getenv("EDDY_ADMIN_TOKEN");
+    if (token && *token && !headers) {
+        size_t n = strlen("Authorization: Bearer ") + strlen(token) + 1;
+        char *h = malloc(n);
+        if (h) {
+            snprintf(h, n, "Authorization: Bearer %s", token);
+            headers = curl_slist_append(NULL, h);
+            free(h);
+        }
+    }
+    if (headers)
+        curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+    const char *ca = getenv("EDDY_ADMIN_CACERT");
+    if (ca && *ca)
+        curl_easy_setopt(c, CURLOPT_CAINFO, ca);
     return c;
+}
+
+const char *cli_http_hint(long status)
+{
+    if (status == 401)
+        return getenv("EDDY_ADMIN_TOKEN") ? " (EDDY_ADMIN_TOKEN is not the worker's admin token)"
+                                          : " (set EDDY_ADMIN_TOKEN to the worker's admin token)";
+    return "";
 }
 
 int cli_http_get(CURL *c, const char *url, eddy_buf *body, long *status, char *err,

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/admin_conf.h"
 #include "engine/exec.h"
 #include "engine/graph.h"
 #include "engine/config/sections.h"
@@ -696,6 +697,8 @@ eddy_runtime *eddy_runtime_build(eddy_cfg *cfg, bool validate)
     if (ln && !check_map(cfg, ln, "worker.log", "log settings"))
         ln = NULL;
     rt->admin = eddy_opts_parse(cfg, eddy_admin_options, an, "worker.admin", NULL);
+    if (rt->admin)
+        eddy_admin_conf_validate(cfg, rt->admin, an);
     /* Connector-owned sections (`kafka:`, `topics:`), parsed where the
      * engine's own are so that errors keep their order. */
     for (int i = 0; i < rt->nsections; i++)

@@ -123,6 +123,7 @@ static int add_op(const eddy_op_descriptor *d, const char *origin, unsigned majo
     o->origin = origin;
     o->abi_major = major;
     o->abi_minor = minor;
+    o->declares_requests = d->struct_size >= EDDY_OP_DESCRIPTOR_SIZE_1_3;
     g_nops++;
     return 0;
 }

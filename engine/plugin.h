@@ -18,6 +18,9 @@ typedef struct eddy_opdef {
     eddy_op_descriptor d; /* host-side copy */
     const char *origin;   /* "built-in" or the .so path */
     unsigned abi_major, abi_minor;
+    /* The descriptor reaches ABI 1.3's `requests`, so d.requests says which
+     * operator requests it acts on; false for older plugins (unknown). */
+    int declares_requests;
 } eddy_opdef;
 
 /* Registers the built-in operators (idempotent). */

@@ -335,18 +335,33 @@ int eddy_runtime_status_json(eddy_runtime *rt, eddy_buf *o)
     return eddy_buf_puts(o, "]}");
 }
 
-int eddy_runtime_request(eddy_runtime *rt, const char *pipeline, const char *step,
-                         const char *what)
+/* The operator lists `what` in its descriptor's requests (ABI 1.3). */
+static bool op_accepts(const eddy_opdef *op, const char *what)
 {
+    for (const char *const *r = op->d.requests; r && *r; r++)
+        if (strcmp(*r, what) == 0)
+            return true;
+    return false;
+}
+
+int eddy_runtime_request(eddy_runtime *rt, const char *pipeline, const char *step,
+                         const char *what, bool *pipeline_found, const eddy_opdef **op)
+{
+    *pipeline_found = false;
+    *op = NULL;
     for (int i = 0; i < rt->npipelines; i++) {
         rt_pipeline *p = &rt->pipelines[i];
         if (strcmp(p->name, pipeline) != 0)
             continue;
+        *pipeline_found = true;
         for (int s = 0; s < p->nsteps; s++) {
             rt_step *st = &p->steps[s];
             if (strcmp(st->name, step) != 0)
                 continue;
-            int rc = EDDY_EINVAL;
+            *op = st->op;
+            if (st->op->declares_requests && !op_accepts(st->op, what))
+                return EDDY_EUNSUPPORTED;
+            int rc = EDDY_ELIMIT;
             pthread_mutex_lock(&st->req_mu);
             for (int k = 0; k < 8; k++) {
                 if (!st->req_names[k]) {
@@ -358,7 +373,7 @@ int eddy_runtime_request(eddy_runtime *rt, const char *pipeline, const char *ste
                 }
                 if (strcmp(st->req_names[k], what) == 0) {
                     atomic_fetch_add(&st->req_counts[k], 1);
-                    rc = 0;
+                    rc = st->op->declares_requests ? 0 : 1;
                     break;
                 }
             }

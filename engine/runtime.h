@@ -36,10 +36,16 @@ void eddy_runtime_free(eddy_runtime *rt);
 int eddy_runtime_status_json(eddy_runtime *rt, eddy_buf *out);
 /* NULL when ready; else why not (/readyz). */
 const char *eddy_runtime_not_ready(eddy_runtime *rt);
-/* Counts an operator request (admin POST .../steps/{step}/{what}): 0, or
- * EDDY_ENOTFOUND-like <0 when no such pipeline/step, EDDY_EINVAL when the
- * step already tracks 8 other request names. */
+/* Counts an operator request (admin POST .../steps/{step}/{what}) that the
+ * step's operator acts on (host->ctx_requests). 0 when its descriptor lists
+ * `what`; 1 when it is a plugin older than ABI 1.3, which cannot list its
+ * requests (counted unchecked); EDDY_ENOTFOUND when there is no such
+ * pipeline (*op NULL) or step (*op NULL, *pipeline_found true);
+ * EDDY_EUNSUPPORTED when the operator (*op) does not list `what`;
+ * EDDY_ELIMIT when the step already tracks 8 other names; EDDY_ENOMEM. */
+struct eddy_opdef;
 int eddy_runtime_request(eddy_runtime *rt, const char *pipeline, const char *step,
-                         const char *what);
+                         const char *what, bool *pipeline_found,
+                         const struct eddy_opdef **op);
 
 #endif

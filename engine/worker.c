@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "engine/admin_conf.h"
 #include "engine/obs/admin.h"
 #include "engine/exec.h"
 #include "engine/format/codec.h"
@@ -157,13 +158,34 @@ static int route_features(void *arg, const char *path, eddy_buf *body, const cha
     return rc == EDDY_ENOTFOUND ? 404 : 503;
 }
 
+/* {"error": m}\n */
+static void json_error(eddy_buf *body, const char *m)
+{
+    eddy_buf_puts(body, "{\"error\":");
+    eddy_buf_json_str(body, m, strlen(m));
+    eddy_buf_puts(body, "}\n");
+}
+
+/* The requests an operator lists, "a, b" or "none". */
+static void list_requests(const eddy_opdef *op, char *out, size_t len)
+{
+    size_t n = 0;
+    out[0] = '\0';
+    for (const char *const *r = op->d.requests; r && *r && n < len; r++)
+        n += (size_t)snprintf(out + n, len - n, "%s%s", n ? ", " : "", *r);
+    if (!out[0])
+        snprintf(out, len, "none");
+}
+
 /* POST /v1/pipelines/{pipeline}/steps/{step}/{request}: an operator
- * request, e.g. `reference` (take the current window as the reference). */
+ * request, e.g. `reference` (take the current window as the reference).
+ * 404 for an unknown pipeline or step, 409 for a request the step's
+ * operator does not list (ABI 1.3 `requests`), 202 when counted. */
 static int route_step_request(void *arg, const eddy_admin_req *req, eddy_buf *body,
                               const char **ct)
 {
     eddy_runtime *rt = arg;
-    char pipe[128], step[128], what[64];
+    char pipe[128], step[128], what[64], m[600];
     const char *rest = req->path + strlen("/v1/pipelines/");
     int used = 0;
     if (sscanf(rest, "%127[^/]/steps/%127[^/]/%63[^/]%n", pipe, step, what, &used) != 3 ||
@@ -175,18 +197,35 @@ static int route_step_request(void *arg, const eddy_admin_req *req, eddy_buf *bo
         eddy_buf_puts(body, "{\"error\":\"operator requests are POSTed\"}\n");
         return 405;
     }
-    int rc = eddy_runtime_request(rt, pipe, step, what);
+    bool found_pipe;
+    const eddy_opdef *op;
+    int rc = eddy_runtime_request(rt, pipe, step, what, &found_pipe, &op);
     if (rc == EDDY_ENOTFOUND) {
-        char m[300];
-        snprintf(m, sizeof m, "no step '%s' in pipeline '%s'", step, pipe);
-        eddy_buf_puts(body, "{\"error\":");
-        eddy_buf_json_str(body, m, strlen(m));
-        eddy_buf_puts(body, "}\n");
+        if (found_pipe)
+            snprintf(m, sizeof m, "no step '%s' in pipeline '%s' (GET /v1/pipelines lists them)",
+                     step, pipe);
+        else
+            snprintf(m, sizeof m, "no pipeline '%s' (GET /v1/pipelines lists them)", pipe);
+        json_error(body, m);
         return 404;
     }
-    if (rc != 0) {
-        eddy_buf_puts(body, "{\"error\":\"too many distinct requests for this step\"}\n");
+    if (rc == EDDY_EUNSUPPORTED) {
+        char accepts[256];
+        list_requests(op, accepts, sizeof accepts);
+        snprintf(m, sizeof m,
+                 "step '%s' of pipeline '%s' is a %s step, which does not act on '%s' requests "
+                 "(it accepts: %s)",
+                 step, pipe, op->d.name, what, accepts);
+        json_error(body, m);
+        return 409;
+    }
+    if (rc == EDDY_ELIMIT) {
+        json_error(body, "too many distinct request names for this step (at most 8)");
         return 400;
+    }
+    if (rc < 0) {
+        json_error(body, "cannot count the request: out of memory");
+        return 500;
     }
     eddy_buf_puts(body, "{\"accepted\":true,\"pipeline\":");
     eddy_buf_json_str(body, pipe, strlen(pipe));
@@ -194,6 +233,17 @@ static int route_step_request(void *arg, const eddy_admin_req *req, eddy_buf *bo
     eddy_buf_json_str(body, step, strlen(step));
     eddy_buf_puts(body, ",\"request\":");
     eddy_buf_json_str(body, what, strlen(what));
+    if (rc == 1) {
+        /* A plugin built before ABI 1.3 cannot say what it acts on. */
+        snprintf(m, sizeof m,
+                 "operator '%s' (%s) was built for ABI %u.%u and does not list its requests: the "
+                 "request is counted, but the step may not act on it",
+                 op->d.name, op->origin, op->abi_major, op->abi_minor);
+        eddy_buf_puts(body, ",\"checked\":false,\"note\":");
+        eddy_buf_json_str(body, m, strlen(m));
+    } else {
+        eddy_buf_puts(body, ",\"checked\":true");
+    }
     eddy_buf_puts(body, "}\n");
     return 202;
 }
@@ -209,9 +259,12 @@ int eddy_worker_run(eddy_runtime *rt, const char *admin_listen)
     }
     eddy_admin *admin = NULL;
     if (eddy_opts_bool(rt->admin, "enabled")) {
-        const char *listen = admin_listen ? admin_listen : eddy_opts_str(rt->admin, "listen");
-        char err[256];
-        admin = eddy_admin_new(w.base, listen, rt->metrics, err, sizeof err);
+        eddy_admin_conf conf;
+        char err[512] = "admin server: out of memory";
+        if (eddy_admin_conf_from_opts(rt->admin, admin_listen, &conf) == 0)
+            admin = eddy_admin_new(w.base, &conf, rt->metrics, err, sizeof err);
+        const char *listen = conf.listen;
+        eddy_admin_conf_release(&conf);
         if (!admin) {
             eddy_log(EDDY_LOG_ERROR, NULL, "admin server: %s", err);
             event_base_free(w.base);
@@ -224,7 +277,12 @@ int eddy_worker_run(eddy_runtime *rt, const char *admin_listen)
         eddy_admin_route(admin, "/v1/features/", route_features, rt);
         char port[16];
         snprintf(port, sizeof port, "%d", eddy_admin_port(admin));
-        eddy_log(EDDY_LOG_INFO, (const char *[]){"listen", listen, "port", port, NULL},
+        const char *token = eddy_opts_str(rt->admin, "token");
+        const char *tls = eddy_opts_str(rt->admin, "tls_cert");
+        eddy_log(EDDY_LOG_INFO,
+                 (const char *[]){"listen", listen, "port", port, "tls", tls && *tls ? "on" : "off",
+                                  "token", token && *token ? "required" : "none (POST refused)",
+                                  NULL},
                  "admin server up: /healthz /readyz /metrics /v1/pipelines /v1/alerts /v1/features");
     }
     struct event *sigint = evsignal_new(w.base, SIGINT, on_signal, &w);

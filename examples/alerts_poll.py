@@ -9,8 +9,12 @@ program that should react to drift or anomaly alerts.
 "alert": {...}}]}: the alerts newer than SEQ (the worker keeps its last 1024);
 "dropped" counts alerts that were overwritten before this client asked.
 Each alert follows configs/schemas/alert.avsc.
+
+When the worker has an admin token (worker.admin.token), put it in the
+environment as EDDY_ADMIN_TOKEN: it is sent as "Authorization: Bearer ...".
 """
 import json
+import os
 import sys
 import time
 import urllib.request
@@ -21,7 +25,10 @@ def follow(base, count=None, timeout=None, interval=0.5):
     while count is None or seen < count:
         if timeout is not None and time.time() - start > timeout:
             return seen
-        with urllib.request.urlopen("%s/v1/alerts?after=%d" % (base, after), timeout=5) as r:
+        req = urllib.request.Request("%s/v1/alerts?after=%d" % (base, after))
+        if os.environ.get("EDDY_ADMIN_TOKEN"):
+            req.add_header("Authorization", "Bearer " + os.environ["EDDY_ADMIN_TOKEN"])
+        with urllib.request.urlopen(req, timeout=5) as r:
             page = json.load(r)
         if page["dropped"]:
             print("(%d alerts dropped before they were read)" % page["dropped"], file=sys.stderr)

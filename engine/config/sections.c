@@ -35,7 +35,24 @@ const eddy_option eddy_worker_options[] = {
 const eddy_option eddy_admin_options[] = {
     {"enabled", EDDY_OPT_BOOL, "true", EDDY_NO_RANGE, NULL, 0, "Serve the admin HTTP endpoints."},
     {"listen", EDDY_OPT_STRING, "127.0.0.1:9464", EDDY_NO_RANGE, NULL, 0,
-     "host:port of /healthz, /readyz, /metrics and /v1/... (port 0: any free port)."},
+     "host:port of /healthz, /readyz, /metrics and /v1/... (port 0: any free port; IPv6 as "
+     "[::1]:9464). On loopback (127.0.0.1, localhost, [::1]) only this machine can connect; any "
+     "other address (0.0.0.0: every interface) needs `token`. \":9464\" without a host is an "
+     "error: write 127.0.0.1:9464 or 0.0.0.0:9464."},
+    {"token", EDDY_OPT_STRING, NULL, EDDY_NO_RANGE, NULL, EDDY_OPT_SECRET,
+     "Bearer token of the admin API, 16 to 1024 visible ASCII characters (use ${ENV} or "
+     "file:). With it, every request but GET /healthz and /readyz must send `Authorization: "
+     "Bearer <token>`. Without it, POST requests (operator requests) are refused (403), and "
+     "listen must be on loopback."},
+    {"allowed_hosts", EDDY_OPT_LIST, NULL, EDDY_NO_RANGE, NULL, 0,
+     "Host header names (no port) accepted besides the listen host; on loopback localhost, "
+     "127.0.0.1 and [::1] always are. Empty off loopback: any Host (the token guards the "
+     "server). Others get 421, which stops DNS rebinding."},
+    {"tls_cert", EDDY_OPT_STRING, NULL, EDDY_NO_RANGE, NULL, 0,
+     "PEM certificate chain: with tls_key, the admin server speaks HTTPS only (TLS 1.2 or "
+     "later)."},
+    {"tls_key", EDDY_OPT_STRING, NULL, EDDY_NO_RANGE, NULL, 0,
+     "PEM private key of tls_cert (a path; keep the file readable by eddy only)."},
     {NULL, 0, NULL, 0, 0, NULL, 0, NULL},
 };
 

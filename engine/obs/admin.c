@@ -1,6 +1,8 @@
 /* Admin HTTP server. evhttp only accepts and parses; all routing is ours (one
  * generic callback) so prefix routes, "later wins", the JSON 404 and the 405
- * behave the same for built-in and added routes. Plain handlers see neither
+ * behave the same for built-in and added routes. Before any route, the guard
+ * (admin_guard.h) admits or refuses the request from its headers, so no
+ * handler needs to think about Host, Origin or tokens. Plain handlers see neither
  * the method nor a request body: they are read-only (GET and HEAD). Request
  * handlers (eddy_admin_route_req) also see the method and the query string,
  * and may accept POST for operator requests such as taking a reference. */
@@ -19,6 +21,8 @@
 #include <sys/socket.h>
 
 #include "engine/core/error.h"
+#include "engine/obs/admin_guard.h"
+#include "engine/obs/admin_tls.h"
 
 #define TEXT_PLAIN "text/plain; charset=utf-8"
 #define PROM_TEXT "text/plain; version=0.0.4; charset=utf-8"
@@ -42,6 +46,8 @@ struct eddy_admin {
     route *routes;
     size_t nroutes, cap;
     int port;
+    eddy_admin_guard guard;
+    eddy_admin_tls *tls; /* NULL: plain HTTP */
 };
 
 static int on_healthz(void *arg, const char *path, eddy_buf *body, const char **ct)
@@ -85,6 +91,8 @@ static void reply(struct evhttp_request *req, int status, const char *ct, const 
     if (evhttp_add_header(h, "Content-Type", ct) != 0)
         evhttp_add_header(h, "Content-Type", "application/octet-stream");
     evhttp_add_header(h, "Cache-Control", "no-store");
+    /* JSON and text are never to be sniffed into HTML by a browser. */
+    evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
     if (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD) {
         char n[32];
         snprintf(n, sizeof n, "%zu", body->len);
@@ -165,6 +173,57 @@ static void dispatch(eddy_admin *a, struct evhttp_request *req, const char *path
     eddy_buf_free(&body);
 }
 
+static const char *method_name(enum evhttp_cmd_type cmd)
+{
+    switch (cmd) {
+    case EVHTTP_REQ_GET: return "GET";
+    case EVHTTP_REQ_HEAD: return "HEAD";
+    case EVHTTP_REQ_POST: return "POST";
+    case EVHTTP_REQ_PUT: return "PUT";
+    case EVHTTP_REQ_DELETE: return "DELETE";
+    case EVHTTP_REQ_OPTIONS: return "OPTIONS";
+    case EVHTTP_REQ_TRACE: return "TRACE";
+    case EVHTTP_REQ_CONNECT: return "CONNECT";
+    case EVHTTP_REQ_PATCH: return "PATCH";
+    }
+    return "UNKNOWN";
+}
+
+/* The guard (admin_guard.h) runs before routing, so that a refused client
+ * learns nothing, not even which routes exist. */
+static bool admitted(eddy_admin *a, struct evhttp_request *req, const char *path)
+{
+    struct evkeyvalq *in = evhttp_request_get_input_headers(req);
+    eddy_admin_seen s = {
+        .method = method_name(evhttp_request_get_command(req)),
+        .path = path,
+        .host = evhttp_find_header(in, "Host"),
+        .origin = evhttp_find_header(in, "Origin"),
+        .sec_fetch_site = evhttp_find_header(in, "Sec-Fetch-Site"),
+        .authorization = evhttp_find_header(in, "Authorization"),
+        .content_type = evhttp_find_header(in, "Content-Type"),
+        .body_len = evbuffer_get_length(evhttp_request_get_input_buffer(req)),
+    };
+    char why[512];
+    const char *challenge = NULL;
+    int status = eddy_admin_guard_check(&a->guard, &s, why, sizeof why, &challenge);
+    if (status == 0)
+        return true;
+    if (a->metrics) {
+        char labels[32];
+        snprintf(labels, sizeof labels, "status=\"%d\"", status);
+        eddy_metric_add(eddy_metrics_get(a->metrics, "eddy_admin_refused_total",
+                                         "Admin HTTP requests the guard refused, by status "
+                                         "(401 token, 403 origin or no token, 415 body, 421 Host).",
+                                         EDDY_METRIC_COUNTER, labels),
+                        1);
+    }
+    if (challenge)
+        evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate", challenge);
+    reply_error(req, status, why, NULL);
+    return false;
+}
+
 static void on_request(struct evhttp_request *req, void *arg)
 {
     const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
@@ -177,7 +236,7 @@ static void on_request(struct evhttp_request *req, void *arg)
         evhttp_send_error(req, 500, NULL);
     else if (strlen(path) != plen)
         reply_error(req, 400, "path contains a NUL byte", NULL);
-    else
+    else if (admitted(arg, req, path))
         dispatch(arg, req, path);
     free(path);
 }
@@ -243,66 +302,6 @@ static int add_route(eddy_admin *a, const char *path, eddy_admin_handler fn,
     return 0;
 }
 
-/* "host:port", "[v6]:port" or ":port" (all interfaces). */
-static int parse_listen(const char *listen, char *host, size_t hostlen, unsigned *port,
-                        char *err, size_t errlen)
-{
-    const char *colon;
-    const char *h = listen;
-    size_t hl;
-    if (!listen || !*listen) {
-        snprintf(err, errlen, "admin listen address is empty; expected host:port");
-        return EDDY_EINVAL;
-    }
-    if (listen[0] == '[') {
-        const char *close = strchr(listen, ']');
-        if (!close || close[1] != ':') {
-            snprintf(err, errlen, "admin listen \"%s\": expected [ipv6]:port", listen);
-            return EDDY_EINVAL;
-        }
-        h = listen + 1;
-        hl = (size_t)(close - h);
-        colon = close + 1;
-    } else {
-        colon = strrchr(listen, ':');
-        if (!colon) {
-            snprintf(err, errlen, "admin listen \"%s\": expected host:port", listen);
-            return EDDY_EINVAL;
-        }
-        if (memchr(listen, ':', (size_t)(colon - listen))) {
-            snprintf(err, errlen, "admin listen \"%s\": an IPv6 address needs brackets, as in [::1]:9464",
-                     listen);
-            return EDDY_EINVAL;
-        }
-        hl = (size_t)(colon - listen);
-    }
-    if (hl >= hostlen) {
-        snprintf(err, errlen, "admin listen \"%s\": host is too long", listen);
-        return EDDY_EINVAL;
-    }
-    if (hl == 0 && listen[0] != '[') {
-        h = "0.0.0.0";
-        hl = 7;
-    }
-    if (hl == 0) {
-        snprintf(err, errlen, "admin listen \"%s\": empty IPv6 address", listen);
-        return EDDY_EINVAL;
-    }
-    memcpy(host, h, hl);
-    host[hl] = '\0';
-    const char *p = colon + 1;
-    unsigned long v = 0;
-    size_t nd = 0;
-    for (; p[nd] >= '0' && p[nd] <= '9' && nd < 6; nd++)
-        v = v * 10 + (unsigned long)(p[nd] - '0');
-    if (nd == 0 || p[nd] != '\0' || v > 65535) {
-        snprintf(err, errlen, "admin listen \"%s\": port must be a number from 0 to 65535", listen);
-        return EDDY_EINVAL;
-    }
-    *port = (unsigned)v;
-    return 0;
-}
-
 static int bound_port(struct evhttp_bound_socket *s)
 {
     struct sockaddr_storage ss;
@@ -316,20 +315,20 @@ static int bound_port(struct evhttp_bound_socket *s)
     return -1;
 }
 
-eddy_admin *eddy_admin_new(struct event_base *base, const char *listen, eddy_metrics *metrics,
-                           char *err, size_t errlen)
+eddy_admin *eddy_admin_new(struct event_base *base, const eddy_admin_conf *c,
+                           eddy_metrics *metrics, char *err, size_t errlen)
 {
-    char host[256];
-    unsigned port;
-    if (!base) {
-        snprintf(err, errlen, "admin server needs an event base");
+    eddy_admin_addr addr;
+    if (!base || !c) {
+        eddy_errf(err, errlen, "admin server needs an event base and a configuration");
         return NULL;
     }
-    if (parse_listen(listen, host, sizeof host, &port, err, errlen) != 0)
+    if (eddy_admin_check(c, NULL, err, errlen) != 0 ||
+        eddy_admin_parse_listen(c->listen, &addr, err, errlen) != 0)
         return NULL;
     eddy_admin *a = calloc(1, sizeof *a);
     if (!a || !(a->http = evhttp_new(base))) {
-        snprintf(err, errlen, "admin server: out of memory");
+        eddy_errf(err, errlen, "admin server: out of memory");
         free(a);
         return NULL;
     }
@@ -337,9 +336,18 @@ eddy_admin *eddy_admin_new(struct event_base *base, const char *listen, eddy_met
     if (eddy_admin_route(a, "/healthz", on_healthz, a) != 0 ||
         eddy_admin_route(a, "/readyz", on_readyz, a) != 0 ||
         eddy_admin_route(a, "/metrics", on_metrics, a) != 0) {
-        snprintf(err, errlen, "admin server: out of memory");
+        eddy_errf(err, errlen, "admin server: out of memory");
         eddy_admin_free(a);
         return NULL;
+    }
+    if (c->tls_cert && c->tls_cert[0]) {
+        const char *field;
+        a->tls = eddy_admin_tls_new(c->tls_cert, c->tls_key, &field, err, errlen);
+        if (!a->tls) {
+            eddy_admin_free(a);
+            return NULL;
+        }
+        eddy_admin_tls_attach(a->tls, a->http);
     }
     /* Admit every method so a POST gets our 405 with Allow, not evhttp's 501. */
     evhttp_set_allowed_methods(a->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
@@ -353,18 +361,23 @@ eddy_admin *eddy_admin_new(struct event_base *base, const char *listen, eddy_met
     evhttp_set_max_body_size(a->http, 65536);
     evhttp_set_gencb(a->http, on_request, a);
     errno = 0;
-    struct evhttp_bound_socket *s = evhttp_bind_socket_with_handle(a->http, host, (uint16_t)port);
+    struct evhttp_bound_socket *s =
+        evhttp_bind_socket_with_handle(a->http, addr.host, (uint16_t)addr.port);
     if (!s) {
         int e = errno;
-        snprintf(err, errlen, "admin listen \"%s\": cannot bind %s port %u: %s", listen, host, port,
-                 e ? strerror(e) : "address not usable");
+        eddy_errf(err, errlen, "admin listen \"%s\": cannot bind %s port %u: %s", c->listen,
+                  addr.host, addr.port, e ? strerror(e) : "address not usable");
         eddy_admin_free(a);
         return NULL;
     }
     a->port = bound_port(s);
     if (a->port < 0) {
-        snprintf(err, errlen, "admin listen \"%s\": cannot read the bound port: %s", listen,
-                 strerror(errno));
+        eddy_errf(err, errlen, "admin listen \"%s\": cannot read the bound port: %s", c->listen,
+                  strerror(errno));
+        eddy_admin_free(a);
+        return NULL;
+    }
+    if (eddy_admin_guard_init(&a->guard, c, &addr, a->port, err, errlen) != 0) {
         eddy_admin_free(a);
         return NULL;
     }
@@ -377,6 +390,8 @@ void eddy_admin_free(eddy_admin *a)
         return;
     if (a->http)
         evhttp_free(a->http);
+    eddy_admin_tls_free(a->tls); /* after the connections that use it */
+    eddy_admin_guard_free(&a->guard);
     for (size_t i = 0; i < a->nroutes; i++)
         free(a->routes[i].path);
     free(a->routes);

@@ -1,5 +1,5 @@
 /*
- * eddy operator plugin ABI, version 1 (minor 2).
+ * eddy operator plugin ABI, version 1 (minor 3).
  *
  * This is the only header an operator author includes. A plugin links against
  * nothing of the engine: everything it needs from the host arrives through the
@@ -16,16 +16,16 @@
  *  - Every struct crossing the boundary starts with its size.
  *
  * Frozen layouts: what each minor shipped never changes. In eddy's source
- * tree, the loader's and host's boundaries (the 1.0 and 1.1 sizes) are
+ * tree, the loader's and host's boundaries (the sizes of each minor) are
  * written from each minor's shape in engine/plugin_abi.h, never with
  * sizeof/offsetof of this header; every field's offset, size and type at
  * each minor is a literal table in tests/unit/include/abi_layout.h, checked at
  * compile time against this header and against the 1.0 header itself
  * (tests/fixtures/abi/eddy-1.0/); a plugin built with that 1.0 header is
  * loaded and run by test_plugins.sh. Moving or resizing a field fails the
- * build. When 1.2 appends fields, add its sizes to engine/plugin_abi.h and
- * its fields to a new table in abi_layout.h (the build fails until both are
- * done); never edit an older table.
+ * build. When a minor appends fields, add its sizes to engine/plugin_abi.h
+ * and its fields to a new table in abi_layout.h (the build fails until both
+ * are done); never edit an older table.
  *
  * Ownership: the host owns batches, records and everything they point to; such
  * memory is valid only for the duration of the call that received it. Copy what
@@ -43,7 +43,7 @@ extern "C" {
 #endif
 
 #define EDDY_ABI_MAJOR 1
-#define EDDY_ABI_MINOR 2
+#define EDDY_ABI_MINOR 3
 /* "EDDYOPV1": first 8 bytes of every eddy_plugin. */
 #define EDDY_PLUGIN_MAGIC 0x454444594f505631ULL
 /* Binary compatibility signature: pointer size and byte order must match. */
@@ -411,6 +411,13 @@ typedef struct eddy_op_descriptor {
      * restored) with the task's restored watermark (INT64_MIN: none). From
      * here on the operator tracks its changes for state_flush. */
     int (*state_loaded)(void *state, eddy_ctx *ctx, int64_t watermark);
+
+    /* -- since 1.3: the operator requests (host->ctx_requests) this operator
+     *    acts on, e.g. {"reference", NULL}; NULL: none. The admin API answers
+     *    409 to a request a step's operator does not list, instead of
+     *    accepting one nothing will act on. For a plugin built before 1.3 the
+     *    host cannot know, and accepts every request. */
+    const char *const *requests;
 } eddy_op_descriptor;
 
 /* What a plugin .so returns from eddy_plugin_entry(). */

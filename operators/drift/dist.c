@@ -458,6 +458,9 @@ static int dist_watermark(void *state, eddy_ctx *ctx, int64_t wm)
     return EDDY_FORWARD;
 }
 
+/* POST /v1/pipelines/{p}/steps/{s}/reference: take the reference now. */
+static const char *const dist_requests[] = {"reference", NULL};
+
 const eddy_op_descriptor eddy_op_distribution_drift = {
     .struct_size = sizeof(eddy_op_descriptor),
     .name = "distribution_drift",
@@ -473,4 +476,5 @@ const eddy_op_descriptor eddy_op_distribution_drift = {
     .state_flush = eddy_dist_state_flush,
     .state_load = eddy_dist_state_load,
     .state_loaded = eddy_dist_state_loaded,
+    .requests = dist_requests,
 };

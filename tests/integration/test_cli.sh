@@ -4,7 +4,7 @@
 . "$(dirname "$0")/lib.sh"
 
 expect_code "version" 0 "$EDDY" version
-expect_out "version" "operator ABI 1.2"
+expect_out "version" "operator ABI 1.3"
 expect_code "no command" 2 "$EDDY"
 expect_code "unknown command" 2 "$EDDY" frobnicate
 expect_out "unknown command" "unknown command 'frobnicate'"

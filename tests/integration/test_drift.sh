@@ -231,9 +231,13 @@ expect_code "bad alert policy" 3 "$EDDY" validate -c "$TMP/c.yaml"
 expect_out "bad alert policy" "alerts.min_consecutive"
 # 8. A running worker: the reference is a snapshot requested through the
 # admin API; alerts show on /v1/alerts and statistics on /metrics.
+# Operator requests (POST) need the admin token; with one, so do reads. The
+# worker reads it from EDDY_ADMIN_TOKEN, as do eddy's CLI and the example.
 PORT=$(free_port)
+export EDDY_ADMIN_TOKEN=drift-test-token-0123456789
+AUTH="Authorization: Bearer $EDDY_ADMIN_TOKEN"
 cat >"$TMP/live.yaml" <<Y
-worker: { name: live, log: { level: info } }
+worker: { name: live, log: { level: info }, admin: { token: "\${EDDY_ADMIN_TOKEN}" } }
 sources:
   - name: s
     type: generator
@@ -256,35 +260,35 @@ Y
 pids+=($!)
 check "live worker admin up" wait_http "http://127.0.0.1:$PORT/healthz"
 sleep 1
-expect_code "no alerts before a reference" 0 curl -fsS "http://127.0.0.1:$PORT/v1/alerts"
+expect_code "no alerts before a reference" 0 curl -fsS -H "$AUTH" "http://127.0.0.1:$PORT/v1/alerts"
 expect_out "no alerts before a reference" '"alerts":[]'
-expect_code "reference request accepted" 0 curl -fsS -X POST "http://127.0.0.1:$PORT/v1/pipelines/p/steps/dd/reference"
+expect_code "reference request accepted" 0 curl -fsS -H "$AUTH" -X POST "http://127.0.0.1:$PORT/v1/pipelines/p/steps/dd/reference"
 expect_out "reference request accepted" '"accepted":true'
-expect_code "unknown step" 22 curl -fsS -X POST "http://127.0.0.1:$PORT/v1/pipelines/p/steps/nope/reference"
-curl -sS -X POST "http://127.0.0.1:$PORT/v1/pipelines/p/steps/nope/reference" >"$TMP/out" 2>&1
+expect_code "unknown step" 22 curl -fsS -H "$AUTH" -X POST "http://127.0.0.1:$PORT/v1/pipelines/p/steps/nope/reference"
+curl -sS -H "$AUTH" -X POST "http://127.0.0.1:$PORT/v1/pipelines/p/steps/nope/reference" >"$TMP/out" 2>&1
 expect_out "unknown step is named" "no step 'nope' in pipeline 'p'"
-curl -sS "http://127.0.0.1:$PORT/v1/pipelines/p/steps/dd/reference" >"$TMP/out" 2>&1
+curl -sS -H "$AUTH" "http://127.0.0.1:$PORT/v1/pipelines/p/steps/dd/reference" >"$TMP/out" 2>&1
 expect_out "requests must be POSTed" "operator requests are POSTed"
 # The drift starts at 3h of event time = 10,800 records, under 4 s at 4000/s.
 for i in $(seq 1 100); do
-    curl -fsS "http://127.0.0.1:$PORT/v1/alerts" >"$TMP/alerts.live" 2>/dev/null
+    curl -fsS -H "$AUTH" "http://127.0.0.1:$PORT/v1/alerts" >"$TMP/alerts.live" 2>/dev/null
     grep -q '"state":"firing"' "$TMP/alerts.live" && break
     sleep 0.2
 done
 check "drift alert on /v1/alerts after the snapshot" grep -q '"feature":"amount"' "$TMP/alerts.live"
 check "log says the reference was taken" grep -q "reference taken" "$TMP/live.out"
-expect_code "metrics" 0 curl -fsS "http://127.0.0.1:$PORT/metrics"
+expect_code "metrics" 0 curl -fsS -H "$AUTH" "http://127.0.0.1:$PORT/metrics"
 expect_out "drift statistic gauge" 'eddy_drift_statistic{pipeline="p",step="dd",feature="amount",detector="distribution",statistic="psi"}'
 expect_out "alerts counted by severity" 'eddy_alerts_total{pipeline="p",step="dd",severity="warning",state="firing"}'
 expect_code "example Python consumer (examples/alerts_poll.py)" 0 timeout 30 python3 "$SRC/examples/alerts_poll.py" "http://127.0.0.1:$PORT" --count 2 --timeout 20
 expect_out "example Python consumer prints the firing alert" "FIRING warning  p/amount/- psi="
-expect_code "alerts after the last sequence" 0 curl -fsS "http://127.0.0.1:$PORT/v1/alerts?after=1000000"
+expect_code "alerts after the last sequence" 0 curl -fsS -H "$AUTH" "http://127.0.0.1:$PORT/v1/alerts?after=1000000"
 expect_out "alerts after the last sequence" '"alerts":[]'
 # A malformed query is a 400 with the reason, not silently "from the start".
 for q in "after=abc" "after=-1" "after=" "after=1x" "limit=0" "limit=100001" "limit=ten"; do
-    code=$(curl -s -o "$TMP/q.out" -w "%{http_code}" "http://127.0.0.1:$PORT/v1/alerts?$q")
+    code=$(curl -s -H "$AUTH" -o "$TMP/q.out" -w "%{http_code}" "http://127.0.0.1:$PORT/v1/alerts?$q")
     check "GET /v1/alerts?$q answers 400 (got $code: $(head -c 120 "$TMP/q.out"))" [ "$code" = 400 ]
 done
 check "the 400 says what after must be" grep -q "after must be an alert sequence number" \
-    <(curl -s "http://127.0.0.1:$PORT/v1/alerts?after=abc")
+    <(curl -s -H "$AUTH" "http://127.0.0.1:$PORT/v1/alerts?after=abc")
 finish

@@ -13,10 +13,10 @@ abi_case() { # NAME EXIT TEXT...
     for text in "$@"; do expect_out "abi $name" "$text"; done
 }
 abi_case bad_magic 4 "abi_bad_magic.so: not an eddy operator plugin (magic 0x1122334455667788, expected 0x454444594f505631)"
-abi_case bad_major 4 "abi_bad_major.so: built for operator ABI 2.3, this eddy speaks ABI 1.2"
-abi_case short_struct 4 "abi_short_struct.so: eddy_plugin struct is 16 bytes, ABI 1.2 needs at least"
-abi_case short_descriptor 4 "abi_short_descriptor.so: operator #0 descriptor is 24 bytes, ABI 1.2 needs at least"
-abi_case newer_minor 0 "abi_newer_minor" "1.2"
+abi_case bad_major 4 "abi_bad_major.so: built for operator ABI 2.3, this eddy speaks ABI 1.3"
+abi_case short_struct 4 "abi_short_struct.so: eddy_plugin struct is 16 bytes, ABI 1.3 needs at least"
+abi_case short_descriptor 4 "abi_short_descriptor.so: operator #0 descriptor is 24 bytes, ABI 1.3 needs at least"
+abi_case newer_minor 0 "abi_newer_minor" "1.4"
 
 # A plugin built against the literal ABI 1.0 header (tests/fixtures/abi/
 # eddy-1.0) loads, says 1.0, and runs through the 1.0 part of the host table.
@@ -42,7 +42,7 @@ import json,sys
 rows=[json.loads(l) for l in open(sys.argv[1])]
 recs=[r for r in rows if r.get("label")=="old"]
 assert [r.get("x2") for r in recs]==[2,40,None], rows
-assert all(r["host_minor"]==2 and r["host_has_1_0"]==1 and r["host_has_watermark"]==1 for r in recs), rows
+assert all(r["host_minor"]==3 and r["host_has_1_0"]==1 and r["host_has_watermark"]==1 for r in recs), rows
 assert [r["count"] for r in rows if r.get("label")=="end"]==[3], rows
 ' "$TMP/v1_0.out.ndjson"
 

@@ -9,8 +9,8 @@
  * 1.0 table against the literal 1.0 header kept in
  * tests/fixtures/abi/eddy-1.0/eddy/operator.h.
  *
- * When a minor appends fields (1.2), add an EDDY_ABI_LAYOUT_1_2 table with
- * the new fields only, an EDDY_ABI_SIZES_1_2 table, and check both in
+ * When a minor appends fields (1.4), add an EDDY_ABI_LAYOUT_1_4 table with
+ * the new fields only, an EDDY_ABI_SIZES_1_4 table, and check both in
  * test_abi_layout.c; never edit a row of an older table.
  *
  * X(minor, struct, field, offset, size, type) */
@@ -149,6 +149,10 @@
     X("1.2", eddy_op_descriptor, state_loaded, 120, 8, int (*)(void *, eddy_ctx *, int64_t))      \
     /* end of ABI 1.2 */
 
+#define EDDY_ABI_LAYOUT_1_3(X)                                                                      \
+    X("1.3", eddy_op_descriptor, requests, 128, 8, const char *const *)                             \
+    /* end of ABI 1.3 */
+
 /* S(minor, struct, size): sizeof each boundary struct as the minor shipped
  * it. A minor that appended nothing to a struct repeats its size. */
 #define EDDY_ABI_SIZES_1_0(S)           \
@@ -177,6 +181,15 @@
     S("1.2", eddy_op_descriptor, 128)   \
     S("1.2", eddy_plugin, 32)           \
     S("1.2", eddy_alert, 136)
+#define EDDY_ABI_SIZES_1_3(S)           \
+    S("1.3", eddy_value, 16)            \
+    S("1.3", eddy_kv, 32)               \
+    S("1.3", eddy_field, 24)            \
+    S("1.3", eddy_option, 64)           \
+    S("1.3", eddy_host, 416)            \
+    S("1.3", eddy_op_descriptor, 136)   \
+    S("1.3", eddy_plugin, 32)           \
+    S("1.3", eddy_alert, 136)
 
 /* C(minor, name, value): values a plugin compiles in (enums, flags, return
  * codes, the magic). */

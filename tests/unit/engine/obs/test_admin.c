@@ -96,7 +96,7 @@ static int http_raw(struct event_base *base, int family, int port, const char *r
 static int http_get(struct event_base *base, int port, const char *path)
 {
     char req[512];
-    snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", path);
+    snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", path);
     return http_raw(base, AF_INET, port, req);
 }
 
@@ -116,6 +116,13 @@ static const char *header(const char *name)
     memcpy(v, p, n);
     v[n] = '\0';
     return v;
+}
+
+static eddy_admin *admin_new(struct event_base *base, const char *listen, const char *token,
+                             eddy_metrics *m, char *err, size_t errlen)
+{
+    eddy_admin_conf c = {.listen = listen, .token = token};
+    return eddy_admin_new(base, &c, m, err, errlen);
 }
 
 static const char *not_ready_reason;
@@ -143,7 +150,7 @@ static void test_routes(void)
     eddy_metric *g = eddy_metrics_get(m, "test_gauge", "A gauge.", EDDY_METRIC_GAUGE, NULL);
     eddy_metric_set(g, 7);
     char err[256] = "";
-    eddy_admin *a = eddy_admin_new(base, "127.0.0.1:0", m, err, sizeof err);
+    eddy_admin *a = admin_new(base, "127.0.0.1:0", NULL, m, err, sizeof err);
     CHECK_MSG(a != NULL, "%s", err);
     if (!a) {
         eddy_metrics_free(m);
@@ -205,18 +212,17 @@ static void test_routes(void)
     CHECK(http_get(base, port, "/a%00b") == 0);
     CHECK(R.status == 400);
 
-    /* methods */
+    /* methods: without a token nothing but GET and HEAD gets through */
     CHECK(http_raw(base, AF_INET, port,
-                   "POST /healthz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n"
+                   "POST /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
                    "Content-Length: 2\r\n\r\nhi") == 0);
-    CHECK(R.status == 405);
-    CHECK_STR(header("Allow"), "GET, HEAD");
-    CHECK_CONTAINS(R.body, "method not allowed");
+    CHECK(R.status == 403);
+    CHECK_CONTAINS(R.body, "POST /healthz changes the worker, and this admin server has no token");
     CHECK(http_raw(base, AF_INET, port,
-                   "DELETE /metrics HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n") == 0);
-    CHECK(R.status == 405);
+                   "DELETE /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n") == 0);
+    CHECK(R.status == 403);
     CHECK(http_raw(base, AF_INET, port,
-                   "HEAD /healthz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n") == 0);
+                   "HEAD /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n") == 0);
     CHECK(R.status == 200);
     CHECK(R.body_len == 0);
     CHECK_STR(header("Content-Length"), "3");
@@ -227,10 +233,11 @@ static void test_routes(void)
     CHECK_STR(header("Content-Type"), "text/plain; version=0.0.4; charset=utf-8");
     CHECK_CONTAINS(R.body, "# HELP test_gauge A gauge.\n# TYPE test_gauge gauge\ntest_gauge 7\n");
     CHECK_CONTAINS(R.body, "# TYPE eddy_admin_requests_total counter\n");
-    CHECK_CONTAINS(R.body, "eddy_admin_requests_total{path=\"/healthz\"} 3\n");
+    CHECK_CONTAINS(R.body, "eddy_admin_requests_total{path=\"/healthz\"} 2\n");
     CHECK_CONTAINS(R.body, "eddy_admin_requests_total{path=\"/readyz\"} 3\n");
     CHECK_CONTAINS(R.body, "eddy_admin_requests_total{path=\"/v1/pipelines/\"} 1\n");
-    CHECK_CONTAINS(R.body, "eddy_admin_requests_total{path=\"/metrics\"} 2\n");
+    CHECK_CONTAINS(R.body, "eddy_admin_requests_total{path=\"/metrics\"} 1\n");
+    CHECK_CONTAINS(R.body, "eddy_admin_refused_total{status=\"403\"} 2\n");
     CHECK(strstr(R.body, "/nope") == NULL);
     CHECK(strstr(R.body, "user spend") == NULL);
 
@@ -239,10 +246,119 @@ static void test_routes(void)
     event_base_free(base);
 }
 
-static void expect_bad_listen(struct event_base *base, const char *listen, const char *why)
+#define TOKEN "0123456789abcdef-token"
+
+/* A request with extra header lines (each ending in \r\n). */
+static int http_req(struct event_base *base, int port, const char *method, const char *path,
+                    const char *headers, const char *body)
+{
+    char req[2048];
+    snprintf(req, sizeof req, "%s %s HTTP/1.1\r\nConnection: close\r\n%sContent-Length: %zu\r\n\r\n%s",
+             method, path, headers, strlen(body), body);
+    return http_raw(base, AF_INET, port, req);
+}
+
+static void test_guard(void)
+{
+    struct event_base *base = event_base_new();
+    eddy_metrics *m = eddy_metrics_new();
+    char err[256] = "";
+    eddy_admin *a = admin_new(base, "127.0.0.1:0", TOKEN, m, err, sizeof err);
+    CHECK_MSG(a != NULL, "%s", err);
+    if (!a) {
+        eddy_metrics_free(m);
+        event_base_free(base);
+        return;
+    }
+    int port = eddy_admin_port(a);
+    const char *h = "Host: 127.0.0.1\r\n";
+    const char *auth = "Host: 127.0.0.1\r\nAuthorization: Bearer " TOKEN "\r\n";
+
+    /* probes need no token; everything else does */
+    CHECK(http_req(base, port, "GET", "/healthz", h, "") == 0 && R.status == 200);
+    CHECK(http_req(base, port, "GET", "/readyz", h, "") == 0 && R.status == 200);
+    CHECK(http_req(base, port, "GET", "/metrics", h, "") == 0);
+    CHECK(R.status == 401);
+    CHECK_STR(header("WWW-Authenticate"), "Bearer realm=\"eddy admin\"");
+    CHECK_CONTAINS(R.body, "GET /metrics needs the admin token");
+    CHECK(http_req(base, port, "GET", "/metrics", auth, "") == 0 && R.status == 200);
+    CHECK(http_req(base, port, "GET", "/metrics",
+                   "Host: 127.0.0.1\r\nAuthorization: bearer   " TOKEN "  \r\n", "") == 0);
+    CHECK(R.status == 200);
+    CHECK(http_req(base, port, "GET", "/metrics",
+                   "Host: 127.0.0.1\r\nAuthorization: Bearer " TOKEN "x\r\n", "") == 0);
+    CHECK(R.status == 401);
+    CHECK_CONTAINS(header("WWW-Authenticate"), "invalid_token");
+    CHECK(strstr(R.body, TOKEN) == NULL);
+    CHECK(http_req(base, port, "GET", "/metrics",
+                   "Host: 127.0.0.1\r\nAuthorization: Basic " TOKEN "\r\n", "") == 0);
+    CHECK(R.status == 401);
+    /* a refused client learns nothing about routes */
+    CHECK(http_req(base, port, "GET", "/nope", h, "") == 0 && R.status == 401);
+    CHECK(http_req(base, port, "GET", "/nope", auth, "") == 0 && R.status == 404);
+
+    /* POST: a token, and a JSON body or none */
+    CHECK(http_req(base, port, "POST", "/healthz", auth, "") == 0);
+    CHECK(R.status == 405);
+    CHECK_STR(header("Allow"), "GET, HEAD");
+    CHECK(http_req(base, port, "POST", "/healthz", h, "") == 0 && R.status == 401);
+    CHECK(http_req(base, port, "POST", "/healthz",
+                   "Host: 127.0.0.1\r\nAuthorization: Bearer " TOKEN "\r\n"
+                   "Content-Type: text/plain\r\n", "x=1") == 0);
+    CHECK(R.status == 415);
+    CHECK_CONTAINS(R.body, "must be application/json");
+    CHECK(http_req(base, port, "POST", "/healthz",
+                   "Host: 127.0.0.1\r\nAuthorization: Bearer " TOKEN "\r\n", "x=1") == 0);
+    CHECK(R.status == 415);
+    CHECK(http_req(base, port, "POST", "/healthz",
+                   "Host: 127.0.0.1\r\nAuthorization: Bearer " TOKEN "\r\n"
+                   "Content-Type: application/json; charset=utf-8\r\n", "{}") == 0);
+    CHECK(R.status == 405);
+
+    /* Host: DNS rebinding; the port is not compared (tunnels change it) */
+    CHECK(http_req(base, port, "GET", "/healthz", "Host: evil.example\r\n", "") == 0);
+    CHECK(R.status == 421);
+    CHECK_CONTAINS(R.body, "does not name this admin server");
+    CHECK(http_req(base, port, "GET", "/healthz", "Host: evil.example:1\r\n", "") == 0);
+    CHECK(R.status == 421);
+    CHECK(http_req(base, port, "GET", "/healthz", "Host: [::1]:1\r\n", "") == 0 && R.status == 200);
+    CHECK(http_req(base, port, "GET", "/healthz", "Host: LOCALHOST:8080\r\n", "") == 0);
+    CHECK(R.status == 200);
+    CHECK(http_req(base, port, "GET", "/healthz", "Host: [evil\r\n", "") == 0 && R.status == 421);
+
+    /* Origin: only our own; Sec-Fetch-Site: same-origin or none */
+    CHECK(http_req(base, port, "GET", "/healthz",
+                   "Host: 127.0.0.1\r\nOrigin: http://evil.example\r\n", "") == 0);
+    CHECK(R.status == 403);
+    CHECK_CONTAINS(R.body, "cross-origin request refused");
+    CHECK(http_req(base, port, "POST", "/healthz",
+                   "Host: 127.0.0.1\r\nOrigin: null\r\nAuthorization: Bearer " TOKEN "\r\n",
+                   "") == 0);
+    CHECK(R.status == 403);
+    CHECK(http_req(base, port, "GET", "/healthz",
+                   "Host: 127.0.0.1\r\nOrigin: http://127.0.0.1\r\n", "") == 0);
+    CHECK(R.status == 200);
+    CHECK(http_req(base, port, "GET", "/healthz",
+                   "Host: 127.0.0.1\r\nOrigin: https://127.0.0.1\r\n", "") == 0);
+    CHECK(R.status == 403);
+    CHECK(http_req(base, port, "GET", "/healthz",
+                   "Host: 127.0.0.1\r\nSec-Fetch-Site: cross-site\r\n", "") == 0);
+    CHECK(R.status == 403);
+    CHECK(http_req(base, port, "GET", "/healthz",
+                   "Host: 127.0.0.1\r\nSec-Fetch-Site: none\r\n", "") == 0);
+    CHECK(R.status == 200);
+    CHECK_STR(header("X-Content-Type-Options"), "nosniff");
+
+    eddy_admin_free(a);
+    eddy_metrics_free(m);
+    event_base_free(base);
+}
+
+static void expect_bad_listen(struct event_base *base, const char *listen, const char *token,
+                              const char *why)
 {
     char err[256] = "";
-    eddy_admin *a = eddy_admin_new(base, listen, NULL, err, sizeof err);
+    eddy_admin *a = admin_new(base, listen, token, NULL, err, sizeof err);
     CHECK_MSG(a == NULL, "listen %s accepted", listen ? listen : "(null)");
     eddy_admin_free(a);
     CHECK_CONTAINS(err, why);
@@ -251,28 +367,36 @@ static void expect_bad_listen(struct event_base *base, const char *listen, const
 static void test_listen_errors(void)
 {
     struct event_base *base = event_base_new();
-    expect_bad_listen(base, NULL, "empty");
-    expect_bad_listen(base, "", "empty");
-    expect_bad_listen(base, "nonsense", "\"nonsense\": expected host:port");
-    expect_bad_listen(base, "127.0.0.1:", "port must be a number");
-    expect_bad_listen(base, "127.0.0.1:99999", "port must be a number");
-    expect_bad_listen(base, "127.0.0.1:12a", "port must be a number");
-    expect_bad_listen(base, "::1:80", "needs brackets");
-    expect_bad_listen(base, "[::1", "expected [ipv6]:port");
-    expect_bad_listen(base, "[]:80", "empty IPv6");
-    expect_bad_listen(base, "192.0.2.1:0", "cannot bind");
+    expect_bad_listen(base, NULL, NULL, "empty");
+    expect_bad_listen(base, "", NULL, "empty");
+    expect_bad_listen(base, "nonsense", NULL, "\"nonsense\": expected host:port");
+    expect_bad_listen(base, "127.0.0.1:", NULL, "port must be a number");
+    expect_bad_listen(base, "127.0.0.1:99999", NULL, "port must be a number");
+    expect_bad_listen(base, "127.0.0.1:12a", NULL, "port must be a number");
+    expect_bad_listen(base, "::1:80", NULL, "needs brackets");
+    expect_bad_listen(base, "[::1", NULL, "expected [ipv6]:port");
+    expect_bad_listen(base, "[]:80", NULL, "empty IPv6");
+    expect_bad_listen(base, "192.0.2.1:0", "0123456789abcdef", "cannot bind");
+    /* ":port" no longer means every interface; off loopback needs a token */
+    expect_bad_listen(base, ":0", NULL, "names no host: write 127.0.0.1:0");
+    expect_bad_listen(base, ":99999", NULL, "port must be a number");
+    expect_bad_listen(base, "0.0.0.0:0", NULL, "needs worker.admin.token");
+    expect_bad_listen(base, "[::]:0", NULL, "needs worker.admin.token");
+    expect_bad_listen(base, "example.com:0", NULL, "needs worker.admin.token");
+    expect_bad_listen(base, "127.0.0.1:0", "short", "5 characters long");
+    expect_bad_listen(base, "127.0.0.1:0", "0123456789 abcdef", "space, control or non-ASCII");
 
     char err[256] = "";
-    CHECK(eddy_admin_new(NULL, "127.0.0.1:0", NULL, err, sizeof err) == NULL);
+    CHECK(admin_new(NULL, "127.0.0.1:0", NULL, NULL, err, sizeof err) == NULL);
     CHECK_CONTAINS(err, "event base");
 
     /* the port is taken: the second server says so */
-    eddy_admin *a = eddy_admin_new(base, "127.0.0.1:0", NULL, err, sizeof err);
+    eddy_admin *a = admin_new(base, "127.0.0.1:0", NULL, NULL, err, sizeof err);
     CHECK_MSG(a != NULL, "%s", err);
     if (a) {
         char listen[64];
         snprintf(listen, sizeof listen, "127.0.0.1:%d", eddy_admin_port(a));
-        expect_bad_listen(base, listen, "cannot bind 127.0.0.1 port");
+        expect_bad_listen(base, listen, NULL, "cannot bind 127.0.0.1 port");
         /* without a registry /metrics is empty, not an error */
         CHECK(http_get(base, eddy_admin_port(a), "/metrics") == 0);
         CHECK(R.status == 200 && R.body_len == 0);
@@ -300,12 +424,12 @@ static void test_ipv6(void)
     }
     struct event_base *base = event_base_new();
     char err[256] = "";
-    eddy_admin *a = eddy_admin_new(base, "[::1]:0", NULL, err, sizeof err);
+    eddy_admin *a = admin_new(base, "[::1]:0", NULL, NULL, err, sizeof err);
     CHECK_MSG(a != NULL, "%s", err);
     if (a) {
         CHECK(eddy_admin_port(a) > 0);
         CHECK(http_raw(base, AF_INET6, eddy_admin_port(a),
-                       "GET /healthz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n") == 0);
+                       "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n") == 0);
         CHECK(R.status == 200);
         CHECK_STR(R.body, "ok\n");
         eddy_admin_free(a);
@@ -317,6 +441,7 @@ int main(void)
 {
     test_routes();
     test_listen_errors();
+    test_guard();
     test_ipv6();
     return test_report();
 }
