@@ -44,6 +44,7 @@ PY
 }
 run_suite release build
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp:print_suppressions=0 \
   run_suite sanitize build-sanitize -Db_sanitize=address,undefined -Dbuildtype=debugoptimized -Dbenchmarks=false
 echo "$total_pass passed, $total_fail failed"
 [ "$total_fail" = 0 ]
