@@ -180,6 +180,11 @@ typedef struct eddy_source_ops {
      * env->assigned_at again before it is read). */
     const eddy_txn_ops *txn;
     int (*rewind)(void *self);
+    /* Optional: why the source cannot deliver yet (e.g. a Kafka consumer not
+     * yet in its group: brokers unreachable), written to buf and returned,
+     * or NULL when ready. Called from the main thread (/readyz) while the
+     * source is polled elsewhere: it reads only what is safe to share. */
+    const char *(*not_ready)(void *self, char *buf, size_t len);
     /* Several instances of the source in one worker split its input
      * between them (Kafka: consumers of one group share the partitions):
      * with worker.threads N the runtime opens one instance per thread. */

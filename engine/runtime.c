@@ -162,6 +162,12 @@ const char *eddy_runtime_not_ready(eddy_runtime *rt)
         return "failed: see the error log";
     if (atomic_load(&rt->stopping))
         return "draining";
+    for (int i = 0; i < rt->nsources; i++) {
+        rt_source *src = &rt->sources[i];
+        if (src->ops->not_ready && src->self && !atomic_load(&src->ended) &&
+            src->ops->not_ready(src->self, rt->not_ready, sizeof rt->not_ready))
+            return rt->not_ready;
+    }
     if (eddy_state_not_ready(rt, rt->not_ready, sizeof rt->not_ready))
         return rt->not_ready;
     /* A feature store that is down or full holds records (backpressure):

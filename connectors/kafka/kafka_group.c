@@ -160,6 +160,7 @@ static void on_assign(ksrc *s, rd_kafka_t *rk, rd_kafka_topic_partition_list_t *
 {
     log_part(s, "partitions assigned", parts);
     s->ever_assigned = 1;
+    atomic_store(&s->joined, 1);
     for (int i = 0; i < parts->cnt; i++) {
         ksrc_part *p = part_add(s, parts->elems[i].topic, parts->elems[i].partition);
         if (!p) {

@@ -46,6 +46,11 @@ static const eddy_option kafka_source_options[] = {
     {"batch_size", EDDY_OPT_INT, "1024", 1, 1000000, NULL, 0,
      "Most messages per batch (bounded by the worker's batch size), and most messages held "
      "consumed but not yet handed out."},
+    {"join_timeout", EDDY_OPT_DURATION, "5m", 0, 86400000.0, NULL, 0,
+     "How long the consumer may take to join its group and get its first assignment at "
+     "start-up before the worker stops with the reason (brokers unreachable, wrong address, "
+     "listener or credentials); until then /readyz answers 503 with the last broker error. "
+     "0: wait forever."},
     {"stop_at_end", EDDY_OPT_BOOL, "false", EDDY_NO_RANGE, NULL, 0,
      "Bounded replay: the source ends, like a file, once every partition assigned to it has "
      "been read to its end (then windows close and the worker exits with worker.exit_on_eof)."},
@@ -101,6 +106,7 @@ static void ksrc_close(void *self)
     free(s->pend);
     free(s->schemas);
     free(s->name);
+    pthread_mutex_destroy(&s->err_mu);
     free(s);
 }
 
@@ -149,6 +155,9 @@ static void classify(ksrc *s, rd_kafka_resp_err_t err, const char *topic, const 
         return;
     }
     eddy_metric_add(s->m_errors, 1);
+    pthread_mutex_lock(&s->err_mu);
+    snprintf(s->last_err, sizeof s->last_err, "%s", reason ? reason : rd_kafka_err2str(err));
+    pthread_mutex_unlock(&s->err_mu);
     eddy_kafka_log_limited(&s->rl_err, EDDY_LOG_WARN, (const char *[]){"source", s->name, NULL},
                            "kafka consumer error (retrying): %s", reason);
 }
@@ -238,6 +247,7 @@ static rd_kafka_conf_t *make_conf(ksrc *s, const eddy_opts *o, const eddy_connec
         group = kafka ? eddy_opts_str(kafka, "group") : NULL;
     if (!group || !*group)
         group = env && env->worker && *env->worker ? env->worker : "eddy";
+    snprintf(s->group, sizeof s->group, "%s", group);
     const char *start = eddy_opts_str(o, "start");
     size_t ul = sizeof s->user;
     if (rd_kafka_conf_get(c, "sasl.username", s->user, &ul) != RD_KAFKA_CONF_OK)
@@ -335,6 +345,9 @@ static int ksrc_open(const eddy_opts *o, const char *name, const eddy_connector_
         return EDDY_ENOMEM;
     }
     s->env = env;
+    pthread_mutex_init(&s->err_mu, NULL);
+    s->opened_ms = eddy_ksrc_now_ms();
+    s->join_timeout_ms = eddy_opts_int(o, "join_timeout");
     int64_t bs = eddy_opts_int(o, "batch_size");
     s->batch_size = bs >= 1 && bs <= 1000000 ? (uint32_t)bs : 1024;
     s->stop_at_end = eddy_opts_bool(o, "stop_at_end");
@@ -597,6 +610,17 @@ static int ksrc_poll(void *self, eddy_batch *b, uint32_t max, int timeout_ms, ch
     ksrc *s = self;
     if (!s->fatal)
         consume(s, timeout_ms);
+    if (!s->fatal && !s->ever_assigned && s->join_timeout_ms &&
+        eddy_ksrc_now_ms() - s->opened_ms > s->join_timeout_ms) {
+        char last[256];
+        pthread_mutex_lock(&s->err_mu);
+        snprintf(last, sizeof last, "%s", s->last_err[0] ? s->last_err : "no error reported");
+        pthread_mutex_unlock(&s->err_mu);
+        eddy_ksrc_fatal(s, "not in consumer group %s after join_timeout (%lld ms): are the "
+                        "brokers in kafka.brokers reachable and the listener, credentials and "
+                        "topics right? Last broker error: %s", s->group,
+                        (long long)s->join_timeout_ms, last);
+    }
     if (s->fatal) {
         eddy_errf(err, errlen, "%s", s->fatal_msg);
         return EDDY_EIO;
@@ -608,6 +632,18 @@ static int ksrc_poll(void *self, eddy_batch *b, uint32_t max, int timeout_ms, ch
     if (s->paused || !s->npend)
         return 0;
     return emit(s, b, max, err, errlen);
+}
+
+static const char *ksrc_not_ready(void *self, char *buf, size_t len)
+{
+    ksrc *s = self;
+    if (atomic_load(&s->joined))
+        return NULL;
+    pthread_mutex_lock(&s->err_mu);
+    snprintf(buf, len, "kafka source %s: not yet in consumer group %s%s%s", s->name, s->group,
+             s->last_err[0] ? "; last broker error: " : " (joining)", s->last_err);
+    pthread_mutex_unlock(&s->err_mu);
+    return buf;
 }
 
 const eddy_source_ops eddy_kafka_source = {
@@ -626,5 +662,6 @@ const eddy_source_ops eddy_kafka_source = {
     .changelog = &eddy_kafka_changelog,
     .txn = &eddy_kafka_txn,
     .rewind = eddy_ksrc_rewind,
+    .not_ready = ksrc_not_ready,
     .parallel = true,
 };

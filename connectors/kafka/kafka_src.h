@@ -8,6 +8,8 @@
  * partition and offset. */
 #ifndef EDDY_KAFKA_SRC_H
 #define EDDY_KAFKA_SRC_H
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "engine/format/codec.h"
@@ -45,6 +47,12 @@ typedef struct ksrc {
     rd_kafka_message_t **pend; /* consumed, not yet delivered, in order */
     uint32_t npend, batch_size;
     int paused, in_rebalance, closing, ever_assigned;
+    _Atomic int joined;       /* a first assignment arrived (read by /readyz) */
+    int64_t opened_ms;        /* monotonic, for join_timeout */
+    int64_t join_timeout_ms;  /* 0: wait for the group forever */
+    char group[256];
+    pthread_mutex_t err_mu;   /* guards last_err (the main thread reads it) */
+    char last_err[256];       /* the latest retried consumer error */
     int txn_managed; /* offsets commit through transactions (kafka_txn.c) */
     int fatal;
     int stop_at_end;
