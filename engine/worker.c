@@ -52,127 +52,6 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     }
 }
 
-static int route_pipelines(void *arg, const char *path, eddy_buf *body, const char **ct)
-{
-    return eddy_runtime_status_json(arg, body) == 0 ? 200 : 500;
-}
-
-static const char *ready(void *arg) { return eddy_runtime_not_ready(arg); }
-
-/* "after=N&limit=M": each may be absent (dflt); present, it is a decimal
- * integer of at most 19 digits, else 0 is returned and *bad names it. */
-static uint64_t query_u64(const char *q, const char *name, uint64_t dflt, const char **bad)
-{
-    size_t n = strlen(name);
-    for (const char *p = q; p && *p;) {
-        if (strncmp(p, name, n) == 0 && p[n] == '=') {
-            const char *v = p + n + 1;
-            size_t len = strcspn(v, "&");
-            if (len == 0 || len > 19 || strspn(v, "0123456789") < len) {
-                *bad = name;
-                return 0;
-            }
-            return strtoull(v, NULL, 10);
-        }
-        p = strchr(p, '&');
-        if (p)
-            p++;
-    }
-    return dflt;
-}
-
-/* GET /v1/alerts?after=SEQ&limit=N: alerts newer than SEQ (see alert.h). */
-static int route_alerts(void *arg, const eddy_admin_req *req, eddy_buf *body, const char **ct)
-{
-    eddy_runtime *rt = arg;
-    const char *bad = NULL;
-    uint64_t after = query_u64(req->query, "after", 0, &bad);
-    uint64_t limit = query_u64(req->query, "limit", 1000, &bad);
-    if (!bad && (limit == 0 || limit > 100000))
-        bad = "limit";
-    if (bad) {
-        eddy_buf_puts(body, strcmp(bad, "after") == 0
-                                ? "{\"error\":\"after must be an alert sequence number (a "
-                                  "non-negative integer)\"}\n"
-                                : "{\"error\":\"limit must be an integer from 1 to 100000\"}\n");
-        return 400;
-    }
-    return eddy_alert_ring_json(rt->alerts, after, (uint32_t)limit, body) == 0 ? 200 : 500;
-}
-
-/* GET /v1/features/{view}/{entity}: the latest features of an entity from
- * the feature store a `feature_store` sink of this worker writes. */
-static int route_features(void *arg, const char *path, eddy_buf *body, const char **ct)
-{
-    char view[256], entity[1024];
-    const char *rest = path + strlen("/v1/features/");
-    const char *slash = strchr(rest, '/');
-    if (!slash || slash == rest || !slash[1] || (size_t)(slash - rest) >= sizeof view ||
-        strlen(slash + 1) >= sizeof entity) {
-        eddy_buf_puts(body, "{\"error\":\"expected /v1/features/{view}/{entity}\"}\n");
-        return 404;
-    }
-    memcpy(view, rest, (size_t)(slash - rest));
-    view[slash - rest] = '\0';
-    snprintf(entity, sizeof entity, "%s", slash + 1);
-    int rc = eddy_stores_get(view, entity, body);
-    if (rc == 0)
-        return 200;
-    eddy_buf_reset(body);
-    char m[1400];
-    if (rc == EDDY_ENOTFOUND)
-        snprintf(m, sizeof m, "no features for entity '%s' in view '%s' (absent, expired, or no "
-                              "feature_store sink writes that view)", entity, view);
-    else
-        snprintf(m, sizeof m, "feature store unavailable for view '%s' (%s)", view,
-                 eddy_strerror(rc));
-    eddy_buf_puts(body, "{\"error\":");
-    eddy_buf_json_str(body, m, strlen(m));
-    eddy_buf_puts(body, "}\n");
-    return rc == EDDY_ENOTFOUND ? 404 : 503;
-}
-
-/* POST /v1/pipelines/{pipeline}/steps/{step}/{request}: an operator
- * request, e.g. `reference` (take the current window as the reference). */
-static int route_step_request(void *arg, const eddy_admin_req *req, eddy_buf *body,
-                              const char **ct)
-{
-    eddy_runtime *rt = arg;
-    char pipe[128], step[128], what[64];
-    const char *rest = req->path + strlen("/v1/pipelines/");
-    int used = 0;
-    if (sscanf(rest, "%127[^/]/steps/%127[^/]/%63[^/]%n", pipe, step, what, &used) != 3 ||
-        rest[used] != '\0') {
-        eddy_buf_puts(body, "{\"error\":\"expected /v1/pipelines/{pipeline}/steps/{step}/{request}\"}\n");
-        return 404;
-    }
-    if (strcmp(req->method, "POST") != 0) {
-        eddy_buf_puts(body, "{\"error\":\"operator requests are POSTed\"}\n");
-        return 405;
-    }
-    int rc = eddy_runtime_request(rt, pipe, step, what);
-    if (rc == EDDY_ENOTFOUND) {
-        char m[300];
-        snprintf(m, sizeof m, "no step '%s' in pipeline '%s'", step, pipe);
-        eddy_buf_puts(body, "{\"error\":");
-        eddy_buf_json_str(body, m, strlen(m));
-        eddy_buf_puts(body, "}\n");
-        return 404;
-    }
-    if (rc != 0) {
-        eddy_buf_puts(body, "{\"error\":\"too many distinct requests for this step\"}\n");
-        return 400;
-    }
-    eddy_buf_puts(body, "{\"accepted\":true,\"pipeline\":");
-    eddy_buf_json_str(body, pipe, strlen(pipe));
-    eddy_buf_puts(body, ",\"step\":");
-    eddy_buf_json_str(body, step, strlen(step));
-    eddy_buf_puts(body, ",\"request\":");
-    eddy_buf_json_str(body, what, strlen(what));
-    eddy_buf_puts(body, "}\n");
-    return 202;
-}
-
 int eddy_worker_run(eddy_runtime *rt, const char *admin_listen)
 {
     worker w = {.rt = rt};
@@ -192,11 +71,7 @@ int eddy_worker_run(eddy_runtime *rt, const char *admin_listen)
             event_base_free(w.base);
             return 1;
         }
-        eddy_admin_set_ready(admin, ready, rt);
-        eddy_admin_route(admin, "/v1/pipelines", route_pipelines, rt);
-        eddy_admin_route_req(admin, "/v1/pipelines/", true, route_step_request, rt);
-        eddy_admin_route_req(admin, "/v1/alerts", false, route_alerts, rt);
-        eddy_admin_route(admin, "/v1/features/", route_features, rt);
+        eddy_worker_admin_routes(admin, rt);
         char port[16];
         snprintf(port, sizeof port, "%d", eddy_admin_port(admin));
         eddy_log(EDDY_LOG_INFO, (const char *[]){"listen", listen, "port", port, NULL},

@@ -23,6 +23,11 @@ typedef const char *(*eddy_admin_ready_fn)(void *arg);
 eddy_admin *eddy_admin_new(struct event_base *base, const char *listen, eddy_metrics *metrics,
                            char *err, size_t errlen);
 void eddy_admin_free(eddy_admin *a);
+/* Also serves connections accepted on fd, a socket already listening (a
+ * Unix socket: the fuzzing harness tests/fuzz/fuzz_admin.c connects
+ * through one, without using up TCP ports). The server closes fd when it
+ * is freed. 0, or -1 (fd is left open). */
+int eddy_admin_listen_fd(eddy_admin *a, int fd);
 int eddy_admin_port(const eddy_admin *a); /* the bound port */
 void eddy_admin_set_ready(eddy_admin *a, eddy_admin_ready_fn fn, void *arg);
 /* Exact path, or a prefix when `path` ends with '/'. Later routes win. */
