@@ -8,11 +8,14 @@
  *     breaks a later step is found too.
  * A refusal (<0) is fine; a crash, a hang or a sanitizer report is not.
  *
- * Input: byte 0 picks the target (0 changelog, 1 cache file, else an
- * operator of the table below). For an operator the rest is a sequence of
+ * Input: byte 0 >> 1 picks the target (0 changelog, 1 cache file, else an
+ * operator of the table below; for the cache file, bit 0 keeps the
+ * checksum as it is). For an operator the rest is a sequence of
  * records `u8 version | u8 key length | key | u16 LE data length | data`
  * (version 0: a tombstone) given to state_load in order, or, for an
  * operator with restore and byte 0 odd, `u8 version | snapshot`. */
+#include <zlib.h>
+
 #include "engine/config/config.h"
 #include "engine/config/options.h"
 #include "engine/core/sym.h"
@@ -206,7 +209,10 @@ static int count_rec(void *arg, const void *k, size_t kl, const void *v, size_t 
     return 0;
 }
 
-static void cache_file(const uint8_t *p, size_t n)
+/* fix_crc: the trailer's checksum is made to match the body (header 12
+ * bytes, trailer 36, crc32 last), so that mutated records get past it to
+ * the record parser; without it the checksum's refusal is tested. */
+static void cache_file(const uint8_t *p, size_t n, int fix_crc)
 {
     static char path[300];
     if (!path[0]) {
@@ -218,8 +224,16 @@ static void cache_file(const uint8_t *p, size_t n)
     eddy_scache *c = eddy_scache_open(path, err, sizeof err);
     FUZZ_CHECK(c, "open: %s", err);
     /* Open locked it; the input replaces what the file held. */
+    uint8_t *copy = malloc(n ? n : 1);
+    memcpy(copy, p, n);
+    if (fix_crc && n >= 12 + 36) {
+        uint32_t crc = (uint32_t)crc32_z(0, copy + 12, n - 12 - 36);
+        for (int i = 0; i < 4; i++)
+            copy[n - 4 + i] = (uint8_t)(crc >> (8 * i));
+    }
     FILE *f = fopen(path, "wb");
-    FUZZ_CHECK(f && fwrite(p, 1, n, f) == n && fclose(f) == 0, "writing %s", path);
+    FUZZ_CHECK(f && fwrite(copy, 1, n, f) == n && fclose(f) == 0, "writing %s", path);
+    free(copy);
     int64_t x;
     uint64_t records, seen = 0, replayed = 0;
     char why[256] = "";
@@ -315,7 +329,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (target == 0)
         changelog(data + 1, size - 1);
     else if (target == 1)
-        cache_file(data + 1, size - 1);
+        cache_file(data + 1, size - 1, !(data[0] & 1));
     else
         operator((target - 2) % NOPS, data[0] & 1, data + 1, size - 1);
     return 0;
