@@ -6,8 +6,8 @@
  * Unix socket (eddy_admin_listen_fd), so no TCP port is used per input.
  *
  * Checked: the server always closes the connection once the client has
- * sent everything and shut down its side, and never answers that a
- * handler failed. */
+ * sent everything and shut down its side, and never answers 500 (a
+ * handler failed). */
 #include <errno.h>
 #include <event2/event.h>
 #include <poll.h>
@@ -97,6 +97,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     close(c);
     resp[got] = '\0';
     FUZZ_CHECK(closed, "the server kept the connection open (%zu bytes sent)", size);
-    FUZZ_CHECK(!strstr(resp, "handler failed"), "%s", resp);
+    /* 500 is only ever "handler failed for <path>" (or evhttp out of memory). */
+    FUZZ_CHECK(strncmp(resp, "HTTP/1.1 500", 12) != 0 && strncmp(resp, "HTTP/1.0 500", 12) != 0,
+               "%s", resp);
     return 0;
 }
