@@ -50,7 +50,7 @@ int eddy_avro_header_check(const char *path, const char *name, char *err, size_t
     }
     /* A pipe or a growing file has no size to check against: avro-c's. */
     int64_t size = fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) ? (int64_t)st.st_size : -1;
-    for (;;) {
+    while (size >= 0) {
         int64_t count, skip;
         if (read_long(f, &count) != 0) {
             bad = "its metadata is cut short";
@@ -65,10 +65,18 @@ int eddy_avro_header_check(const char *path, const char *name, char *err, size_t
                 break;
             }
         }
-        for (int64_t i = 0; i < 2 * count && !bad; i++) {
+        /* Each key and value takes a byte at least: a count larger than the
+         * file is damage, and the loop below stays bounded by the file. */
+        if (count > size) {
+            bad = "a metadata count is larger than the file";
+            break;
+        }
+        for (int64_t i = 0; i < count * 2 && !bad; i++) { /* keys and values */
             int64_t len;
             long at = ftell(f);
-            if (read_long(f, &len) != 0 || len < 0 || (size >= 0 && len > size - at))
+            if (read_long(f, &len) != 0)
+                bad = "its metadata is cut short";
+            else if (len < 0 || len > size - at)
                 bad = "a metadata length points past the end of the file";
             else if (fseek(f, (long)len, SEEK_CUR) != 0)
                 bad = "its metadata is cut short";
