@@ -59,10 +59,10 @@ for h in "${harnesses[@]}"; do
         -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$w/artifacts/")
   [ -f "tests/fuzz/$h.dict" ] && args+=(-dict="$root/tests/fuzz/$h.dict")
   [ "$jobs" -gt 1 ] && args+=(-fork="$jobs" -ignore_crashes=0)
-  # avro-c and libfyaml are built without frame pointers: their leaks need the slow
+  # avro-c is built without frame pointers: its leaks need the slow
   # unwinder to reach the names that lsan.supp suppresses.
   unwind=
-  case $h in avro*|config) unwind=:fast_unwind_on_malloc=0 ;; esac
+  case $h in avro*) unwind=:fast_unwind_on_malloc=0 ;; esac
   start=$(date +%s)
   # TMPDIR: the harnesses' temporary files stay in the work dir.
   TMPDIR=$w/tmp \
