@@ -26,6 +26,12 @@ int main(void)
     CHECK(o && F->open(o, "in", NULL, &s, err, sizeof err) == EDDY_EPARSE);
     CHECK_MSG(strstr(err, "metadata length points past the end"), "%s", err);
     eddy_opts_free(o);
+    /* A metadata count near INT64_MAX / 2 (once a signed overflow). */
+    static const unsigned char huge[] = {'O', 'b', 'j', 1, 0x8c, 0x8b, 0x8b, 0x8b, 0x8b,
+                                         0x8b, 0x8b, 0x8b, 0x8b, 0x01, 0, 0, 0, 0};
+    write_file(path, huge, sizeof huge);
+    CHECK(eddy_avro_header_check(path, "hdr.avro", err, sizeof err) == EDDY_EPARSE);
+    CHECK_MSG(strstr(err, "count is larger than the file"), "%s", err);
     /* A header cut inside its metadata. */
     write_file(path, bad, 8);
     CHECK(eddy_avro_header_check(path, "hdr.avro", err, sizeof err) == EDDY_EPARSE);
