@@ -144,6 +144,7 @@ static void build_source(eddy_runtime *rt, const eddy_cnode *n, int idx)
     rt_source *s = &rt->sources[idx];
     s->origin = idx;
     s->ts_field = 0;
+    s->name = xstrdup(""); /* also for an entry that is not a mapping: names are read later */
     if (!check_map(cfg, n, path, "a source"))
         return;
     const char *const skip_common[] = {"timestamp", "watermark", "dead_letter", NULL};
@@ -153,6 +154,7 @@ static void build_source(eddy_runtime *rt, const eddy_cnode *n, int idx)
     const char *type = tn ? eddy_cnode_str(cfg, tn, path) : NULL;
     const eddy_cnode *nn = eddy_cnode_get(n, "name");
     const char *name = nn ? eddy_cnode_str(cfg, nn, path) : NULL;
+    free(s->name);
     s->name = xstrdup(name ? name : "");
     s->node = n;
     where(cfg, n, s->where, sizeof s->where);

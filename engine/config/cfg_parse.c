@@ -368,8 +368,36 @@ static void report_syntax_error(eddy_cfg *cfg, struct fy_diag *diag)
                          first && first->msg ? first->msg : "malformed document");
 }
 
+/* libfyaml 0.8 (Debian 12) loops forever scanning a directive line ('%' at
+ * the start of a line) that holds a byte outside printable ASCII (found by
+ * tests/fuzz/fuzz_config.c). Directives are ASCII by definition (%YAML,
+ * %TAG), so such a line is refused here, before libfyaml sees it. */
+static int check_directives(eddy_cfg *cfg, const char *yaml, size_t len)
+{
+    int line = 1;
+    for (size_t i = 0; i < len; line++) {
+        if (yaml[i] == '%') {
+            for (size_t j = i; j < len && yaml[j] != '\n' && yaml[j] != '\r'; j++) {
+                unsigned char c = (unsigned char)yaml[j];
+                if ((c < 0x20 && c != '\t') || c > 0x7e) {
+                    eddy_cfg_fail_at(cfg, line, (int)(j - i) + 1, NULL,
+                                     "a YAML directive ('%%' line) must be ASCII text; found "
+                                     "byte 0x%02x",
+                                     c);
+                    return -1;
+                }
+            }
+        }
+        const char *nl = memchr(yaml + i, '\n', len - i);
+        i = nl ? (size_t)(nl - yaml) + 1 : len;
+    }
+    return 0;
+}
+
 int eddy_cfg_parse(eddy_cfg *cfg, const char *yaml, size_t len)
 {
+    if (check_directives(cfg, yaml, len) != 0)
+        return 0; /* the error is recorded; nothing to parse */
     struct fy_diag_cfg dcfg;
     fy_diag_cfg_default(&dcfg);
     dcfg.fp = NULL;

@@ -547,7 +547,7 @@ static int top(mdec *m, eddy_record *r)
         m->skip++;
     else if (eddy_record_reserve(m->b, r, n) != 0)
         return nomem(m);
-    else
+    else if (n) /* an empty map reserves nothing: fields may still be NULL */
         fs = r->fields + r->nfields;
     eddy_value scratch;
     uint32_t k = 0;

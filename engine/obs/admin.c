@@ -398,6 +398,11 @@ void eddy_admin_free(eddy_admin *a)
     free(a);
 }
 
+int eddy_admin_listen_fd(eddy_admin *a, int fd)
+{
+    return a && evhttp_accept_socket_with_handle(a->http, fd) ? 0 : -1;
+}
+
 int eddy_admin_port(const eddy_admin *a) { return a ? a->port : -1; }
 
 void eddy_admin_set_ready(eddy_admin *a, eddy_admin_ready_fn fn, void *arg)

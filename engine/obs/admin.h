@@ -62,6 +62,11 @@ typedef int (*eddy_admin_handler)(void *arg, const char *path, eddy_buf *body,
 /* Readiness: NULL reason = ready; otherwise why not (503 with the reason). */
 typedef const char *(*eddy_admin_ready_fn)(void *arg);
 
+/* Also serves connections accepted on fd, a socket already listening (a
+ * Unix socket: the fuzzing harness tests/fuzz/fuzz_admin.c connects
+ * through one, without using up TCP ports). The server closes fd when it
+ * is freed. 0, or -1 (fd is left open). */
+int eddy_admin_listen_fd(eddy_admin *a, int fd);
 void eddy_admin_set_ready(eddy_admin *a, eddy_admin_ready_fn fn, void *arg);
 /* Exact path, or a prefix when `path` ends with '/'. Later routes win. */
 int eddy_admin_route(eddy_admin *a, const char *path, eddy_admin_handler fn, void *arg);

@@ -202,9 +202,10 @@ void eddy_cl_opts_diff(const char *old_text, size_t oldn, const char *new_text, 
             size_t l = e ? (size_t)(e - p) : (size_t)(end - p);
             const char *eq = memchr(p, '=', l);
             if (eq) {
+                /* The name is read in place: the texts come from the changelog,
+                 * and a name of any length must not overrun a copy. */
                 size_t nl = (size_t)(eq - p), ol = 0, cl = 0;
-                char name[64];
-                snprintf(name, sizeof name, "%.*s", (int)nl, p);
+                const char *name = p;
                 const char *o = find_line(old_text, oldn, name, nl, &ol);
                 const char *c = find_line(new_text, newn, name, nl, &cl);
                 int same = o && c && ol == cl && memcmp(o, c, ol) == 0;

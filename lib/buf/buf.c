@@ -30,7 +30,8 @@ int eddy_buf_printf(eddy_buf *b, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf((char *)b->data + b->len, b->cap - b->len, fmt, ap);
+    /* An empty buffer has no memory yet: NULL + 0 is undefined, so measure. */
+    int n = vsnprintf(b->data ? (char *)b->data + b->len : NULL, b->cap - b->len, fmt, ap);
     va_end(ap);
     if (n < 0)
         return -1;

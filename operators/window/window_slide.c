@@ -110,7 +110,8 @@ static void load_vals(window *w, const wslide *s, uint32_t i)
         x->type = v[f].type;
         x->len = v[f].len;
         if (is_str(v[f].type))
-            x->u.s = (const char *)s->str + v[f].u.off;
+            /* Only empty strings so far: no string memory (NULL + 0 is undefined). */
+            x->u.s = s->str ? (const char *)s->str + v[f].u.off : "";
         else
             x->u.i = v[f].u.i;
         w->vals[f] = x;

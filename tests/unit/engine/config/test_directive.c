@@ -1,0 +1,38 @@
+/* A directive line ('%' first) with a byte outside printable ASCII made
+ * libfyaml 0.8 loop forever (found by tests/fuzz/fuzz_config.c): the loader
+ * now refuses it with the line, and a plain directive still loads. An alarm
+ * turns a hang back into a failure. */
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "engine/config/config.h"
+#include "tests/unit/test.h"
+
+static void on_alarm(int sig)
+{
+    (void)sig;
+    static const char m[] = "test_directive: the loader hangs on a directive line\n";
+    (void)!write(2, m, sizeof m - 1);
+    _exit(1);
+}
+
+int main(void)
+{
+    signal(SIGALRM, on_alarm);
+    alarm(20);
+    static const char bad[] = "a: 1\n%x\x98\nb: 2\n";
+    eddy_cfg *cfg = eddy_cfg_load_string("bad.yaml", bad, sizeof bad - 1);
+    CHECK(cfg != NULL);
+    if (cfg) {
+        CHECK(eddy_cfg_errors(cfg) == 1);
+        const char *e = eddy_cfg_errors(cfg) ? eddy_cfg_error(cfg, 0) : "";
+        CHECK_MSG(strstr(e, "bad.yaml:2:3") && strstr(e, "0x98"), "%s", e);
+        eddy_cfg_free(cfg);
+    }
+    static const char ok[] = "%YAML 1.2\n---\na: 1\n";
+    cfg = eddy_cfg_load_string("ok.yaml", ok, sizeof ok - 1);
+    CHECK(cfg && eddy_cfg_errors(cfg) == 0 && eddy_cfg_root(cfg));
+    eddy_cfg_free(cfg);
+    return test_report();
+}
