@@ -37,7 +37,10 @@ static void setup(void)
     FUZZ_CHECK(rt, "runtime: %s", eddy_cfg_error(cfg, 0));
     base = event_base_new();
     char err[256];
-    eddy_admin *a = eddy_admin_new(base, "127.0.0.1:0", NULL, err, sizeof err);
+    /* With a token, so that the guard (Host, Origin, bearer token, body
+     * type) is fuzzed too; tests/fuzz/admin.dict holds the header. */
+    eddy_admin_conf conf = {.listen = "127.0.0.1:0", .token = "fuzz-token-0123456789"};
+    eddy_admin *a = eddy_admin_new(base, &conf, NULL, err, sizeof err);
     FUZZ_CHECK(a, "admin: %s", err);
     eddy_worker_admin_routes(a, rt);
     /* An abstract Unix socket: nothing on disk to clean up. */
