@@ -14,20 +14,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
-static double now(clockid_t c)
-{
-    struct timespec ts;
-    clock_gettime(c, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static double cpu_seconds(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru); /* all threads: librdkafka fetches in its own */
-    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6 +
-           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec * 1e-6;
-}
+#include "benchmarks/kafka/raw_common.h"
 
 int main(int argc, char **argv)
 {
@@ -50,25 +37,12 @@ int main(int argc, char **argv)
         fprintf(stderr, "raw_consume: %s\n", err);
         return 1;
     }
-    const struct rd_kafka_metadata *md;
-    rd_kafka_topic_t *t = rd_kafka_topic_new(rk, argv[2], NULL);
-    if (rd_kafka_metadata(rk, 0, t, &md, 10000) != RD_KAFKA_RESP_ERR_NO_ERROR || md->topic_cnt != 1 ||
-        md->topics[0].err) {
-        fprintf(stderr, "raw_consume: no metadata for topic %s\n", argv[2]);
+    int np;
+    int64_t expected;
+    rd_kafka_topic_partition_list_t *parts = raw_all_partitions(rk, argv[2], &np, &expected);
+    if (!parts)
         return 1;
-    }
-    int np = md->topics[0].partition_cnt;
-    rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(np);
-    int64_t expected = 0;
-    for (int p = 0; p < np; p++) {
-        int64_t lo, hi;
-        rd_kafka_query_watermark_offsets(rk, argv[2], p, &lo, &hi, 10000);
-        expected += hi - lo;
-        rd_kafka_topic_partition_list_add(parts, argv[2], p)->offset = RD_KAFKA_OFFSET_BEGINNING;
-    }
-    rd_kafka_metadata_destroy(md);
-    rd_kafka_topic_destroy(t);
-    double w0 = now(CLOCK_MONOTONIC), c0 = cpu_seconds();
+    double w0 = raw_now(CLOCK_MONOTONIC), c0 = raw_cpu_seconds();
     rd_kafka_assign(rk, parts);
     rd_kafka_queue_t *q = rd_kafka_queue_get_consumer(rk);
     rd_kafka_message_t *msgs[1024];
@@ -86,7 +60,7 @@ int main(int argc, char **argv)
             rd_kafka_message_destroy(msgs[i]);
         }
     }
-    double wall = now(CLOCK_MONOTONIC) - w0, cpu = cpu_seconds() - c0;
+    double wall = raw_now(CLOCK_MONOTONIC) - w0, cpu = raw_cpu_seconds() - c0;
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     printf("raw_consume messages=%lld bytes=%lld wall_s=%.3f cpu_s=%.3f events_per_s=%.0f "

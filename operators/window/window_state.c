@@ -228,21 +228,9 @@ int eddy_window_schedule(window *w, uint32_t k, int64_t at)
 
 static void heap_pop_top(window *w)
 {
-    wheap_ent last = w->heap[--w->nheap];
-    uint32_t i = 0, n = w->nheap;
-    for (;;) {
-        uint32_t c = 2 * i + 1;
-        if (c >= n)
-            break;
-        if (c + 1 < n && w->heap[c + 1].at < w->heap[c].at)
-            c++;
-        if (w->heap[c].at >= last.at)
-            break;
-        w->heap[i] = w->heap[c];
-        i = c;
-    }
-    if (n)
-        w->heap[i] = last;
+    w->heap[0] = w->heap[--w->nheap];
+    if (w->nheap)
+        sift_down(w, 0);
 }
 
 uint32_t eddy_window_heap_pop(window *w, int64_t now)
