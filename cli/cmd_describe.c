@@ -18,6 +18,7 @@
 #include "engine/config/sections.h"
 #include "engine/registry.h"
 #include "engine/state/state.h"
+#include "lib/text/suggest.h"
 
 static int load_plugin_dirs(int argc, char **argv, int *first_arg, bool *markdown, bool *all,
                             const char *usage)
@@ -207,6 +208,33 @@ static void describe_all(bool md, eddy_buf *out)
         describe_one(eddy_ops_at(i)->d.name, md, out);
 }
 
+/* The nearest name describe knows (sections, source:TYPE, sink:TYPE,
+ * operators), into buf; NULL when nothing is close. */
+static const char *suggest_name(const char *word, char *buf, size_t len)
+{
+    eddy_suggest sg;
+    eddy_suggest_init(&sg, word, strlen(word));
+    char names[64][72];
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof sections / sizeof sections[0]; i++)
+        eddy_suggest_try(&sg, sections[i].name);
+    for (const eddy_source_ops *const *s = eddy_sources_all(); *s && n < 64; s++) {
+        snprintf(names[n], sizeof names[n], "source:%s", (*s)->type);
+        eddy_suggest_try(&sg, names[n++]);
+    }
+    for (const eddy_sink_ops *const *s = eddy_sinks_all(); *s && n < 64; s++) {
+        snprintf(names[n], sizeof names[n], "sink:%s", (*s)->type);
+        eddy_suggest_try(&sg, names[n++]);
+    }
+    for (size_t i = 0; i < eddy_ops_count(); i++)
+        eddy_suggest_try(&sg, eddy_ops_at(i)->d.name);
+    const char *best = eddy_suggest_best(&sg, eddy_suggest_tolerance(strlen(word)));
+    if (!best)
+        return NULL;
+    snprintf(buf, len, "%s", best); /* best may point into names[] */
+    return buf;
+}
+
 static const char describe_usage[] =
     "usage: eddy describe [--markdown] [--plugin-dir DIR]... NAME\n"
     "       eddy describe --all [--markdown]\n"
@@ -237,9 +265,16 @@ int cmd_describe(int argc, char **argv)
             if (left_out)
                 fprintf(stderr, "eddy: %s type '%s' is not built into this eddy (%s)\n", kind,
                         colon + 1, left_out);
-            else
-                fprintf(stderr, "eddy: nothing called '%s' (try `eddy operators`, source:TYPE, sink:TYPE or worker)\n",
-                        argv[first]);
+            else {
+                char sug[80];
+                const char *best = suggest_name(argv[first], sug, sizeof sug);
+                if (best)
+                    fprintf(stderr, "eddy: nothing called '%s'; did you mean '%s'?\n", argv[first],
+                            best);
+                else
+                    fprintf(stderr, "eddy: nothing called '%s' (try `eddy operators`, "
+                            "source:TYPE, sink:TYPE or worker)\n", argv[first]);
+            }
             eddy_ops_unload_all();
             return EXIT_USAGE;
         }

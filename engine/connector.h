@@ -180,6 +180,10 @@ typedef struct eddy_source_ops {
      * env->assigned_at again before it is read). */
     const eddy_txn_ops *txn;
     int (*rewind)(void *self);
+    /* Optional: what can be checked without opening the source (a file that
+     * is not there), at build time, so `eddy validate` says it too. 0, or
+     * <0 with err (without the source's name: the caller adds where). */
+    int (*check)(const eddy_opts *opts, char *err, size_t errlen);
     /* Optional: why the source cannot deliver yet (e.g. a Kafka consumer not
      * yet in its group: brokers unreachable), written to buf and returned,
      * or NULL when ready. Called from the main thread (/readyz) while the

@@ -344,8 +344,12 @@ static void build_steps(eddy_runtime *rt, rt_pipeline *p, const eddy_cnode *step
                 const eddy_opdef *op = eddy_ops_find(key);
                 if (!op) {
                     const char *sug = suggest_op(key);
-                    eddy_cfg_fail(cfg, kn, spath, "unknown operator '%s'%s%s%s (see `eddy operators`)",
-                                  key, sug ? "; did you mean '" : "", sug ? sug : "", sug ? "'?" : "");
+                    eddy_cfg_fail(cfg, kn, spath, "unknown operator '%s'%s%s%s (%s)", key,
+                                  sug ? "; did you mean '" : "", sug ? sug : "", sug ? "'?" : "",
+                                  rt->plugins_missing
+                                      ? "it may be in a plugin directory that could not be "
+                                        "loaded: see worker.plugin_dirs above"
+                                      : "see `eddy operators`");
                     continue;
                 }
                 st->op = op;
@@ -711,11 +715,15 @@ eddy_runtime *eddy_runtime_build(eddy_cfg *cfg, bool validate)
         rt->batch_size = (uint32_t)eddy_opts_int(rt->worker, "batch_size");
         rt->batch_memory = (size_t)eddy_opts_int(rt->worker, "batch_memory");
         rt->nthreads = (int)eddy_opts_int(rt->worker, "threads");
+        const eddy_cnode *pd = wn ? eddy_cnode_get(wn, "plugin_dirs") : NULL;
         for (uint32_t i = 0; i < eddy_opts_count(rt->worker, "plugin_dirs"); i++) {
             char err[512];
-            if (eddy_ops_load_dir(eddy_opts_item(rt->worker, "plugin_dirs", i), err, sizeof err) != 0)
-                eddy_cfg_fail(cfg, NULL, "worker.plugin_dirs", "%s (at %s)", err,
-                              eddy_opts_where(rt->worker, "plugin_dirs"));
+            if (eddy_ops_load_dir(eddy_opts_item(rt->worker, "plugin_dirs", i), err, sizeof err) != 0) {
+                const eddy_cnode *at = pd && eddy_cnode_kind_of(pd) == EDDY_CNODE_SEQ
+                                           ? eddy_cnode_seq_at(pd, i) : pd;
+                eddy_cfg_fail(cfg, at, "worker.plugin_dirs", "%s", err);
+                rt->plugins_missing = true;
+            }
         }
     }
 
@@ -739,6 +747,14 @@ eddy_runtime *eddy_runtime_build(eddy_cfg *cfg, bool validate)
     rt->pipelines = xcalloc((size_t)rt->npipelines, sizeof *rt->pipelines);
     for (int i = 0; i < rt->nsources; i++)
         build_source(rt, eddy_cnode_seq_at(sn, (size_t)i), i);
+    for (int i = 0; i < rt->nsources; i++) {
+        rt_source *src = &rt->sources[i];
+        char err[512] = "";
+        if (src->ops && src->ops->check && src->opts &&
+            src->ops->check(src->opts, err, sizeof err) != 0)
+            eddy_cfg_fail(cfg, src->node, "sources", "source '%s': %s", src->name,
+                          err[0] ? err : "its options cannot work");
+    }
     /* One namespace for `from`: sources then pipelines. */
     char **names = xcalloc((size_t)(rt->nsources + rt->npipelines), sizeof *names);
     for (int i = 0; i < rt->nsources; i++) {

@@ -158,6 +158,7 @@ struct eddy_runtime {
     eddy_opts *state_opts;       /* `state:` (engine/state) */
     eddy_opts *processing_opts;  /* `processing:` (engine/state/state_eos.c) */
     bool eos;                    /* processing.guarantee: exactly_once */
+    bool plugins_missing;        /* a worker.plugin_dirs entry failed to load */
     char instance[160];          /* this worker's stable name for transactional ids */
     int instance_lock;           /* fd + 1 of the lock that keeps `instance` ours; 0: none */
     struct eddy_state *state;    /* durable state; NULL when no source is durable */

@@ -2,9 +2,11 @@
  * file or CSV, from a path or stdin. One partition; offsets are line numbers
  * (1-based, as an editor shows them) for NDJSON and CSV, record indexes
  * (0-based) for msgpack and Avro. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "engine/connector.h"
 #include "engine/core/error.h"
@@ -57,6 +59,20 @@ static void fsrc_close(void *self)
     free(s->path);
     free(s->topic);
     free(s);
+}
+
+/* A file that is not there (or not readable) is said at validate, not only
+ * when the worker starts; `follow` may wait for a file still to come. */
+static int fsrc_check(const eddy_opts *o, char *err, size_t errlen)
+{
+    const char *path = eddy_opts_str(o, "path");
+    if (!path || !*path || strcmp(path, "-") == 0 || eddy_opts_bool(o, "follow"))
+        return 0;
+    if (access(path, R_OK) != 0) {
+        snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+        return EDDY_EIO;
+    }
+    return 0;
 }
 
 static int fsrc_open(const eddy_opts *o, const char *name, const eddy_connector_env *env, void **self, char *err,
@@ -151,6 +167,7 @@ const eddy_source_ops eddy_file_source = {
     .type = "file",
     .summary = "Reads NDJSON, msgpack, Avro container or CSV files (or stdin)",
     .options = file_source_options,
+    .check = fsrc_check,
     .open = fsrc_open,
     .partitions = fsrc_partitions,
     .poll = fsrc_poll,

@@ -131,6 +131,11 @@ const char *eddy_cfg_error(const eddy_cfg *cfg, size_t i)
 
 void eddy_cfg_add_error(eddy_cfg *cfg, const char *line)
 {
+    /* The same sentence at the same place once: a key checked by two
+     * tables (a source's common keys and its connector's) said it twice. */
+    for (size_t i = 0; i < cfg->nerrors; i++)
+        if (strcmp(cfg->errors[i], line) == 0)
+            return;
     if (cfg->nerrors == cfg->cap_errors) {
         size_t cap = cfg->cap_errors ? cfg->cap_errors * 2 : 8;
         char **e = realloc(cfg->errors, cap * sizeof *e);

@@ -32,4 +32,44 @@ done
 [ -n "$code" ] || { kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; }
 check "after join_timeout the worker exits 1 (got '${code:-still running after 30 s}')" [ "$code" = 1 ]
 check "the sentence says what to check" grep -q 'not in consumer group unreach after join_timeout (8000 ms): are the brokers in kafka.brokers reachable' "$TMP/unreach.log"
+
+# 5. Config errors a new user hits (before: an unknown key reported twice;
+#    no "did you mean" from describe; a missing plugin dir in another format
+#    plus an unexplained cascade; validate passing a missing source file).
+cd "$TMP"
+: >in.jsonl
+cat >typo.yaml <<'Y'
+sources:
+  - { name: s, type: file, path: in.jsonl, watermrk: { max_out_of_order: 1s } }
+pipelines:
+  - { name: p, from: s, to: [ { type: console } ] }
+Y
+"$EDDY" validate -c typo.yaml >typo.out 2>&1
+check "an unknown key is one error ($(tr '\n' '|' <typo.out))" grep -q '^typo.yaml: 1 error$' typo.out
+check "with a suggestion" grep -q "typo.yaml:2:44: sources\[0\].watermrk: unknown key 'watermrk'; did you mean 'watermark'?" typo.out
+"$EDDY" describe windw >describe.out 2>&1
+check "describe suggests ($(cat describe.out))" grep -q "nothing called 'windw'; did you mean 'window'?" describe.out
+cat >pd.yaml <<'Y'
+worker:
+  plugin_dirs: [ /nonexistent/eddy-plugins ]
+sources:
+  - { name: s, type: file, path: in.jsonl }
+pipelines:
+  - { name: p, from: s, steps: [ { myop: {} } ], to: [ { type: console } ] }
+Y
+"$EDDY" validate -c pd.yaml >pd.out 2>&1
+check "a missing plugin dir is file:line:col like every error ($(head -1 pd.out))" \
+    grep -q '^pd.yaml:2:18: worker.plugin_dirs: plugin directory /nonexistent/eddy-plugins: No such file or directory$' pd.out
+check "the unknown operator says why it may be unknown" grep -q "unknown operator 'myop' (it may be in a plugin directory that could not be loaded" pd.out
+cat >missing.yaml <<'Y'
+sources:
+  - { name: s, type: file, path: missing.jsonl }
+pipelines:
+  - { name: p, from: s, to: [ { type: console } ] }
+Y
+"$EDDY" validate -c missing.yaml >missing.out 2>&1
+vrc=$?
+check "validate refuses a missing source file (exit $vrc: $(head -1 missing.out))" [ "$vrc" = 3 ]
+check "naming it" grep -q "source 's': cannot read missing.jsonl: No such file or directory" missing.out
+cd - >/dev/null
 finish
