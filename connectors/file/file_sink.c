@@ -26,13 +26,13 @@
 #define SPILL (1u << 20) /* without flush: write once this much is buffered */
 
 static const eddy_option file_sink_options[] = {
-    {"path", EDDY_OPT_STRING, NULL, EDDY_NO_RANGE, NULL, EDDY_OPT_REQUIRED,
+    {"path", EDDY_OPT_STRING, NULL, EDDY_NO_RANGE, NULL, EDDY_OPT_REQUIRED | EDDY_OPT_PATH,
      "File to write; '-' writes standard output."},
     {"format", EDDY_OPT_ENUM, "json", EDDY_NO_RANGE, "json|msgpack|avro|csv", 0,
      "json: one object per line. msgpack: concatenated maps. avro: an Avro object container "
      "file (needs schema). csv: a header from the first record's fields, then one row per "
      "record. Dead letters can be written as json or msgpack only."},
-    {"schema", EDDY_OPT_STRING, NULL, EDDY_NO_RANGE, NULL, 0,
+    {"schema", EDDY_OPT_STRING, NULL, EDDY_NO_RANGE, NULL, EDDY_OPT_PATH,
      "Avro schema file (.avsc) of the records; required with format avro."},
     {"append", EDDY_OPT_BOOL, "false", EDDY_NO_RANGE, NULL, 0,
      "Append to an existing file instead of replacing it (csv keeps the file's header, avro "

@@ -16,7 +16,7 @@
 #define CHUNK (1u << 20)
 
 static const eddy_option file_source_options[] = {
-    {"path", EDDY_OPT_STRING, NULL, EDDY_NO_RANGE, NULL, EDDY_OPT_REQUIRED,
+    {"path", EDDY_OPT_STRING, NULL, EDDY_NO_RANGE, NULL, EDDY_OPT_REQUIRED | EDDY_OPT_PATH,
      "File to read; '-' reads standard input."},
     {"format", EDDY_OPT_ENUM, "json", EDDY_NO_RANGE, "json|msgpack|avro|csv", 0,
      "json: one object per line (NDJSON; blank lines skipped, CRLF accepted). msgpack: "

@@ -30,7 +30,7 @@ static const eddy_option kafka_sink_options[] = {
     {"format", EDDY_OPT_ENUM, "json", EDDY_NO_RANGE, "json|msgpack|avro", 0,
      "Encoding of the message value. Dead letters are written as their original payload "
      "whatever the format."},
-    {"schema", EDDY_OPT_STRING, NULL, EDDY_NO_RANGE, NULL, 0,
+    {"schema", EDDY_OPT_STRING, NULL, EDDY_NO_RANGE, NULL, EDDY_OPT_PATH,
      "Avro schema file (.avsc) of the records; required with format avro."},
     {"confluent", EDDY_OPT_BOOL, "false", EDDY_NO_RANGE, NULL, 0,
      "Avro with Confluent framing (magic byte 0 and the 4-byte schema_id before the body); the "

@@ -30,12 +30,12 @@ static const eddy_option kafka_source_options[] = {
     {"format", EDDY_OPT_ENUM, "json", EDDY_NO_RANGE, "json|msgpack|avro", 0,
      "Encoding of the message values. A value that does not decode becomes a dead letter "
      "with the reason."},
-    {"schema", EDDY_OPT_STRING, NULL, EDDY_NO_RANGE, NULL, 0,
+    {"schema", EDDY_OPT_STRING, NULL, EDDY_NO_RANGE, NULL, EDDY_OPT_PATH,
      "Avro schema file (.avsc) of plain Avro values; required with format avro unless "
      "confluent framing resolves every id through `schemas`."},
     {"confluent", EDDY_OPT_BOOL, "false", EDDY_NO_RANGE, NULL, 0,
      "Avro values use the Confluent wire format (magic byte 0, 4-byte schema id)."},
-    {"schemas", EDDY_OPT_MAP, NULL, EDDY_NO_RANGE, NULL, 0,
+    {"schemas", EDDY_OPT_MAP, NULL, EDDY_NO_RANGE, NULL, EDDY_OPT_PATH,
      "Confluent schema ids and their .avsc files, e.g. {1: v1.avsc, 2: v2.avsc}."},
     {"group", EDDY_OPT_STRING, NULL, EDDY_NO_RANGE, NULL, 0,
      "Consumer group id (default: kafka.group, else worker.name). Workers of one group share "

@@ -120,6 +120,8 @@ void eddy_cfg_free(eddy_cfg *cfg)
 
 const char *eddy_cfg_path(const eddy_cfg *cfg) { return cfg->path; }
 
+const char *eddy_cfg_base_dir(const eddy_cfg *cfg) { return cfg->base_dir ? cfg->base_dir : ""; }
+
 eddy_cnode *eddy_cfg_root(eddy_cfg *cfg) { return cfg->root; }
 
 size_t eddy_cfg_errors(const eddy_cfg *cfg) { return cfg->nerrors; }

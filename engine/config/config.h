@@ -46,6 +46,9 @@ eddy_cfg *eddy_cfg_load_string(const char *name, const char *yaml, size_t len);
 void eddy_cfg_free(eddy_cfg *cfg);
 
 const char *eddy_cfg_path(const eddy_cfg *cfg);
+/* The folder of the configuration file, with a trailing '/' ("" when read
+ * from a string or from the working directory). */
+const char *eddy_cfg_base_dir(const eddy_cfg *cfg);
 eddy_cnode *eddy_cfg_root(eddy_cfg *cfg); /* NULL for an empty document */
 
 /* Errors so far, each one line "file:line:col: path: message". */

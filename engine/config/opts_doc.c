@@ -100,12 +100,16 @@ int eddy_options_markdown(const eddy_option *table, eddy_buf *out)
         range_text(row, range, sizeof range);
         const char *def = default_text(row);
         bool show_code = def == NULL && *row->default_value;
+        char desc[2048];
+        snprintf(desc, sizeof desc, "%s%s", row->description ? row->description : "",
+                 row->flags & EDDY_OPT_PATH
+                     ? " A relative path is taken from the config file's folder."
+                     : "");
         if (eddy_buf_putc(out, '|') != 0 || md_cell(out, row->name, true) != 0 ||
             md_cell(out, type, false) != 0 ||
             md_cell(out, def ? def : row->default_value, show_code) != 0 ||
             md_cell(out, range, false) != 0 ||
-            md_cell(out, row->description ? row->description : "", false) != 0 ||
-            eddy_buf_putc(out, '\n') != 0)
+            md_cell(out, desc, false) != 0 || eddy_buf_putc(out, '\n') != 0)
             return -1;
     }
     return 0;
@@ -136,6 +140,9 @@ int eddy_options_text(const eddy_option *table, eddy_buf *out)
                      range);
         if (row->flags & EDDY_OPT_SECRET)
             strncat(extra, " [secret]", sizeof extra - strlen(extra) - 1);
+        if (row->flags & EDDY_OPT_PATH)
+            strncat(extra, " [relative to the config file's folder]",
+                    sizeof extra - strlen(extra) - 1);
         if (eddy_buf_printf(out, "  %-*s  %-*s  %-*s  %s%s\n", wname, row->name, wtype,
                             eddy_opt_type_name(row->type), wdef, def ? def : row->default_value,
                             row->description ? row->description : "", extra) != 0)

@@ -26,6 +26,7 @@ struct eddy_opts {
     size_t n;
     eddy_opt_value *v;
     eddy_arena arena; /* every string the opts hand out */
+    const char *base_dir; /* the config file's folder ("dir/" or ""), for EDDY_OPT_PATH */
 };
 
 eddy_opts *eddy_opts_new(const eddy_option *table);

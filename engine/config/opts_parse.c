@@ -127,6 +127,7 @@ eddy_opts *eddy_opts_parse(eddy_cfg *cfg, const eddy_option *table, const eddy_c
         eddy_cfg_fail(cfg, map, path, "out of memory");
         return NULL;
     }
+    o->base_dir = eddy_cfg_base_dir(cfg); /* lives as long as cfg, which outlives o */
     if (eddy_cnode_kind_of(map) == EDDY_CNODE_NULL)
         map = NULL; /* "filter:" with nothing after it: no options given */
     if (map && eddy_cnode_kind_of(map) != EDDY_CNODE_MAP) {

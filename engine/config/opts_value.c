@@ -150,6 +150,22 @@ static bool enum_has(const char *values, const char *text)
     return false;
 }
 
+/* text, or the config file's folder joined to it when the row is a path
+ * given relative (in o's arena; NULL when out of memory). */
+static const char *resolve_path(eddy_opts *o, const eddy_option *row, const char *text)
+{
+    if (!(row->flags & EDDY_OPT_PATH) || !o->base_dir || !*o->base_dir || !*text ||
+        text[0] == '/' || strcmp(text, "-") == 0)
+        return eddy_arena_strdup(&o->arena, text, strlen(text));
+    size_t bl = strlen(o->base_dir), tl = strlen(text);
+    char *p = eddy_arena_alloc(&o->arena, bl + tl + 1);
+    if (p) {
+        memcpy(p, o->base_dir, bl);
+        memcpy(p + bl, text, tl + 1);
+    }
+    return p;
+}
+
 int eddy_opt_set_scalar(eddy_opts *o, size_t r, const char *text, bool secret, const char *where,
                         char *err, size_t errlen)
 {
@@ -223,7 +239,7 @@ int eddy_opt_set_scalar(eddy_opts *o, size_t r, const char *text, bool secret, c
     }
     if (numeric && check_range(row, d, text, secret, err, errlen) != 0)
         return -1;
-    const char *s = eddy_arena_strdup(&o->arena, text, strlen(text));
+    const char *s = resolve_path(o, row, text);
     const char *w = eddy_arena_strdup(&o->arena, where, strlen(where));
     if (!s || !w) {
         snprintf(err, errlen, "out of memory");
@@ -247,7 +263,7 @@ int eddy_opt_set_items(eddy_opts *o, size_t r, const char *const *keys, const ch
     if (!it || (keys && !ks) || !w)
         return -1;
     for (size_t i = 0; i < n; i++) {
-        it[i] = eddy_arena_strdup(&o->arena, items[i], strlen(items[i]));
+        it[i] = resolve_path(o, &o->table[r], items[i]);
         if (!it[i])
             return -1;
         if (keys) {

@@ -14,7 +14,7 @@ const eddy_option eddy_worker_options[] = {
      "Maximum records a source hands to the pipelines at once."},
     {"batch_memory", EDDY_OPT_SIZE, "64MiB", 65536, 17179869184.0, NULL, 0,
      "Maximum arena memory of one batch; a record that does not fit is a dead letter."},
-    {"plugin_dirs", EDDY_OPT_LIST, NULL, EDDY_NO_RANGE, NULL, 0,
+    {"plugin_dirs", EDDY_OPT_LIST, NULL, EDDY_NO_RANGE, NULL, EDDY_OPT_PATH,
      "Directories whose *.so operator plugins are loaded. Plugins load from these only."},
     {"exit_on_eof", EDDY_OPT_BOOL, "true", EDDY_NO_RANGE, NULL, 0,
      "Exit once every source has ended (files, bounded generators)."},
@@ -48,10 +48,10 @@ const eddy_option eddy_admin_options[] = {
      "Host header names (no port) accepted besides the listen host; on loopback localhost, "
      "127.0.0.1 and [::1] always are. Empty off loopback: any Host (the token guards the "
      "server). Others get 421, which stops DNS rebinding."},
-    {"tls_cert", EDDY_OPT_STRING, NULL, EDDY_NO_RANGE, NULL, 0,
+    {"tls_cert", EDDY_OPT_STRING, NULL, EDDY_NO_RANGE, NULL, EDDY_OPT_PATH,
      "PEM certificate chain: with tls_key, the admin server speaks HTTPS only (TLS 1.2 or "
      "later)."},
-    {"tls_key", EDDY_OPT_STRING, NULL, EDDY_NO_RANGE, NULL, 0,
+    {"tls_key", EDDY_OPT_STRING, NULL, EDDY_NO_RANGE, NULL, EDDY_OPT_PATH,
      "PEM private key of tls_cert (a path; keep the file readable by eddy only)."},
     {NULL, 0, NULL, 0, 0, NULL, 0, NULL},
 };

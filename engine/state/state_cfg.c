@@ -23,7 +23,7 @@ const eddy_option eddy_state_options[] = {
      "Longest a partition's restore may take before the worker stops with an error. Keep it "
      "below the consumer's max.poll.interval.ms (5 min by default): the restore runs inside "
      "the consumer's poll, before the partition is read."},
-    {"cache_dir", EDDY_OPT_STRING, NULL, EDDY_NO_RANGE, NULL, 0,
+    {"cache_dir", EDDY_OPT_STRING, NULL, EDDY_NO_RANGE, NULL, EDDY_OPT_PATH,
      "Directory of a local copy of each partition's changelog (a file per partition, "
      "`<cache_dir>/<changelog topic>/<partition>-<input topic>.log`), so that a restart on the "
      "same host reads the file and only the changelog records written after it instead of the "

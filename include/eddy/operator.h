@@ -161,6 +161,11 @@ typedef enum eddy_opt_type {
 
 #define EDDY_OPT_REQUIRED 0x1u /* no default: the key must be given */
 #define EDDY_OPT_SECRET 0x2u   /* never logged, never shown by describe */
+/* A file or directory: a relative path in a configuration file is taken
+ * from the file's folder, not the working directory (a service's working
+ * directory is rarely the config's). "-" (stdin/stdout) is left alone.
+ * Since 1.3; a host before it ignores the flag. */
+#define EDDY_OPT_PATH 0x8u
 
 /* One row of an operator's option table. The table drives parsing,
  * validation, defaults, `eddy describe` and docs/CONFIG.md. A table ends

@@ -47,7 +47,7 @@ const eddy_option eddy_store_options[] = {
     {"password", EDDY_OPT_STRING, NULL, EDDY_NO_RANGE, NULL, EDDY_OPT_SECRET,
      "Redis password (AUTH); write \"${REDIS_PASSWORD}\" to read it from the environment."},
     {"db", EDDY_OPT_INT, "0", 0, 1000000, NULL, 0, "Redis database number (SELECT)."},
-    {"path", EDDY_OPT_STRING, "eddy-features.db", EDDY_NO_RANGE, NULL, 0,
+    {"path", EDDY_OPT_STRING, "eddy-features.db", EDDY_NO_RANGE, NULL, EDDY_OPT_PATH,
      "Embedded store: SQLite database file (created if missing; -wal and -shm files beside it)."},
     {"batch_size", EDDY_OPT_INT, "1024", 1, 10000, NULL, 0,
      "Redis: rows per server-side script call; calls are pipelined."},

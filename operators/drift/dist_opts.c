@@ -42,7 +42,7 @@ const eddy_option eddy_dist_options[] = {
      "Event time covered by the reference (reference: first_period)."},
     {"lag", EDDY_OPT_INT, "1", 1, 64, NULL, 0,
      "Windows between the reference and the current window (reference: lagged)."},
-    {"reference_file", EDDY_OPT_STRING, NULL, EDDY_NO_RANGE, NULL, 0,
+    {"reference_file", EDDY_OPT_STRING, NULL, EDDY_NO_RANGE, NULL, EDDY_OPT_PATH,
      "Baseline file (reference: file), read once at start."},
     {"reference_format", EDDY_OPT_ENUM, "json", EDDY_NO_RANGE, "json|msgpack|avro|csv", 0,
      "Format of reference_file (Avro: an object container file)."},

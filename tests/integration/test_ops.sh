@@ -72,4 +72,23 @@ vrc=$?
 check "validate refuses a missing source file (exit $vrc: $(head -1 missing.out))" [ "$vrc" = 3 ]
 check "naming it" grep -q "source 's': cannot read missing.jsonl: No such file or directory" missing.out
 cd - >/dev/null
+
+# Relative paths in a config file are taken from the file's folder, not the
+# working directory (under systemd the working directory is /).
+mkdir -p "$TMP/etc/eddy" "$TMP/elsewhere"
+printf '{"id":1}\n{"id":2}\n' >"$TMP/etc/eddy/in.jsonl"
+cat >"$TMP/etc/eddy/rel.yaml" <<'Y'
+worker: { admin: { enabled: false } }
+sources:
+  - { name: s, type: file, path: in.jsonl }
+pipelines:
+  - { name: p, from: s, to: [ { type: file, path: out/result.jsonl } ] }
+Y
+mkdir -p "$TMP/etc/eddy/out"
+(cd "$TMP/elsewhere" && "$EDDY" run -c ../etc/eddy/rel.yaml >"$TMP/rel.log" 2>&1)
+rrc=$?
+check "a config with relative paths runs from another directory (exit $rrc: $(grep level=error "$TMP/rel.log" | head -c 300))" [ "$rrc" = 0 ]
+check "its output lands next to the config ($(ls "$TMP/etc/eddy/out" 2>&1))" [ "$(wc -l <"$TMP/etc/eddy/out/result.jsonl" 2>/dev/null)" = 2 ]
+check "and not in the working directory" [ ! -e "$TMP/elsewhere/out" ]
+"$EDDY" describe source:file | grep -q "relative to the config file's folder" && ok || bad "describe says which options are paths"
 finish
