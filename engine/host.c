@@ -155,13 +155,7 @@ static int64_t h_now_ms(void) { return eddy_now_ms(); }
 
 static eddy_metric *h_metric(eddy_ctx *ctx, const char *name, const char *help, eddy_metric_kind kind)
 {
-    eddy_buf lb = {0};
-    eddy_metrics_label(&lb, "pipeline", ctx->p->name);
-    eddy_metrics_label(&lb, "step", ctx->st->name);
-    eddy_buf_putc(&lb, '\0');
-    eddy_metric *m = eddy_metrics_get(ctx->rt->metrics, name, help, kind, (char *)lb.data);
-    eddy_buf_free(&lb);
-    return m;
+    return eddy_host_step_metric(ctx, name, help, kind, NULL, 0);
 }
 
 static void h_metric_add(eddy_metric *m, double v)

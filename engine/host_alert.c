@@ -13,9 +13,17 @@
 #include "engine/obs/log.h"
 #include "engine/plugin_abi.h"
 
-static eddy_metric *step_metric(eddy_ctx *ctx, const char *name, const char *help,
-                                eddy_metric_kind kind, const char *const *kv, uint32_t n)
+eddy_metric *eddy_host_step_metric(eddy_ctx *ctx, const char *name, const char *help,
+                                   eddy_metric_kind kind, const char *const *kv, uint32_t n)
 {
+    /* Every metric eddy exports starts with eddy_ (Prometheus convention:
+     * one namespace per exporter), operators' and plugins' too: the host
+     * adds it when the operator did not. */
+    char full[160];
+    if (strncmp(name, "eddy_", 5) != 0) {
+        snprintf(full, sizeof full, "eddy_%s", name);
+        name = full;
+    }
     eddy_buf lb = {0};
     eddy_metrics_label(&lb, "pipeline", ctx->p->name);
     eddy_metrics_label(&lb, "step", ctx->st->name);
@@ -38,7 +46,7 @@ eddy_metric *eddy_host_metric_labels(eddy_ctx *ctx, const char *name, const char
     for (uint32_t i = 0; i < n; i++)
         if (!labels[2 * i])
             return NULL;
-    return step_metric(ctx, name, help, kind, labels, n);
+    return eddy_host_step_metric(ctx, name, help, kind, labels, n);
 }
 
 uint64_t eddy_host_ctx_requests(const eddy_ctx *ctx, const char *what)
@@ -65,7 +73,7 @@ static void count_suppressed(eddy_ctx *ctx, eddy_alert_suppress why)
     int i = why == EDDY_SUPPRESS_COOLDOWN ? 0 : 1;
     if (!st->m_suppressed[i]) {
         const char *kv[] = {"reason", i == 0 ? "cooldown" : "rate_limit"};
-        st->m_suppressed[i] = step_metric(ctx, "eddy_alerts_suppressed_total",
+        st->m_suppressed[i] = eddy_host_step_metric(ctx, "eddy_alerts_suppressed_total",
                                           "Alert firings held back by noise controls",
                                           EDDY_METRIC_COUNTER, kv, 1);
     }
@@ -80,7 +88,7 @@ static void count_alert(eddy_ctx *ctx, int sev, int firing)
     if (!st->m_alerts[sev][firing]) {
         const char *kv[] = {"severity", eddy_severity_name(sev), "state",
                             firing ? "firing" : "resolved"};
-        st->m_alerts[sev][firing] = step_metric(ctx, "eddy_alerts_total",
+        st->m_alerts[sev][firing] = eddy_host_step_metric(ctx, "eddy_alerts_total",
                                                 "Alerts emitted, by severity and state",
                                                 EDDY_METRIC_COUNTER, kv, 2);
     }

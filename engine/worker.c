@@ -1,6 +1,7 @@
 #include "engine/worker.h"
 
 #include <event2/event.h>
+#include <librdkafka/rdkafka.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,6 +88,18 @@ int eddy_worker_run(eddy_runtime *rt, const char *admin_listen)
         eddy_log(EDDY_LOG_ERROR, NULL, "cannot create the event loop");
         return 1;
     }
+    /* Which eddy and which libraries are running (constant 1, labels). */
+    eddy_buf bl = {0};
+    eddy_metrics_label(&bl, "version", EDDY_VERSION);
+    eddy_metrics_label(&bl, "librdkafka", rd_kafka_version_str());
+    if (eddy_buf_putc(&bl, '\0') == 0) {
+        eddy_metric *bi = eddy_metrics_get(rt->metrics, "eddy_build_info",
+                                           "eddy's version and its Kafka client's (always 1)",
+                                           EDDY_METRIC_GAUGE, (const char *)bl.data);
+        if (bi)
+            eddy_metric_set(bi, 1);
+    }
+    eddy_buf_free(&bl);
     eddy_admin *admin = NULL;
     if (eddy_opts_bool(rt->admin, "enabled")) {
         eddy_admin_conf conf;

@@ -70,6 +70,7 @@ static int on_metrics(void *arg, const char *path, eddy_buf *body, const char **
 {
     eddy_admin *a = arg;
     *ct = PROM_TEXT;
+    eddy_process_metrics_update(a->metrics);
     if (a->metrics && eddy_metrics_render(a->metrics, body) != 0) {
         eddy_buf_reset(body);
         eddy_buf_puts(body, "cannot render metrics: out of memory\n");

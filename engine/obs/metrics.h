@@ -40,5 +40,8 @@ int eddy_metrics_label(eddy_buf *out, const char *key, const char *value);
 /* The whole registry in text exposition format 0.0.4: HELP and TYPE once per
  * name, series grouped under their name. */
 int eddy_metrics_render(eddy_metrics *m, eddy_buf *out);
+/* Sets the standard process_* metrics (process_metrics.c) from /proc; the
+ * admin server calls it before rendering /metrics. */
+void eddy_process_metrics_update(eddy_metrics *m);
 
 #endif

@@ -25,13 +25,13 @@
          "alert resolves after the step's alerts.resolve_after clear checks."},             \
         {"max_keys", EDDY_OPT_INT, max_keys_default, 1, 1e8, NULL, 0,                       \
          "Keys tracked per partition; records of further keys pass through unscored "       \
-         "(counted in anomaly_untracked_records_total)."}
+         "(counted in eddy_anomaly_untracked_records_total)."}
 
 #define FIELD_OPT                                                                           \
     {"field", EDDY_OPT_FIELD, NULL, EDDY_NO_RANGE, NULL, EDDY_OPT_REQUIRED,                 \
      "The numeric field scored (int, double; true/false count as 1/0). Records without a "  \
      "finite number in it pass through untouched (counted in "                              \
-     "anomaly_skipped_records_total)."}
+     "eddy_anomaly_skipped_records_total)."}
 
 #define END_OPTS {NULL, 0, NULL, EDDY_NO_RANGE, NULL, 0, NULL}
 
@@ -124,7 +124,7 @@ eddy_option eddy_anom_opts_nab_detector[] = {
 eddy_option eddy_anom_opts_half_space_trees[] = {
     {"fields", EDDY_OPT_LIST, NULL, EDDY_NO_RANGE, NULL, EDDY_OPT_REQUIRED,
      "The numeric fields scored together (1 to 64). Records lacking a finite number in any "
-     "of them pass through untouched (counted in anomaly_skipped_records_total)."},
+     "of them pass through untouched (counted in eddy_anomaly_skipped_records_total)."},
     {"limits", EDDY_OPT_MAP, NULL, EDDY_NO_RANGE, NULL, 0,
      "Field -> \"lo,hi\": the range each feature is scaled from. Give every field or none; "
      "unset: each feature's minimum and maximum over the first window."},

@@ -27,7 +27,7 @@
          "alert resolves after the step's alerts.resolve_after clear checks."},             \
         {"max_keys", EDDY_OPT_INT, "100000", 1, 1e8, NULL, 0,                               \
          "Keys tracked per partition; records of further keys pass through unmonitored "    \
-         "(counted in drift_untracked_records_total)."}
+         "(counted in eddy_drift_untracked_records_total)."}
 
 #define END_OPTS {NULL, 0, NULL, EDDY_NO_RANGE, NULL, 0, NULL}
 

@@ -63,11 +63,11 @@ const eddy_option eddy_window_options[] = {
     {"max_keys", EDDY_OPT_INT, "1000000", 1, 2000000000.0, NULL, EDDY_OPT_NO_STATE,
      "Most keys held at once. A new key beyond it evicts the least recently updated key: its "
      "open windows are emitted at once, as if closed (counted in "
-     "window_evicted_keys_max_keys_total, logged)."},
+     "eddy_window_evicted_keys_max_keys_total, logged)."},
     {"key_ttl", EDDY_OPT_DURATION, "0ms", 0, 3153600000000.0, NULL, EDDY_OPT_NO_STATE,
      "Evicts a key after this long without an event, in the window's time (watermark or "
      "wall clock), checked from the least recently updated key; its open windows are "
-     "emitted at once (counted in window_evicted_keys_ttl_total). 0: never. Keys without open "
+     "emitted at once (counted in eddy_window_evicted_keys_ttl_total). 0: never. Keys without open "
      "windows are dropped at once anyway, unless derive reads `prev`."},
     {"max_events", EDDY_OPT_INT, "100000", 1, 100000000.0, NULL, EDDY_OPT_NO_STATE,
      "Sliding windows only: events kept per key. Beyond it the oldest event is dropped (its "

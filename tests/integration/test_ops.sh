@@ -73,6 +73,39 @@ check "validate refuses a missing source file (exit $vrc: $(head -1 missing.out)
 check "naming it" grep -q "source 's': cannot read missing.jsonl: No such file or directory" missing.out
 cd - >/dev/null
 
+# 9. Metrics: every name is eddy_* (operators' too: window_state_bytes was
+#    bare) or one of the standard process_* ones, and eddy_build_info says
+#    which version runs.
+mport=$(free_port)
+cat >"$TMP/metrics.yaml" <<Y
+worker: { name: m, admin: { listen: "127.0.0.1:$mport" }, run_for: 20s }
+sources:
+  - { name: g, type: generator, rate: 1000, fields: { amount: "uniform(0,10)" } }
+pipelines:
+  - name: p
+    from: g
+    steps:
+      - window: { type: tumbling, size: 1s, aggregate: { n: "count()" } }
+      - zscore: { field: n, window: 10 }
+    to: [ { type: console, format: summary, interval: 60s } ]
+Y
+"$EDDY" run -c "$TMP/metrics.yaml" >"$TMP/metrics.log" 2>&1 &
+mpid=$!
+wait_http "http://127.0.0.1:$mport/readyz" 20 || true
+sleep 1.5
+curl -s "http://127.0.0.1:$mport/metrics" >"$TMP/metrics.txt"
+kill -TERM "$mpid" 2>/dev/null; wait "$mpid" 2>/dev/null
+bare=$(grep -v '^#' "$TMP/metrics.txt" | grep -vE '^(eddy_|process_)' | head -3)
+check "every metric is eddy_* or process_* (not: $bare)" [ -z "$bare" -a -s "$TMP/metrics.txt" ]
+check "the window's state is eddy_window_state_bytes" grep -q '^eddy_window_state_bytes{pipeline="p",step="window#0"}' "$TMP/metrics.txt"
+check "eddy_build_info names the version" grep -q '^eddy_build_info{version="[0-9][^"]*",librdkafka="[^"]*"} 1$' "$TMP/metrics.txt"
+for m in process_cpu_seconds_total process_resident_memory_bytes process_open_fds process_max_fds process_start_time_seconds; do
+    check "$m is exported ($(grep "^$m" "$TMP/metrics.txt"))" grep -qE "^$m [0-9.e+]+$" "$TMP/metrics.txt"
+done
+now=$(date +%s)
+start=$(sed -n 's/^process_start_time_seconds //p' "$TMP/metrics.txt")
+check "process_start_time_seconds is the start, not 0 ($start, now $now)" python3 -c "import sys; s=float(sys.argv[1]); sys.exit(0 if $now - 120 < s <= $now + 1 else 1)" "${start:-0}"
+
 # Relative paths in a config file are taken from the file's folder, not the
 # working directory (under systemd the working directory is /).
 mkdir -p "$TMP/etc/eddy" "$TMP/elsewhere"
