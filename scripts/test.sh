@@ -24,7 +24,7 @@ run_suite() { # NAME BUILD-DIR MESON-OPTIONS...
     return
   fi
   meson test -C "$dir" --no-rebuild --print-errorlogs --num-processes 2 \
-    | grep -vE '^(Ok|Expected Fail|Fail|Unexpected Pass|Skipped|Timeout): '
+    | grep --line-buffered -vE '^(Ok|Expected Fail|Fail|Unexpected Pass|Skipped|Timeout): '
   # Count from meson's machine-readable log, not its console text.
   read -r p f < <(python3 - "$dir/meson-logs/testlog.json" <<'PY'
 import json, sys
