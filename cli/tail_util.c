@@ -256,6 +256,8 @@ static int assign_partitions(rd_kafka_t *rk, const tail_opts *o, part **parts, i
         code = EXIT_RUNTIME;
         goto out;
     }
+    long long gone = 0;
+    int gone_parts = 0;
     for (int i = 0; i < n; i++) {
         p[i].id = mt->partitions[i].id;
         p[i].stop = -1;
@@ -273,10 +275,24 @@ static int assign_partitions(rd_kafka_t *rk, const tail_opts *o, part **parts, i
             p[i].stop = hi;
             p[i].done = hi <= lo;
             start = lo;
+            if (lo > 0) {
+                gone += lo;
+                gone_parts++;
+            }
         }
         if (!p[i].done)
             rd_kafka_topic_partition_list_add(l, o->topic, p[i].id)->offset = start;
     }
+    /* Records that were written and are gone must not look like records
+     * that never were (alerts stamped with old event times age out at once
+     * under retention.ms). */
+    if (code == EXIT_OK && gone)
+        fprintf(stderr,
+                "%s: %s: %lld record%s before the log start offset of %d partition%s %s been "
+                "removed by the topic's retention or compaction (retention.ms counts from each "
+                "record's timestamp)\n",
+                o->prog, o->topic, gone, gone == 1 ? "" : "s", gone_parts,
+                gone_parts == 1 ? "" : "s", gone == 1 ? "has" : "have");
     if (l->cnt && (e = rd_kafka_assign(rk, l)) != 0) {
         fprintf(stderr, "%s: cannot assign the partitions of %s: %s\n", o->prog, o->topic,
                 rd_kafka_err2str(e));

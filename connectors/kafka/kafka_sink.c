@@ -55,9 +55,12 @@ static const eddy_option kafka_sink_options[] = {
      "Add the header eddy.source (topic/partition/offset of the input record) to every message. "
      "Off by default: librdkafka builds a header list per message, measured at 10 % of a "
      "passthrough's CPU (benchmarks/RESULTS.md)."},
-    {"timestamp", EDDY_OPT_ENUM, "event", EDDY_NO_RANGE, "event|now", 0,
+    {"timestamp", EDDY_OPT_ENUM, "auto", EDDY_NO_RANGE, "auto|event|now", 0,
      "Message timestamp: the record's event time (as Kafka Streams does), or the time of "
-     "writing. With `event`, old event times age out under the topic's retention.ms."},
+     "writing. auto: event time for data, the time of writing for dead letters and alerts "
+     "(retention.ms counts from a message's timestamp: alerts about an old replay stamped "
+     "with its event time were deleted at once). With `event`, old event times age out under "
+     "the topic's retention.ms."},
     {NULL, 0, NULL, 0, 0, NULL, 0, NULL},
 };
 
@@ -77,7 +80,7 @@ typedef struct ksink {
     rd_kafka_vu_t *vus;
     size_t nvus;
     eddy_sym key_field;
-    int confluent, event_time, source_header;
+    int confluent, event_time, event_auto, source_header;
     char schema_id[16];
     int64_t max_pending, timeout_ms;
     uint64_t delivered, undelivered, dead_letters;
@@ -321,7 +324,8 @@ static int ksink_open(const eddy_opts *o, const char *name, const eddy_connector
     s->max_pending = eddy_opts_int(o, "max_pending");
     s->timeout_ms = eddy_opts_int(o, "timeout");
     const char *ts = eddy_opts_str(o, "timestamp");
-    s->event_time = !ts || strcmp(ts, "event") == 0;
+    s->event_time = !ts || strcmp(ts, "now") != 0;
+    s->event_auto = !ts || strcmp(ts, "auto") == 0;
     s->source_header = eddy_opts_bool(o, "source_header");
     const char *kf = eddy_opts_str(o, "key");
     if (kf && *kf)
@@ -523,7 +527,8 @@ static int produce(ksink *s, rd_kafka_t *txn, const eddy_record *r, char *err, s
         v[n].u.mem.ptr = (void *)(uintptr_t)key;
         v[n++].u.mem.size = klen;
     }
-    if (s->event_time && r->ts != EDDY_TS_NONE && r->ts > 0) {
+    if (s->event_time && r->ts != EDDY_TS_NONE && r->ts > 0 &&
+        !(s->event_auto && (dead || (r->flags & EDDY_REC_ALERT)))) {
         v[n].vtype = RD_KAFKA_VTYPE_TIMESTAMP;
         v[n++].u.i64 = r->ts;
     }

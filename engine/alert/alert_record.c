@@ -121,6 +121,7 @@ int eddy_alert_record(const eddy_alert_event *e, eddy_batch *b, eddy_record *r)
     if (rc)
         return EDDY_ENOMEM;
     r->ts = a->time_ms;
+    r->flags |= EDDY_REC_ALERT;
     eddy_buf kb = {0};
     eddy_alert_kafka_key(e, &kb);
     eddy_value k = eddy_batch_string(b, (const char *)kb.data, kb.len);

@@ -17,6 +17,7 @@
 
 #define EDDY_REC_ERROR 0x1u   /* decode or validation failed: see err_* */
 #define EDDY_REC_DROPPED 0x2u /* removed by an operator; compacted away */
+#define EDDY_REC_ALERT 0x4u   /* an alert (engine/alert): stamped with the time of writing */
 
 typedef struct eddy_header {
     const char *name; /* NUL-terminated, arena */

@@ -83,6 +83,14 @@ for line in open(sys.argv[1]):
     key = "p/%s/" % a["feature"]
     assert e["key"] == key, (e["key"], key)
     got.append("%s %s %s %s" % (a["state"], a["feature"] or "-", a["statistic"], t))
+# Alerts are stamped with the time of writing (sink timestamp: auto), not
+# the old event time they are about: retention.ms counts from the stamp,
+# and alerts about a replay stamped 2026-01-01 were deleted at once.
+import time
+now = time.time() * 1000
+for line in open(sys.argv[1]):
+    e = json.loads(line)
+    assert abs(e["timestamp"] - now) < 600000, ("stamped with", e["timestamp"], "now", now, "event time", e["value"]["time"])
 want = ["firing amount psi 02:29:59", "firing merchant chi2_pvalue 02:29:59",
         "firing - drifted_share 02:29:59", "resolved amount psi 04:29:59",
         "resolved merchant chi2_pvalue 04:29:59", "resolved - drifted_share 04:29:59"]
@@ -101,5 +109,15 @@ if [ -x "$CONSUMER" ]; then
         --schema "$AVSC" --count 6 --group example-consumer
     expect_out "example consumer decodes firing alerts" "firing"
     expect_out "example consumer decodes resolved alerts" "resolved"
+fi
+# Records removed by retention are said, not silently missing.
+printf '{"partitions":[{"topic":"drift.alerts","partition":0,"offset":2}],"version":1}\n' >"$TMP/del.json"
+if "$KAFKA" tool org.apache.kafka.tools.DeleteRecordsCommand --bootstrap-server "$B" \
+    --offset-json-file "$TMP/del.json" >"$TMP/del.out" 2>&1; then
+    timeout 60 "$EDDY" tail drift.alerts --brokers "$B" --format avro --schema "$AVSC" >"$TMP/tail2.out" 2>"$TMP/tail2.err"
+    check "eddy tail says records were removed ($(tail -2 "$TMP/tail2.err" | tr '\n' ' '))" \
+        grep -q 'drift.alerts: 2 records before the log start offset of 1 partition have been removed' "$TMP/tail2.err"
+else
+    bad "delete records: $(tail -3 "$TMP/del.out")"
 fi
 finish
