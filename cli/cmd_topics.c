@@ -9,6 +9,7 @@
 #include "connectors/kafka/topics.h"
 
 #define EXIT_PENDING 5 /* plan: changes are pending */
+#define EXIT_DIFFERS 6 /* differences apply cannot fix */
 
 static const char topics_usage[] =
     "usage: eddy topics plan -c FILE [--timeout DURATION]\n"
@@ -32,8 +33,9 @@ static const char topics_usage[] =
     "                           for unreachable brokers stops after at most 10s)\n"
     "\n"
     "Exit codes: 0 nothing to change (plan) or every change applied (apply),\n"
-    "5 changes are pending (plan), 1 brokers unreachable or a change failed, 2 usage,\n"
-    "3 invalid config.\n";
+    "5 changes are pending (plan), 6 differences apply cannot fix (fewer partitions or\n"
+    "another replication factor declared than the cluster has), 1 brokers unreachable or\n"
+    "a change failed, 2 usage, 3 invalid config.\n";
 
 static int print_cfg_errors(eddy_cfg *cfg, const char *path)
 {
@@ -79,11 +81,11 @@ static int run(bool apply, const char *path, int timeout_ms)
         code = EXIT_CONFIG;
         goto out;
     }
-    int n = 0, rc;
+    int n = 0, problems = 0, rc;
     if (apply)
-        rc = eddy_topics_apply(topics, rk, timeout_ms, &report, &n, err, sizeof err);
+        rc = eddy_topics_apply(topics, rk, timeout_ms, &report, &n, &problems, err, sizeof err);
     else
-        rc = eddy_topics_plan(topics, rk, timeout_ms, &report, &n, err, sizeof err);
+        rc = eddy_topics_plan(topics, rk, timeout_ms, &report, &n, &problems, err, sizeof err);
     if (report.len)
         fwrite(report.data, 1, report.len, stdout);
     fflush(stdout);
@@ -91,6 +93,17 @@ static int run(bool apply, const char *path, int timeout_ms)
         fprintf(stderr, "eddy topics %s (brokers %s): %s\n", apply ? "apply" : "plan", brokers,
                 err);
         code = EXIT_RUNTIME;
+    } else if (problems > 0) {
+        /* Not "nothing to change" while the cluster differs from the
+         * config in ways eddy cannot fix: a person must decide. */
+        if (!apply && n > 0)
+            fprintf(stderr, "%d change%s pending (`eddy topics apply -c %s`), and ", n,
+                    n == 1 ? "" : "s", path);
+        fprintf(stderr,
+                "%d difference%s between the cluster and %s that apply cannot fix (the ! "
+                "lines): change the declaration to match, or the cluster with Kafka's own "
+                "tools\n", problems, problems == 1 ? "" : "s", path);
+        code = EXIT_DIFFERS;
     } else if (!apply && n > 0) {
         fprintf(stderr, "%d change%s pending; run `eddy topics apply -c %s`\n", n,
                 n == 1 ? "" : "s", path);

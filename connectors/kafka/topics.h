@@ -77,12 +77,12 @@ rd_kafka_t *eddy_topics_client(const eddy_opts *kafka, char *err, size_t errlen)
  *   ! payments: replication 3, declared 1 (not changed by eddy)
  *   = payments: up to date
  * *changes counts the actions apply would take (+ and ~ lines; ! lines are
- * findings apply cannot fix). timeout_ms bounds each request to the
+ * findings apply cannot fix; *problems counts them when not NULL). timeout_ms bounds each request to the
  * brokers (the first, metadata, to at most 10 s so that unreachable
  * brokers are reported soon). 0, or <0 with a reason in err (brokers unreachable, configs
  * unreadable). */
 int eddy_topics_plan(const eddy_topics *t, rd_kafka_t *admin_client, int timeout_ms,
-                     eddy_buf *report, int *changes, char *err, size_t errlen);
+                     eddy_buf *report, int *changes, int *problems, char *err, size_t errlen);
 
 /* Computes the plan and carries it out: creates missing topics (with their
  * configs), adds partitions, alters configs. Appends one line per action
@@ -90,10 +90,11 @@ int eddy_topics_plan(const eddy_topics *t, rd_kafka_t *admin_client, int timeout
  * 3 -> 6: done") or failure ("payments: create failed: Replication factor:
  * 3 larger than available brokers: 1."). timeout_ms is the brokers'
  * operation timeout and bounds each request. *failures counts the actions
- * that failed. 0 when every action succeeded; <0 when the plan could not
+ * that failed; *problems (when not NULL) the differences it cannot fix
+ * (the plan's ! lines), which are not failures. 0 when every action succeeded; <0 when the plan could not
  * be computed or any action failed (err says what). */
 int eddy_topics_apply(const eddy_topics *t, rd_kafka_t *admin_client, int timeout_ms,
-                      eddy_buf *report, int *failures, char *err, size_t errlen);
+                      eddy_buf *report, int *failures, int *problems, char *err, size_t errlen);
 
 /* Start-up check of a worker: every declared topic must exist, else <0 and
  * err says "topic X is declared but does not exist; run `eddy topics apply

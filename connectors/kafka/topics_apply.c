@@ -201,7 +201,7 @@ static const tp_batch alter_batch = {
 /* ---- apply -------------------------------------------------------------- */
 
 int eddy_topics_apply(const eddy_topics *t, rd_kafka_t *rk, int timeout_ms, eddy_buf *report,
-                      int *failures, char *err, size_t errlen)
+                      int *failures, int *nproblems, char *err, size_t errlen)
 {
     tp_plan p = {0};
     int changes = 0, problems = 0;
@@ -225,6 +225,8 @@ int eddy_topics_apply(const eddy_topics *t, rd_kafka_t *rk, int timeout_ms, eddy
     } else if (rc == EDDY_ENOMEM) {
         eddy_errf(err, errlen, "out of memory");
     }
+    if (nproblems)
+        *nproblems = problems;
     eddy_tp_plan_free(&p);
     return rc;
 }

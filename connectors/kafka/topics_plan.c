@@ -200,7 +200,7 @@ int eddy_tp_configs_known(const tp_plan *p, char *err, size_t errlen)
 }
 
 int eddy_topics_plan(const eddy_topics *t, rd_kafka_t *rk, int timeout_ms, eddy_buf *report,
-                     int *changes, char *err, size_t errlen)
+                     int *changes, int *nproblems, char *err, size_t errlen)
 {
     tp_plan p = {0};
     int problems = 0;
@@ -210,6 +210,8 @@ int eddy_topics_plan(const eddy_topics *t, rd_kafka_t *rk, int timeout_ms, eddy_
     if (rc == 0 && (rc = eddy_tp_configs_known(&p, err, errlen)) == 0 &&
         (rc = eddy_tp_report_all(&p, report, changes, &problems)) != 0)
         eddy_errf(err, errlen, "out of memory");
+    if (nproblems)
+        *nproblems = problems;
     eddy_tp_plan_free(&p);
     return rc;
 }

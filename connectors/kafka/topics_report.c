@@ -68,7 +68,12 @@ int eddy_tp_report_topic(const tp_state *s, eddy_buf *out, int *changes, int *pr
         return rc;
     }
     if (eddy_tp_needs_parts(s)) {
-        rc |= eddy_buf_printf(out, "~ %s: partitions %d -> %d\n", d->name, (int)s->parts,
+        /* Growing is not free: say what moves. */
+        rc |= eddy_buf_printf(out, "~ %s: partitions %d -> %d (keys move: a key's later records "
+                              "go to another partition than its earlier ones, so per-key order "
+                              "across the change is lost, and durable state of windows and "
+                              "detectors kept for a key stays with its old partition: those "
+                              "keys start afresh)\n", d->name, (int)s->parts,
                               (int)d->partitions);
         (*changes)++;
     } else if (s->parts > d->partitions) {

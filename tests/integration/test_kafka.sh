@@ -309,10 +309,17 @@ expect_code "topics plan after apply" 0 "$EDDY" topics plan -c "$TMP/topics.yaml
 sed -i 's/partitions: 3, config/partitions: 5, config/; s/"3600000"/"7200000"/' "$TMP/topics.yaml"
 expect_code "topics plan: grow + config" 5 "$EDDY" topics plan -c "$TMP/topics.yaml"
 expect_out "topics plan: grow" "~ declared-a: partitions 3 -> 5"
+expect_out "topics plan: growing says keys move" "(keys move:"
 expect_out "topics plan: config" "~ declared-a: retention.ms 3600000 -> 7200000"
 expect_code "topics apply: grow + config" 0 "$EDDY" topics apply -c "$TMP/topics.yaml"
 expect_code "topics plan: up to date" 0 "$EDDY" topics plan -c "$TMP/topics.yaml"
 expect_out "topics plan: up to date" "= declared-a: up to date"
+# Differences apply cannot fix are not "nothing to change" (issue 15.3).
+sed -i 's/partitions: 5, config/partitions: 2, config/' "$TMP/topics.yaml"
+expect_code "topics plan: declared fewer partitions" 6 "$EDDY" topics plan -c "$TMP/topics.yaml"
+expect_out "topics plan: the ! line" "! declared-a: has 5 partitions, declared 2 (cannot shrink)"
+expect_out "topics plan: the summary" "1 difference between the cluster and"
+expect_code "topics apply: declared fewer partitions" 6 "$EDDY" topics apply -c "$TMP/topics.yaml"
 # A worker refuses to start when a declared topic is missing.
 cat >"$TMP/missing.yaml" <<Y
 worker: { admin: { enabled: false } }

@@ -241,7 +241,7 @@ static void test_topics_cli(const char *bs)
     write_config(yaml);
     snprintf(args, sizeof args, "topics plan -c %s", config_path);
     CHECK_MSG(run(args) == 5, "%s", out);
-    CHECK_CONTAINS(out, "~ t-json: partitions 2 -> 4\n");
+    CHECK_CONTAINS(out, "~ t-json: partitions 2 -> 4 (keys move");
     CHECK_CONTAINS(out, "= t-avro: up to date\n");
     CHECK_CONTAINS(out, "+ create t-new (partitions 3, replication 1)\n");
     CHECK_CONTAINS(out, "2 changes pending; run `eddy topics apply -c ");

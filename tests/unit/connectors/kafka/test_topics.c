@@ -165,12 +165,14 @@ static void test_plan_and_check(mock *m, rd_kafka_t *rk)
     CHECK(rd_kafka_mock_topic_create(m->mc, "same", 2, 1) == 0);
     eddy_buf rep = {0};
     char err[2048] = "";
-    int changes = -1;
-    int rc = eddy_topics_plan(t, rk, 5000, &rep, &changes, err, sizeof err);
+    int changes = -1, problems = -1;
+    int rc = eddy_topics_plan(t, rk, 5000, &rep, &changes, &problems, err, sizeof err);
     CHECK_MSG(rc == 0, "%s", err);
     const char *r = text(&rep);
+    CHECK_MSG(problems == 1, "%d differences apply cannot fix, expected 1 (big)", problems);
     CHECK_CONTAINS(r, "+ create payments (partitions 6, replication 1, cleanup.policy=delete)\n");
-    CHECK_CONTAINS(r, "~ orders: partitions 3 -> 6\n");
+    CHECK_CONTAINS(r, "~ orders: partitions 3 -> 6 (keys move: a key's later records go to "
+                      "another partition");
     CHECK_CONTAINS(r, "! big: has 4 partitions, declared 2 (cannot shrink)\n");
     CHECK_CONTAINS(r, "= same: up to date\n");
     CHECK_CONTAINS(r, "+ create wide (partitions 1, replication 1)\n");
@@ -184,7 +186,7 @@ static void test_plan_and_check(mock *m, rd_kafka_t *rk)
     CHECK(rc == EDDY_ENOTFOUND);
     CHECK_STR(err, "topics payments, wide are declared but do not exist; run `eddy topics apply "
                    "-c pipeline.yaml`");
-    CHECK_CONTAINS(text(&warn), "~ orders: partitions 3 -> 6\n");
+    CHECK_CONTAINS(text(&warn), "~ orders: partitions 3 -> 6 (keys move");
     CHECK_CONTAINS(text(&warn), "! big: has 4 partitions, declared 2 (cannot shrink)\n");
     CHECK(!strstr(text(&warn), "same"));
 
@@ -209,7 +211,7 @@ static void test_plan_and_check(mock *m, rd_kafka_t *rk)
     }
     CHECK_MSG(rc == 0, "%s", err);
     eddy_buf_reset(&rep);
-    rc = eddy_topics_plan(t, rk, 5000, &rep, &changes, err, sizeof err);
+    rc = eddy_topics_plan(t, rk, 5000, &rep, &changes, NULL, err, sizeof err);
     CHECK_MSG(rc == 0, "%s", err);
     CHECK_CONTAINS(text(&rep), "= payments: up to date\n");
     CHECK_CONTAINS(text(&rep), "= wide: up to date\n");
@@ -232,7 +234,7 @@ static void test_admin_api_failures(mock *m, rd_kafka_t *rk)
     eddy_buf rep = {0};
     char err[2048] = "";
     int failures = 0;
-    int rc = eddy_topics_apply(t, rk, 1000, &rep, &failures, err, sizeof err);
+    int rc = eddy_topics_apply(t, rk, 1000, &rep, &failures, NULL, err, sizeof err);
     CHECK(rc < 0);
     CHECK(failures == 1);
     CHECK_CONTAINS(text(&rep), "+ create fresh (partitions 2, replication 1)\n");
@@ -245,7 +247,7 @@ static void test_admin_api_failures(mock *m, rd_kafka_t *rk)
     t = parse_topics("topics:\n  - name: kept\n    config:\n      retention.ms: 1000\n", &cfg);
     eddy_buf_reset(&rep);
     int changes = 0;
-    rc = eddy_topics_plan(t, rk, 1000, &rep, &changes, err, sizeof err);
+    rc = eddy_topics_plan(t, rk, 1000, &rep, &changes, NULL, err, sizeof err);
     CHECK(rc == EDDY_EIO);
     CHECK_CONTAINS(err, "cannot read the configs of topic kept: ");
     eddy_buf warn = {0};
@@ -273,7 +275,7 @@ static void test_unreachable(void)
     int changes = 0;
     CHECK(rk && t);
     if (rk && t) {
-        CHECK(eddy_topics_plan(t, rk, 1500, &rep, &changes, err, sizeof err) == EDDY_EIO);
+        CHECK(eddy_topics_plan(t, rk, 1500, &rep, &changes, NULL, err, sizeof err) == EDDY_EIO);
         CHECK_CONTAINS(err, "cannot get metadata from the Kafka brokers within 1500 ms");
         CHECK(eddy_topics_check(t, rk, 1500, "p.yaml", &rep, err, sizeof err) == EDDY_EIO);
     }
