@@ -172,8 +172,17 @@ static int make_consumer(const tail_opts *o, rd_kafka_t **out)
     int code = EXIT_OK;
     rd_kafka_conf_t *conf = NULL;
     if (brokers && strcmp(brokers, "embedded") == 0) {
-        fprintf(stderr, "%s: the embedded broker lives inside `eddy run` and cannot be "
-                        "reached from another process; give --brokers HOST:PORT\n", o->prog);
+        /* Say how, not only that it cannot: the running worker logs the
+         * broker's address, and serves its alerts on the admin API. */
+        fprintf(stderr,
+                "%s: kafka.brokers is `embedded`: that broker lives inside the running `eddy "
+                "run`. Its log line \"embedded Kafka broker started\" gives the address "
+                "(brokers=127.0.0.1:PORT); pass it: --brokers 127.0.0.1:PORT%s\n",
+                o->prog,
+                strcmp(o->prog, "eddy alerts") == 0
+                    ? ". Or read the worker's recent alerts from its admin API: eddy alerts "
+                      "tail --admin 127.0.0.1:9464 (worker.admin.listen)"
+                    : "");
         code = EXIT_USAGE;
         goto out;
     }

@@ -106,6 +106,14 @@ now=$(date +%s)
 start=$(sed -n 's/^process_start_time_seconds //p' "$TMP/metrics.txt")
 check "process_start_time_seconds is the start, not 0 ($start, now $now)" python3 -c "import sys; s=float(sys.argv[1]); sys.exit(0 if $now - 120 < s <= $now + 1 else 1)" "${start:-0}"
 
+# 6. The embedded broker cannot be read from another process: the message
+#    says how to follow the quick start's alerts instead.
+"$EDDY" alerts tail payments.alerts -c "$SRC/configs/quickstart.yaml" >"$TMP/emb.out" 2>&1
+erc=$?
+check "alerts tail on an embedded-broker config is a usage error (exit $erc)" [ "$erc" = 2 ]
+check "it says where the address is ($(head -c 300 "$TMP/emb.out"))" grep -q 'embedded Kafka broker started.*--brokers 127.0.0.1:PORT' "$TMP/emb.out"
+check "and offers the admin API" grep -q 'eddy alerts tail --admin 127.0.0.1:9464' "$TMP/emb.out"
+
 # Relative paths in a config file are taken from the file's folder, not the
 # working directory (under systemd the working directory is /).
 mkdir -p "$TMP/etc/eddy" "$TMP/elsewhere"
