@@ -17,6 +17,7 @@ import json
 import os
 import sys
 import time
+import urllib.error
 import urllib.request
 
 
@@ -28,11 +29,21 @@ def follow(base, count=None, timeout=None, interval=0.5):
         req = urllib.request.Request("%s/v1/alerts?after=%d" % (base, after))
         if os.environ.get("EDDY_ADMIN_TOKEN"):
             req.add_header("Authorization", "Bearer " + os.environ["EDDY_ADMIN_TOKEN"])
-        with urllib.request.urlopen(req, timeout=5) as r:
-            page = json.load(r)
+        try:
+            with urllib.request.urlopen(req, timeout=5) as r:
+                page = json.load(r)
+        except urllib.error.HTTPError as e:
+            sys.exit("alerts_poll: %s answered HTTP %d: %s%s" % (
+                base, e.code, e.read().decode(errors="replace").strip(),
+                " (set EDDY_ADMIN_TOKEN)" if e.code == 401 else ""))
+        except (urllib.error.URLError, OSError) as e:
+            sys.exit("alerts_poll: cannot reach the admin server at %s: %s" % (
+                base, getattr(e, "reason", e)))
         if page["dropped"]:
             print("(%d alerts dropped before they were read)" % page["dropped"], file=sys.stderr)
         for item in page["alerts"]:
+            if count is not None and seen >= count:
+                break  # a page holds up to 1000: stop at what was asked
             a = item["alert"]
             where = "/".join([a["pipeline"], a["feature"] or "-", a["key"] or "-"])
             print("%s %-8s %s %s=%.4g threshold=%.4g  %s" % (
@@ -49,7 +60,13 @@ if __name__ == "__main__":
     args = sys.argv[1:]
     if not args or args[0].startswith("-"):
         sys.exit(__doc__)
-    count = int(args[args.index("--count") + 1]) if "--count" in args else None
-    timeout = float(args[args.index("--timeout") + 1]) if "--timeout" in args else None
-    n = follow(args[0].rstrip("/"), count, timeout)
+    try:
+        count = int(args[args.index("--count") + 1]) if "--count" in args else None
+        timeout = float(args[args.index("--timeout") + 1]) if "--timeout" in args else None
+    except (IndexError, ValueError):
+        sys.exit("alerts_poll: --count takes a whole number and --timeout seconds\n" + __doc__)
+    base = args[0].rstrip("/")
+    if "://" not in base:  # a bare host:port, as `eddy alerts tail --admin` takes
+        base = "http://" + base
+    n = follow(base, count, timeout)
     sys.exit(0 if count is None or n >= count else 1)

@@ -282,6 +282,14 @@ expect_out "drift statistic gauge" 'eddy_drift_statistic{pipeline="p",step="dd",
 expect_out "alerts counted by severity" 'eddy_alerts_total{pipeline="p",step="dd",severity="warning",state="firing"}'
 expect_code "example Python consumer (examples/alerts_poll.py)" 0 timeout 30 python3 "$SRC/examples/alerts_poll.py" "http://127.0.0.1:$PORT" --count 2 --timeout 20
 expect_out "example Python consumer prints the firing alert" "FIRING warning  p/amount/- psi="
+# --count N prints N alerts, not the whole page; a bare host:port works;
+# an unreachable server is a sentence, not a traceback (issue 15.10).
+timeout 30 python3 "$SRC/examples/alerts_poll.py" "127.0.0.1:$PORT" --count 1 --timeout 20 >"$TMP/poll1.out" 2>&1
+check "alerts_poll --count 1 with host:port prints one alert ($(wc -l <"$TMP/poll1.out") lines)" [ "$(grep -c '^FIRING\|^RESOLVED' "$TMP/poll1.out")" = 1 ]
+python3 "$SRC/examples/alerts_poll.py" "127.0.0.1:1" --count 1 >"$TMP/poll2.out" 2>&1
+check "alerts_poll says when it cannot reach the server ($(head -c 200 "$TMP/poll2.out"))" \
+    grep -q "alerts_poll: cannot reach the admin server at http://127.0.0.1:1" "$TMP/poll2.out"
+check "without a traceback" [ -z "$(grep Traceback "$TMP/poll2.out")" ]
 expect_code "alerts after the last sequence" 0 curl -fsS -H "$AUTH" "http://127.0.0.1:$PORT/v1/alerts?after=1000000"
 expect_out "alerts after the last sequence" '"alerts":[]'
 # A malformed query is a 400 with the reason, not silently "from the start".
