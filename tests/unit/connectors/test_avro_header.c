@@ -35,6 +35,25 @@ int main(void)
     /* A header cut inside its metadata. */
     write_file(path, bad, 8);
     CHECK(eddy_avro_header_check(path, "hdr.avro", err, sizeof err) == EDDY_EPARSE);
+    /* A good header whose first block claims 15.7 GB: avro-c's open
+     * allocated it (found by the fuzz smoke run). Header: map of 1 pair
+     * "avro.codec" -> "null", end of map, sync; then count 1, size 2^34. */
+    static const unsigned char block[] = {'O', 'b', 'j', 1, 0x02, 0x14, 'a', 'v', 'r', 'o',
+                                          '.', 'c', 'o', 'd', 'e', 'c', 0x08, 'n', 'u', 'l',
+                                          'l', 0x00, '0', '1', '2', '3', '4', '5', '6', '7',
+                                          '8', '9', 'a', 'b', 'c', 'd', 'e', 'f', 0x02, 0x80,
+                                          0x80, 0x80, 0x80, 0x80, 0x01, 'x'};
+    write_file(path, block, sizeof block);
+    err[0] = '\0';
+    CHECK(eddy_avro_header_check(path, "hdr.avro", err, sizeof err) == EDDY_EPARSE);
+    CHECK_MSG(strstr(err, "its first block claims more bytes than the file holds"), "%s", err);
+    /* The same block with the size it has is fine. */
+    static const unsigned char ok[] = {'O', 'b', 'j', 1, 0x02, 0x14, 'a', 'v', 'r', 'o', '.',
+                                       'c', 'o', 'd', 'e', 'c', 0x08, 'n', 'u', 'l', 'l', 0x00,
+                                       '0', '1', '2', '3', '4', '5', '6', '7', '8', '9', 'a',
+                                       'b', 'c', 'd', 'e', 'f', 0x02, 0x02, 'x'};
+    write_file(path, ok, sizeof ok);
+    CHECK_MSG(eddy_avro_header_check(path, "hdr.avro", err, sizeof err) == 0, "%s", err);
     /* Not an Avro file at all. */
     write_file(path, "Obj\x02", 4);
     CHECK(eddy_avro_header_check(path, "x", err, sizeof err) == EDDY_EPARSE &&

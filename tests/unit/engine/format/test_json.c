@@ -153,7 +153,7 @@ static void test_duplicates(eddy_codec *c, eddy_batch *b)
     EXPECT_FAIL(c, b, "{\"a\":1,\"b\":2,\"a\":3}", 19,
                 "duplicate field name \"a\" (a record's names must be unique: one of the "
                 "values would be lost) at byte 13", 13);
-    EXPECT_FAIL(c, b, "{\"m\":{\"x\":1,\"x\":\"y\"}}", 23, "duplicate key \"x\" at byte 12", 12);
+    EXPECT_FAIL(c, b, "{\"m\":{\"x\":1,\"x\":\"y\"}}", 21, "duplicate key \"x\" at byte 12", 12);
     char big[8192];
     size_t n = (size_t)snprintf(big, sizeof big, "{\"m\":{");
     for (int i = 0; i < 200; i++)
