@@ -47,7 +47,9 @@ static const eddy_option gen_options[] = {
     {"start_time", EDDY_OPT_INT, DEFAULT_START, EDDY_NO_RANGE, NULL, 0,
      "Event time of the first event, ms since the epoch (default 2026-01-01T00:00:00Z)."},
     {"event_interval", EDDY_OPT_DURATION, "1ms", 0, 86400000.0 * 365, NULL, 0,
-     "Event time between consecutive events (of all partitions together)."},
+     "Event time between consecutive events (of all partitions together). Unset with a rate: "
+     "1 s / rate, so event time keeps pace with the wall clock (rate 200 gives 5 ms); unset "
+     "with rate 0: 1ms."},
     {"disorder", EDDY_OPT_DURATION, "0ms", 0, 86400000.0 * 365, NULL, 0,
      "Maximum random jitter subtracted from an event's time, to produce out-of-order "
      "events; 0 = in order."},
@@ -96,6 +98,7 @@ typedef struct gen {
     char prefix[72];
     size_t prefix_len;
     int64_t start, interval, disorder, drift_from, drift_until; /* drift_until 0 = forever */
+    bool follow_rate; /* event i at start + i * 1000 / rate ms (event_interval unset) */
     double anomaly_rate, anomaly_scale;
     gen_field *fields;
     uint32_t nfields;
@@ -270,6 +273,10 @@ static int gen_open(const eddy_opts *o, const char *name, const eddy_connector_e
     int64_t parts = eddy_opts_int(o, "partitions"), keys = eddy_opts_int(o, "keys");
     g->start = eddy_opts_int(o, "start_time");
     g->interval = eddy_opts_int(o, "event_interval");
+    /* Event time follows the rate unless told otherwise: with the old fixed
+     * 1 ms, rate 200 made event time run at 0.2x the wall clock (a 5 s
+     * window closed after ~30 s). */
+    g->follow_rate = !eddy_opts_given(o, "event_interval") && g->rate > 0;
     g->disorder = eddy_opts_int(o, "disorder");
     g->anomaly_rate = eddy_opts_double(o, "anomaly_rate");
     g->anomaly_scale = eddy_opts_double(o, "anomaly_scale");
@@ -374,7 +381,13 @@ static int build_event(const gen *g, int64_t i, uint64_t h, eddy_batch *b, eddy_
     eddy_rng_seed(&rng, eddy_splitmix64(&x));
 
     /* Unsigned: wraps instead of undefined behaviour for absurd counts. */
-    int64_t nominal = (int64_t)((uint64_t)g->start + (uint64_t)i * (uint64_t)g->interval);
+    int64_t nominal;
+    if (g->follow_rate) {
+        long double off = (long double)i * 1000.0L / (long double)g->rate;
+        nominal = off < 9e18L ? g->start + (int64_t)off : INT64_MAX / 2;
+    } else {
+        nominal = (int64_t)((uint64_t)g->start + (uint64_t)i * (uint64_t)g->interval);
+    }
     int64_t ts = nominal;
     if (g->disorder > 0)
         ts -= (int64_t)(((unsigned __int128)jitter_draw * (uint64_t)(g->disorder + 1)) >> 64);

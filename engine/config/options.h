@@ -33,6 +33,7 @@ void eddy_opts_free(eddy_opts *o);
 /* Accessors (also the host table's opt_* functions). Asking for a name not
  * in the table returns 0 / NULL. */
 bool eddy_opts_has(const eddy_opts *o, const char *name); /* given or defaulted */
+bool eddy_opts_given(const eddy_opts *o, const char *name); /* written in the config (or pairs) */
 int eddy_opts_bool(const eddy_opts *o, const char *name);
 int64_t eddy_opts_int(const eddy_opts *o, const char *name); /* int, duration (ms), size (bytes) */
 double eddy_opts_double(const eddy_opts *o, const char *name);

@@ -91,6 +91,12 @@ const char *eddy_opts_key(const eddy_opts *o, const char *name, uint32_t i)
     return v && v->keys && i < v->count ? v->keys[i] : NULL;
 }
 
+bool eddy_opts_given(const eddy_opts *o, const char *name)
+{
+    long r = eddy_opts_row(o, name);
+    return r >= 0 && o->v[r].given;
+}
+
 const char *eddy_opts_where(const eddy_opts *o, const char *name)
 {
     long r = eddy_opts_row(o, name);

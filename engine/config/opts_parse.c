@@ -196,6 +196,7 @@ eddy_opts *eddy_opts_from_pairs(const eddy_option *table, const char *const *pai
             eddy_errf(err, errlen, "unknown option '%s'%s", name, why);
             goto fail;
         }
+        o->v[r].given = true;
         eddy_opt_type t = table[r].type;
         int rc = t == EDDY_OPT_LIST || t == EDDY_OPT_MAP
                      ? eddy_opt_set_text_items(o, (size_t)r, eq + 1, "", why, sizeof why)

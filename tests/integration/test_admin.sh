@@ -22,6 +22,7 @@ sources:
   - name: gen
     type: generator
     rate: 2000
+    event_interval: 1ms
     keys: 10
     fields: { amount: "uniform(0, 10)" }
 pipelines:
@@ -129,7 +130,7 @@ worker:
   plugin_dirs: [ "$TMP/v1_0" ]
   admin: { listen: "127.0.0.1:$PORT", token: "\${EDDY_ADMIN_TOKEN}" }
 sources:
-  - { name: gen, type: generator, rate: 500, fields: { amount: "uniform(0, 10)", x: "uniform(0, 10)" } }
+  - { name: gen, type: generator, rate: 500, event_interval: 1ms, fields: { amount: "uniform(0, 10)", x: "uniform(0, 10)" } }
 pipelines:
   - name: p
     from: gen
@@ -197,7 +198,7 @@ listen_cfg() {
 worker:
   admin: $2
 sources:
-  - { name: gen, type: generator, rate: 10 }
+  - { name: gen, type: generator, rate: 10, event_interval: 1ms }
 pipelines:
   - { name: p, from: gen, to: [ { type: file, path: /dev/null } ] }
 Y

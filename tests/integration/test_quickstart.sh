@@ -54,7 +54,7 @@ check "summary shows users" grep -q "user-" "$TMP/qs.out"
 cat >"$TMP/run_for.yaml" <<Y
 worker: { name: rf, run_for: 1s, admin: { enabled: false } }
 sources:
-  - { name: gen, type: generator, rate: 100 }
+  - { name: gen, type: generator, rate: 100, event_interval: 1ms }
 pipelines:
   - { name: p, from: gen, to: [ { type: file, path: "$TMP/rf.ndjson", format: json } ] }
 Y

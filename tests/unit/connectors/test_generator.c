@@ -295,6 +295,34 @@ static void test_rate(void)
     G->close(s);
 }
 
+/* Event time follows the rate unless event_interval is set (issue 15: rate
+ * 200 with the fixed 1 ms ran event time at 0.2x the wall clock). */
+static void test_event_interval_follows_rate(void)
+{
+    static const struct {
+        const char *yaml;
+        int64_t step;
+    } cases[] = {
+        {"count: 3\nrate: 200\n", 5},
+        {"count: 3\nrate: 200\nevent_interval: 2ms\n", 2},
+        {"count: 3\nrate: 0\n", 1},
+        {"count: 3\nrate: 4000\n", 0}, /* 0.25 ms: events 0 and 1 share a millisecond */
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        eddy_batch *b = gen_all(cases[c].yaml, 100);
+        if (!b)
+            continue;
+        CHECK_MSG(b->n == 3, "%s: %u events", cases[c].yaml, b->n);
+        if (b->n == 3)
+            CHECK_MSG(b->recs[1].ts - b->recs[0].ts == cases[c].step &&
+                          b->recs[2].ts - b->recs[0].ts ==
+                              (cases[c].step ? 2 * cases[c].step : 0),
+                      "%s: times %lld %lld %lld", cases[c].yaml, (long long)b->recs[0].ts,
+                      (long long)b->recs[1].ts, (long long)b->recs[2].ts);
+        eddy_batch_destroy(b);
+    }
+}
+
 static void bad(const char *yaml, const char *want)
 {
     char err[512] = "";
@@ -349,6 +377,7 @@ int main(void)
     test_anomalies();
     test_partitions();
     test_rate();
+    test_event_interval_follows_rate();
     test_bad_specs();
     return test_report();
 }
