@@ -20,6 +20,7 @@
 
 #define PROG "eddy alerts"
 #define DEFAULT_SCHEMA "configs/schemas/alert.avsc"
+#define INSTALLED_SCHEMA EDDY_DATADIR "/schemas/alert.avsc" /* meson install puts it there */
 
 static const char alerts_usage[] =
     "usage: eddy alerts tail TOPIC [-c FILE | --brokers HOST:PORT] [options]\n"
@@ -38,7 +39,8 @@ static const char alerts_usage[] =
     "  -c, --config FILE      take kafka.brokers and kafka.properties (e.g. SASL) from FILE\n"
     "  --brokers HOST:PORT    brokers to read from (default localhost:9092; overrides -c)\n"
     "  --format F             json (default) or avro\n"
-    "  --schema FILE          Avro schema of the alerts (default " DEFAULT_SCHEMA ");\n"
+    "  --schema FILE          Avro schema of the alerts (default " DEFAULT_SCHEMA ", else\n"
+    "                         the installed " INSTALLED_SCHEMA ");\n"
     "                         with --confluent also ID=FILE (repeatable)\n"
     "  --confluent            payloads use the Confluent wire format; with a plain --schema\n"
     "                         (or none) any schema id is read with the alert schema\n"
@@ -251,14 +253,19 @@ static int kafka_tail(tail_opts *o)
     }
     if (fmt == EDDY_FMT_AVRO) {
         if (!o->nschemas) {
-            if (access(DEFAULT_SCHEMA, R_OK) != 0) {
+            /* From a source tree, its schema; anywhere else the installed one. */
+            const char *def = access(DEFAULT_SCHEMA, R_OK) == 0     ? DEFAULT_SCHEMA
+                              : access(INSTALLED_SCHEMA, R_OK) == 0 ? INSTALLED_SCHEMA
+                                                                    : NULL;
+            if (!def) {
                 fprintf(stderr,
-                        PROG ": --format avro: no --schema given and %s is not readable from "
-                             "here; give --schema FILE (the alert schema of the eddy sources)\n",
-                        DEFAULT_SCHEMA);
+                        PROG ": --format avro: no --schema given, and neither %s nor %s is "
+                             "readable; give --schema FILE (the alert schema of the eddy "
+                             "sources)\n",
+                        DEFAULT_SCHEMA, INSTALLED_SCHEMA);
                 return EXIT_USAGE;
             }
-            o->schemas[o->nschemas++] = DEFAULT_SCHEMA;
+            o->schemas[o->nschemas++] = def;
         }
         /* One record type: a Confluent id needs no mapping unless given. */
         o->confluent_any = o->confluent && o->nschemas == 1 && !strchr(o->schemas[0], '=');

@@ -49,13 +49,22 @@ static int load_plugin_dirs(int argc, char **argv, int *first_arg, bool *markdow
         }
     }
     *first_arg = optind;
+    /* What a worker loads without plugin_dirs too (not into the generated
+     * reference: that is the built-ins' and the plugins' asked for). */
+    char err[512];
+    if (!*markdown && eddy_ops_load_default_dir(err, sizeof err) != 0) {
+        fprintf(stderr, "eddy: the installed plugin directory: %s\n", err);
+        return EXIT_PLUGIN;
+    }
     return EXIT_OK;
 }
 
 static const char operators_usage[] =
     "usage: eddy operators [--plugin-dir DIR]...\n"
     "\n"
-    "Lists the built-in operators and those of the plugins in each DIR (*.so), with\n"
+    "Lists the built-in operators, those of the installed plugin directory\n"
+    "(" EDDY_PLUGINDIR ",\n"
+    "when it exists) and those of the plugins in each DIR (*.so), with\n"
     "their version, ABI and origin. A plugin that fails the ABI checks is reported and\n"
     "the command exits 4.\n";
 

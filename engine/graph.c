@@ -715,6 +715,9 @@ eddy_runtime *eddy_runtime_build(eddy_cfg *cfg, bool validate)
         rt->batch_size = (uint32_t)eddy_opts_int(rt->worker, "batch_size");
         rt->batch_memory = (size_t)eddy_opts_int(rt->worker, "batch_memory");
         rt->nthreads = (int)eddy_opts_int(rt->worker, "threads");
+        char derr[512];
+        if (eddy_ops_load_default_dir(derr, sizeof derr) != 0)
+            eddy_cfg_fail(cfg, NULL, "plugins", "the installed plugin directory: %s", derr);
         const eddy_cnode *pd = wn ? eddy_cnode_get(wn, "plugin_dirs") : NULL;
         for (uint32_t i = 0; i < eddy_opts_count(rt->worker, "plugin_dirs"); i++) {
             char err[512];

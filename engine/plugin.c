@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "engine/registry.h"
 
@@ -223,6 +224,23 @@ int eddy_ops_load_dir(const char *dir, char *err, size_t errlen)
         free(names[i]);
     }
     return rc;
+}
+
+int eddy_ops_load_default_dir(char *err, size_t errlen)
+{
+#ifdef EDDY_PLUGINDIR
+    /* The kit's pkg-config file names this directory (plugindir): plugins
+     * copied there load without worker.plugin_dirs. Absent: nothing. */
+    static int done;
+    struct stat st;
+    if (done || stat(EDDY_PLUGINDIR, &st) != 0 || !S_ISDIR(st.st_mode))
+        return 0;
+    done = 1;
+    return eddy_ops_load_dir(EDDY_PLUGINDIR, err, errlen);
+#else
+    (void)err, (void)errlen;
+    return 0;
+#endif
 }
 
 const eddy_opdef *eddy_ops_find(const char *name)

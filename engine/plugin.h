@@ -29,6 +29,9 @@ void eddy_ops_init(void);
 int eddy_ops_load_file(const char *path, char *err, size_t errlen);
 /* Loads every *.so in dir, in name order. Stops at the first failure. */
 int eddy_ops_load_dir(const char *dir, char *err, size_t errlen);
+/* The installed plugin directory (EDDY_PLUGINDIR, the kit's `plugindir`),
+ * once, when it exists; 0 when it does not. */
+int eddy_ops_load_default_dir(char *err, size_t errlen);
 const eddy_opdef *eddy_ops_find(const char *name);
 size_t eddy_ops_count(void);
 const eddy_opdef *eddy_ops_at(size_t i);

@@ -114,6 +114,25 @@ check "alerts tail on an embedded-broker config is a usage error (exit $erc)" [ 
 check "it says where the address is ($(head -c 300 "$TMP/emb.out"))" grep -q 'embedded Kafka broker started.*--brokers 127.0.0.1:PORT' "$TMP/emb.out"
 check "and offers the admin API" grep -q 'eddy alerts tail --admin 127.0.0.1:9464' "$TMP/emb.out"
 
+# 10. An install holds what works outside the repository: the alert schema
+#     (alerts tail --format avro falls back to it), example configs, the
+#     plugin kit's header and pkg-config file with this ABI; the template
+#     builds against a source tree without installing.
+if meson install -C "$EDDY_BUILD" --no-rebuild --destdir "$TMP/root" >"$TMP/install.log" 2>&1; then
+    ok
+    for f in schemas/alert.avsc examples/quickstart.yaml examples/anomaly.yaml; do
+        check "installed share/eddy/$f" [ -n "$(find "$TMP/root" -path "*/share/eddy/$f" | head -1)" ]
+    done
+    pc=$(find "$TMP/root" -name eddy-operator.pc | head -1)
+    check "the kit's .pc says ABI 1.3 ($(grep abi_minor "$pc" 2>/dev/null))" grep -q '^abi_minor=3$' "$pc"
+    check "and the plugin directory" grep -q '^plugindir=' "$pc"
+else
+    bad "meson install --destdir: $(tail -3 "$TMP/install.log")"
+fi
+cp -r "$SRC/examples/operator-template" "$TMP/tpl"
+check "the plugin template builds against a source tree (make EDDY_SRC=...)" make -s -C "$TMP/tpl" EDDY_SRC="$SRC"
+check "and loads ($("$EDDY" describe --plugin-dir "$TMP/tpl" scale 2>&1 | head -1))" "$EDDY" describe --plugin-dir "$TMP/tpl" scale
+
 # Relative paths in a config file are taken from the file's folder, not the
 # working directory (under systemd the working directory is /).
 mkdir -p "$TMP/etc/eddy" "$TMP/elsewhere"
