@@ -75,13 +75,26 @@ int cmd_operators(int argc, char **argv)
     int rc = load_plugin_dirs(argc, argv, &first, &md, &all, operators_usage);
     if (rc != EXIT_OK)
         return rc < 0 ? EXIT_OK : rc;
-    printf("%-16s %-9s %-5s %-10s %s\n", "OPERATOR", "VERSION", "ABI", "ORIGIN", "SUMMARY");
+    /* Columns as wide as their longest cell: a plugin's origin is its
+     * path, far wider than "built-in". */
+    int wn = (int)strlen("OPERATOR"), wv = (int)strlen("VERSION"), wo = (int)strlen("ORIGIN");
+    for (size_t i = 0; i < eddy_ops_count(); i++) {
+        const eddy_opdef *o = eddy_ops_at(i);
+        int n = (int)strlen(o->d.name), v = o->d.version ? (int)strlen(o->d.version) : 1,
+            g = (int)strlen(o->origin);
+        wn = n > wn ? n : wn;
+        wv = v > wv ? v : wv;
+        wo = g > wo ? g : wo;
+    }
+    printf("%-*s  %-*s  %-5s  %-*s  %s\n", wn, "OPERATOR", wv, "VERSION", "ABI", wo, "ORIGIN",
+           "SUMMARY");
     for (size_t i = 0; i < eddy_ops_count(); i++) {
         const eddy_opdef *o = eddy_ops_at(i);
         char abi[16];
         snprintf(abi, sizeof abi, "%u.%u", o->abi_major, o->abi_minor);
-        printf("%-16s %-9s %-5s %-10s %s\n", o->d.name, o->d.version ? o->d.version : "-", abi,
-               o->origin, o->d.summary ? o->d.summary : "");
+        printf("%-*s  %-*s  %-5s  %-*s  %s\n", wn, o->d.name, wv,
+               o->d.version ? o->d.version : "-", abi, wo, o->origin,
+               o->d.summary ? o->d.summary : "");
     }
     eddy_ops_unload_all();
     return EXIT_OK;

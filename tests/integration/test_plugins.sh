@@ -21,6 +21,17 @@ abi_case newer_minor 0 "abi_newer_minor" "1.4"
 # A plugin built against the literal ABI 1.0 header (tests/fixtures/abi/
 # eddy-1.0) loads, says 1.0, and runs through the 1.0 part of the host table.
 abi_case v1_0 0 "abi_v1_0"
+# Columns stay aligned when an origin is a long plugin path (issue 15.9):
+# SUMMARY starts at the same column on the header and the plugin's row.
+python3 - "$TMP/out" >"$TMP/align" 2>&1 <<'P'
+import sys
+lines = [l for l in open(sys.argv[1]) if l.strip()]
+head = next(l for l in lines if l.startswith("OPERATOR"))
+row = next(l for l in lines if l.startswith("abi_v1_0"))
+col = head.index("SUMMARY")
+print("aligned" if row[col - 2:col] == "  " and row[col] != " " else "header SUMMARY at %d: %r" % (col, row))
+P
+check "operators columns line up ($(cat "$TMP/align"))" grep -q '^aligned$' "$TMP/align"
 expect_code "abi v1_0 describe" 0 "$EDDY" describe --plugin-dir "$TMP/v1_0" abi_v1_0
 expect_out "abi v1_0 describe" "version 1.0.0, ABI 1.0)"
 printf '{"x":1}\n{"x":20}\n{"y":"no x"}\n' >"$TMP/v1_0.ndjson"
