@@ -1,4 +1,4 @@
-/* eddy command line: one file per command. Exit codes (README "Exit codes"):
+/* eddy command line: one file per command. Exit codes (docs/CLI.md "Exit codes"):
  * 0 success, 1 runtime failure, 2 usage error, 3 invalid configuration,
  * 4 plugin load error. */
 #ifndef EDDY_CLI_H

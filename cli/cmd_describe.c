@@ -124,7 +124,7 @@ static const struct {
     {"kafka", "kafka", "Top-level `kafka:` mapping: brokers and client settings shared by every "
      "Kafka source, sink and dead-letter output.", eddy_kafka_options},
     {"state", "state", "Top-level `state:` mapping: durable state of stateful steps in Kafka "
-     "changelog topics (see \"State and delivery guarantees\" in the README).",
+     "changelog topics (see docs/STATE.md).",
      eddy_state_options},
     {"processing", "processing", "Top-level `processing:` mapping: the delivery guarantee.",
      eddy_processing_options},

@@ -1,7 +1,7 @@
 /* The alert as a record (what sinks encode: JSON, msgpack, or Avro with
  * configs/schemas/alert.avsc) and as JSON (built from that record, so the
  * admin API, the log and the topic can never disagree). Field order and
- * names are the schema's; README "Alert schema" documents each. */
+ * names are the schema's; docs/DRIFT.md "Alert schema" documents each. */
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>

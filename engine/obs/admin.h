@@ -3,7 +3,7 @@
  * the engine add. Owner: the caller owns the server; it must be freed before
  * the event_base.
  *
- * Security (README, "Admin API security"): every request passes the guard of
+ * Security (docs/OPERATIONS.md, "Admin API security"): every request passes the guard of
  * admin_guard.h before any route sees it (Host, Origin, bearer token, POST
  * content type); a listen address off loopback needs a token; TLS is an
  * option (admin_tls.c). */

@@ -2,7 +2,7 @@
  * alone, whether it may reach a route. Kept apart from the HTTP plumbing so
  * the rules can be tested without sockets.
  *
- * Rules, in order (README, "Admin API security"):
+ * Rules, in order (docs/OPERATIONS.md, "Admin API security"):
  *  1. Host names this server (DNS rebinding), else 421.
  *  2. No cross-site browser request: an Origin other than the server's own,
  *     or Sec-Fetch-Site other than same-origin/none, is 403.

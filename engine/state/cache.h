@@ -1,7 +1,7 @@
 /* The local cache of durable state (state.cache_dir): one file per task
  * holding a copy of the task's changelog records, in changelog order, so
  * that a restart on the same host replays the file and reads only the
- * changelog records written after it (design: README "State and delivery
+ * changelog records written after it (design: docs/STATE.md "State and delivery
  * guarantees"; the protocol: state.h).
  *
  * File `<cache_dir>/<changelog topic>/<partition>-<input topic>.log`:

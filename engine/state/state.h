@@ -1,4 +1,4 @@
-/* Durable state: the runtime's side (docs: README "State and delivery
+/* Durable state: the runtime's side (docs: docs/STATE.md "State and delivery
  * guarantees"; design: changelog.h for the record format).
  *
  * What is durable: every step of a pipeline rooted at a Kafka source whose

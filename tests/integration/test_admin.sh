@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The admin server while a worker runs, then SIGTERM drains and exits 0, and
-# a second signal exits at once. Then its security (README, "Admin API
+# a second signal exits at once. Then its security (docs/OPERATIONS.md, "Admin API
 # security"): Host, Origin, token, request bodies, operator requests (404,
 # 409), listen addresses refused by validate as by run, and TLS.
 . "$(dirname "$0")/lib.sh"

@@ -102,7 +102,7 @@ expect_code "operators" 0 "$EDDY" operators
 expect_out "operators" "filter"
 expect_out "operators" "project"
 
-# docs/CONFIG.md and the README block are generated from the same tables,
+# docs/CONFIG.md is generated from the option tables,
 # by a full build: a minimal one (EDDY_LEFT_OUT set by meson) describes less.
 if [ -z "${EDDY_LEFT_OUT:-}" ]; then
   check "configuration reference is current (scripts/gen-docs.sh)" "$SRC/scripts/gen-docs.sh" --check "$EDDY"
