@@ -159,10 +159,11 @@ int eddy_host_alert(eddy_ctx *ctx, const eddy_alert *in)
     if (eddy_alert_json(&e, &js) == 0)
         eddy_alert_ring_push(rt->alerts, (const char *)js.data, js.len);
     eddy_buf_free(&js);
-    eddy_log(e.firing ? EDDY_LOG_WARN : EDDY_LOG_INFO,
-             (const char *[]){"pipeline", ctx->p->name, "step", ctx->st->name, "alert", "1",
-                              NULL},
-             "%s", e.message);
+    if (ctx->st->alert_policy.log)
+        eddy_log(e.firing ? EDDY_LOG_WARN : EDDY_LOG_INFO,
+                 (const char *[]){"pipeline", ctx->p->name, "step", ctx->st->name, "alert", "1",
+                                  NULL},
+                 "%s", e.message);
 
     if (!has_output(ctx->st, "alerts"))
         return 1; /* logged and on /v1/alerts; no topic configured */

@@ -30,6 +30,9 @@ static const eddy_option console_options[] = {
      "How often format summary prints a block (wall clock)."},
     {"stream", EDDY_OPT_ENUM, "stdout", EDDY_NO_RANGE, "stdout|stderr", 0,
      "Where to print."},
+    {"label", EDDY_OPT_STRING, NULL, EDDY_NO_RANGE, NULL, 0,
+     "format lines: a word in brackets before each line saying which output it is. Default: "
+     "the pipeline's name, so several console outputs can be told apart; \"\" for none."},
     {NULL, 0, NULL, 0, 0, NULL, 0, NULL},
 };
 
@@ -42,6 +45,7 @@ typedef struct sample {
 
 typedef struct console {
     int fd;
+    char label[96]; /* "[pipeline] " before each line (lines), or "" */
     con_mode mode;
     int64_t interval_ms;
     eddy_buf out;
@@ -88,6 +92,13 @@ static int put_key(eddy_buf *out, const eddy_value *k)
     return eddy_value_to_json(k, out);
 }
 
+/* window_start, window_end, current_start...: times, not counts. */
+static bool is_time_name(const char *n)
+{
+    size_t l = strlen(n);
+    return (l > 6 && strcmp(n + l - 6, "_start") == 0) || (l > 4 && strcmp(n + l - 4, "_end") == 0);
+}
+
 static bool is_key_field(const eddy_record *r, const eddy_value *v)
 {
     return r->key.type != EDDY_NULL && eddy_value_equal(v, &r->key);
@@ -115,8 +126,12 @@ static int put_fields(eddy_buf *out, const eddy_record *r)
         first = false;
         rc |= eddy_buf_puts(out, eddy_sym_name(f->name));
         rc |= eddy_buf_putc(out, '=');
-        /* For reading, not for round trips: 6 significant digits. */
-        if (f->v.type == EDDY_DOUBLE && isfinite(f->v.u.d))
+        /* For reading, not for round trips: 6 significant digits, and a
+         * window's bounds (epoch ms in *_start / *_end) as times. */
+        if (f->v.type == EDDY_INT && is_time_name(eddy_sym_name(f->name)) &&
+            f->v.u.i >= 946684800000LL && f->v.u.i < 4102444800000LL)
+            rc |= put_time(out, f->v.u.i);
+        else if (f->v.type == EDDY_DOUBLE && isfinite(f->v.u.d))
             rc |= eddy_buf_printf(out, "%.6g", f->v.u.d);
         else
             rc |= eddy_value_to_json(&f->v, out);
@@ -133,13 +148,20 @@ static int put_error(eddy_buf *out, const eddy_record *r)
     return rc ? -1 : 0;
 }
 
-static int put_line(eddy_buf *out, const eddy_record *r)
+static int put_line(eddy_buf *out, const char *label, const eddy_record *r)
 {
+    if (*label && eddy_buf_puts(out, label) != 0)
+        return -1;
     if (r->flags & EDDY_REC_ERROR)
         return put_error(out, r);
     int rc = put_time(out, r->ts);
     rc |= eddy_buf_putc(out, ' ');
-    rc |= put_key(out, &r->key);
+    /* Without a key (an unkeyed window's row) the partition says which
+     * stream the line is about. */
+    if (r->key.type == EDDY_NULL && r->partition >= 0)
+        rc |= eddy_buf_printf(out, "partition=%d", (int)r->partition);
+    else
+        rc |= put_key(out, &r->key);
     size_t before = out->len;
     rc |= eddy_buf_putc(out, ' ');
     rc |= put_fields(out, r);
@@ -360,12 +382,20 @@ static int summary_tick(console *c, bool force, char *err, size_t errlen)
 
 static int con_open(const eddy_opts *o, const char *name, const eddy_connector_env *env, void **self, char *err, size_t errlen)
 {
-    (void)name;
     console *c = calloc(1, sizeof *c);
     if (!c) {
         snprintf(err, errlen, "console: out of memory");
         return EDDY_ENOMEM;
     }
+    /* The runtime names a sink "<pipeline>.<sink>": the pipeline says which
+     * output a line comes from when several print (the quick start). */
+    const char *label = eddy_opts_str(o, "label");
+    const char *dot = name ? strchr(name, '.') : NULL;
+    if (label)
+        snprintf(c->label, sizeof c->label, *label ? "[%.80s] " : "", label);
+    else if (dot && dot > name)
+        snprintf(c->label, sizeof c->label, "[%.*s] ", (int)(dot - name > 80 ? 80 : dot - name),
+                 name);
     const char *fmt = eddy_opts_str(o, "format"), *stream = eddy_opts_str(o, "stream");
     c->mode = !fmt || strcmp(fmt, "lines") == 0 ? CON_LINES
               : strcmp(fmt, "json") == 0        ? CON_JSON
@@ -399,7 +429,7 @@ static int con_write(void *self, const eddy_batch *b, char *err, size_t errlen)
             continue;
         int rc;
         if (c->mode == CON_LINES)
-            rc = put_line(&c->out, r);
+            rc = put_line(&c->out, c->label, r);
         else if (r->flags & EDDY_REC_ERROR)
             rc = eddy_deadletter_json(r, &c->out);
         else

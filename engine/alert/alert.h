@@ -30,6 +30,7 @@ typedef struct eddy_alert_policy {
     int64_t rate_window_ms;
     int severity;             /* -1: the operator's; else eddy_severity */
     uint32_t max_keys;        /* alert keys tracked per operator instance */
+    bool log;                 /* also log each alert */
 } eddy_alert_policy;
 
 extern const eddy_option eddy_alert_policy_options[];

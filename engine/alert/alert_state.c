@@ -36,6 +36,10 @@ const eddy_option eddy_alert_policy_options[] = {
     {"max_keys", EDDY_OPT_INT, "10000", 16, 10000000, NULL, 0,
      "Alert keys (feature x entity) tracked per partition; when full the least recently "
      "checked key that is not firing is forgotten (counted)."},
+    {"log", EDDY_OPT_BOOL, "true", EDDY_NO_RANGE, NULL, EDDY_OPT_NO_STATE,
+     "Also write each alert to the log (warn when firing, info when resolved); false: only "
+     "the `alerts` output, /v1/alerts and the metrics (e.g. when the step's records are "
+     "printed already)."},
     {NULL, 0, NULL, EDDY_NO_RANGE, NULL, 0, NULL},
 };
 
@@ -43,7 +47,7 @@ void eddy_alert_policy_defaults(eddy_alert_policy *p)
 {
     *p = (eddy_alert_policy){.enabled = true, .min_consecutive = 1, .resolve_after = 1, .resolve = true,
                              .cooldown_ms = 0, .rate_limit = 0, .rate_window_ms = 3600000,
-                             .severity = -1, .max_keys = 10000};
+                             .severity = -1, .max_keys = 10000, .log = true};
 }
 
 void eddy_alert_policy_from_opts(eddy_alert_policy *p, const struct eddy_opts *o)
@@ -59,6 +63,7 @@ void eddy_alert_policy_from_opts(eddy_alert_policy *p, const struct eddy_opts *o
     p->rate_limit = (uint32_t)eddy_opts_int(o, "rate_limit");
     p->rate_window_ms = eddy_opts_int(o, "rate_window");
     p->max_keys = (uint32_t)eddy_opts_int(o, "max_keys");
+    p->log = eddy_opts_bool(o, "log");
     const char *sev = eddy_opts_str(o, "severity");
     p->severity = !sev || strcmp(sev, "auto") == 0 ? -1
                   : strcmp(sev, "info") == 0      ? EDDY_SEV_INFO

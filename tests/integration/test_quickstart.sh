@@ -49,6 +49,14 @@ code=$?
 check "quick start drains on SIGTERM (exit $code)" [ "$code" = 0 ]
 check "summary printed" grep -q "records in" "$TMP/qs.out"
 check "summary shows users" grep -q "user-" "$TMP/qs.out"
+# Each line says which output it is; window rows name their partition and
+# read as times; flagged payments are printed once, not logged again
+# (issue 15.8).
+check "anomaly lines name their pipeline" grep -q '^\[anomalies\] .*tail_score=' "$TMP/qs.out"
+check "window rows name their pipeline and partition, bounds as times" \
+    grep -q '^\[spend_features\] .* partition=[0-9] window_start=2026-01-01T' "$TMP/qs.out"
+check "flagged payments are not logged a second time" \
+    [ -z "$(grep 'pipeline=anomalies' "$TMP/qs.err" | grep 'alert=1')" ]
 
 # worker.run_for drains and exits by itself.
 cat >"$TMP/run_for.yaml" <<Y

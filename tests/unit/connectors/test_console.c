@@ -91,7 +91,36 @@ static void test_lines(void)
     CHECK(rc == 0);
     CHECK_STR(out, "2026-01-01T00:00:01.000Z user-3 amount=12.5 merchant=\"acme\"\n"
                    "- ERROR decode: bad json (in[0]@4)\n"
-                   "- - a=1\n");
+                   "- partition=0 a=1\n");
+    free(out);
+    eddy_batch_destroy(b);
+}
+
+/* Lines say which output they are (the pipeline, from the runtime's sink
+ * name "<pipeline>.<sink>"), and a window's bounds read as times. */
+static void test_lines_label(void)
+{
+    char err[512] = "";
+    const char *pairs[] = {"format=lines"};
+    eddy_opts *o = eddy_opts_from_pairs(C->options, pairs, 1, err, sizeof err);
+    void *s = NULL;
+    CHECK(o && C->open(o, "large_online.console#0", NULL, &s, err, sizeof err) == 0);
+    eddy_opts_free(o);
+    if (!s)
+        return;
+    eddy_batch *b = eddy_batch_new(4, 0);
+    eddy_record *r = eddy_batch_append(b);
+    r->ts = 1767225609999LL;
+    r->partition = 2;
+    push_val(b, r, "window_start", eddy_v_int(1767225600000LL));
+    push_val(b, r, "n", eddy_v_int(7));
+    capture cap;
+    capture_start(&cap, 1);
+    CHECK(C->write(s, b, err, sizeof err) == 0);
+    C->close(s);
+    char *out = capture_end(&cap);
+    CHECK_STR(out, "[large_online] 2026-01-01T00:00:09.999Z partition=2 "
+                   "window_start=2026-01-01T00:00:00.000Z n=7\n");
     free(out);
     eddy_batch_destroy(b);
 }
@@ -182,6 +211,7 @@ int main(void)
     if (!C)
         return test_report();
     test_lines();
+    test_lines_label();
     test_json();
     test_summary();
     test_bad_options();
