@@ -200,7 +200,10 @@ int eddy_scache_check(eddy_scache *c, int64_t *x, uint64_t *records, char *why, 
         eddy_errf(why, whylen, "its checksum does not match (corrupt)");
         return 0;
     }
-    if (count_records(c->map, c->maplen) != (int64_t)trec) {
+    /* -1 (a record running past the end) must not match a trailer count of
+     * 2^64 - 1 cast to the same bits (found by tests/fuzz/fuzz_state.c). */
+    int64_t walked = count_records(c->map, c->maplen);
+    if (walked < 0 || (uint64_t)walked != trec) {
         unmap(c);
         eddy_errf(why, whylen, "its records do not match its trailer");
         return 0;
@@ -225,7 +228,7 @@ static uint64_t key_hash(const uint8_t *k, size_t n)
 static size_t pow2_at_least(uint64_t n)
 {
     size_t s = 16;
-    while (s < n)
+    while (s < n && s < ((size_t)1 << 40)) /* no wrap to 0 (a loop forever) */
         s <<= 1;
     return s;
 }
@@ -234,7 +237,11 @@ static size_t pow2_at_least(uint64_t n)
  * slightly: compaction then comes a little early, which is harmless). */
 static uint64_t distinct_keys(const eddy_scache *c)
 {
-    size_t cap = pow2_at_least(c->records * 2);
+    /* Sized by what the map can hold (8 bytes a record at least), not by
+     * the count the trailer claims: a damaged count asked for 2^64 slots
+     * and looped forever (found by tests/fuzz/fuzz_state.c). */
+    uint64_t most = c->maplen / 8 + 1;
+    size_t cap = pow2_at_least((c->records < most ? c->records : most) * 2);
     uint64_t *set = calloc(cap, sizeof *set), d = 0;
     if (!set)
         return c->records; /* no memory: no compaction now */
@@ -275,6 +282,8 @@ int eddy_scache_replay(eddy_scache *c, eddy_changelog_fn fn, void *arg, uint64_t
         if (rc != 0)
             return rc;
     }
+    if (c->map && *n != c->records)
+        c->records = *n; /* what the file holds, not what its trailer said */
     c->base = c->records;
     if (c->map && c->records > EDDY_SCACHE_COMPACT_MIN &&
         c->records > EDDY_SCACHE_COMPACT_RATIO * distinct_keys(c))
