@@ -568,8 +568,9 @@ static int parse_object(jp *j, eddy_value *v, uint32_t depth)
             return -1;
         j->key = kv.key.u.s;
         j->keylen = kv.key.len;
-        eddy_kv *kvs = (eddy_kv *)(st->data + base);
         size_t n = (st->len - base) / sizeof(eddy_kv), i;
+        /* No members yet may mean no scratch memory yet: no NULL + 0. */
+        eddy_kv *kvs = n ? (eddy_kv *)(st->data + base) : NULL;
         /* Small objects find a duplicate key (an error: either value would
          * be lost silently) by scanning; past 16 members keys are appended
          * and dedup_members() checks them once, so a hostile object of many
