@@ -49,11 +49,19 @@ max_len() {
 }
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/eddy-fuzz.XXXXXX")
+# The csv and avro_file harnesses write each input to a file: on a disk
+# (ext4) writeback was most of their time (csv: 2.2 k/s there, 12 k/s on
+# tmpfs), so their files go to /dev/shm when it is writable.
+tmpbase=$work
+if [ -d /dev/shm ] && [ -w /dev/shm ]; then
+  tmpbase=$(mktemp -d /dev/shm/eddy-fuzz.XXXXXX)
+  trap 'rm -rf "$tmpbase"' EXIT
+fi
 failed=0
 total=0
 for h in "${harnesses[@]}"; do
   w=$work/$h
-  mkdir -p "$w/corpus" "$w/tmp" "$w/artifacts"
+  mkdir -p "$w/corpus" "$w/artifacts" "$tmpbase/$h.tmp"
   [ -d "tests/fuzz/corpus/$h" ] && cp -r "tests/fuzz/corpus/$h/." "$w/corpus/"
   args=("$w/corpus" -max_total_time="$secs" -max_len="$(max_len "$h")" -timeout=10
         -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$w/artifacts/")
@@ -63,9 +71,15 @@ for h in "${harnesses[@]}"; do
   # unwinder to reach the names that lsan.supp suppresses.
   unwind=
   case $h in avro*) unwind=:fast_unwind_on_malloc=0 ;; esac
+  # avro-c leaks about 110 bytes for each container file it opens (see
+  # tests/fuzz/lsan.supp), so libFuzzer's per-input leak check (a full
+  # LeakSanitizer scan when an input's mallocs and frees differ) ran after
+  # every input: 500 executions/s instead of 4,000. Leaks are still checked,
+  # with the same suppressions, when the process exits.
+  case $h in avro_file) args+=(-detect_leaks=0) ;; esac
   start=$(date +%s)
-  # TMPDIR: the harnesses' temporary files stay in the work dir.
-  TMPDIR=$w/tmp \
+  # TMPDIR: the harnesses' temporary files (tmpfs when there is one).
+  TMPDIR=$tmpbase/$h.tmp \
   ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1$unwind \
   UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
   LSAN_OPTIONS=suppressions=$root/tests/fuzz/lsan.supp:print_suppressions=0 \
