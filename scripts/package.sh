@@ -18,7 +18,7 @@ out=${2:-$build}
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 die() { echo "package.sh: $*" >&2; exit 1; }
-for t in dpkg-deb dpkg-shlibdeps meson python3; do
+for t in dpkg-deb dpkg-shlibdeps meson python3 objcopy; do
     command -v "$t" >/dev/null || die "$t is missing (scripts/setup.sh installs it)"
 done
 
@@ -45,6 +45,8 @@ meson install -C "$build" --destdir "$root" --strip --quiet >"$work/install.log"
     { cat "$work/install.log" >&2; die "meson install failed"; }
 seen=$("$root/usr/bin/eddy" version | sed -n '1s/^eddy //p')
 [ "$seen" = "$version" ] || die "the built eddy says version '$seen', meson.build says '$version' (stale build?)"
+# What dh_strip also drops: the compilers' version notes (lintian asks for it).
+objcopy --remove-section=.comment --remove-section=.note "$root/usr/bin/eddy"
 
 # What meson does not install: deploy/ files at Debian's places.
 install -D -m 0644 "$src/deploy/eddy.yaml" "$root/etc/eddy/eddy.yaml"
