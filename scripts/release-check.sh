@@ -217,7 +217,7 @@ new=$(sed -n '/NEW packages will be installed/,/upgraded/p' "$work/run.log" | gr
 say "Dockerfile steps done in $t_docker s ($from as $img_user in $img_workdir; apt installed $new new packages)"
 
 # 3. The installed eddy, as the image's user.
-seen=$(in_image -- eddy version | head -1)
+seen=$(in_image -- eddy version 2>&1 | head -1) || true
 [ "$seen" = "eddy $version" ] || fail "eddy version: expected 'eddy $version', saw '$seen'"
 say "eddy version: $seen"
 in_image -- dpkg-query -W -f '${Status} ${Version}\n' eddy | grep -q "install ok installed $version" ||
@@ -261,7 +261,7 @@ for _ in $(seq 1 60); do
     sleep 0.5
 done
 [ -n "$healthy" ] || { cat "$work/entry.log" >&2; fail "HEALTHCHECK ($hc) never passed"; }
-ready=$(nsenter --net="/proc/$epid/ns/net" curl -s -w ' %{http_code}' http://127.0.0.1:9464/readyz || true)
+ready=$(nsenter --net="/proc/$epid/ns/net" curl -s -w " (HTTP %{http_code})" http://127.0.0.1:9464/readyz | tr -d "\n" || true)
 build_info=$(nsenter --net="/proc/$epid/ns/net" curl -s http://127.0.0.1:9464/metrics | grep '^eddy_build_info' || true)
 say "ENTRYPOINT ${entry[*]}: HEALTHCHECK passed after ${healthy}s; /readyz: $ready; $build_info"
 case $build_info in *"version=\"$version\""*) ;; *) fail "/metrics eddy_build_info does not say $version" ;; esac
