@@ -37,6 +37,9 @@ prefix=$(opt prefix)
 san=$(opt b_sanitize)
 [ "$san" = none ] || die "$build is built with -Db_sanitize=$san; package a release build"
 
+# File times and the changelog date: the last commit's, so that packaging
+# the same build twice gives the same bytes (dpkg-deb clamps to it).
+export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git -C "$src" log -1 --format=%ct 2>/dev/null || date +%s)}
 work=$(mktemp -d "${TMPDIR:-/tmp}/eddy-package.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 root=$work/root
@@ -62,7 +65,7 @@ gzip -9n -c "$src/CHANGELOG.md" >"$doc/changelog.gz"
     printf '  * Built from the eddy source tree by scripts/package.sh; the changes\n'
     printf '    are in /usr/share/doc/eddy/changelog.gz.\n\n'
     printf ' -- %s  %s\n' "${EDDY_MAINTAINER:-eddy maintainers <eng@eddy.dev>}" \
-        "$(date -R -u -d "@${SOURCE_DATE_EPOCH:-$(git -C "$src" log -1 --format=%ct 2>/dev/null || date +%s)}")"
+        "$(date -R -u -d "@$SOURCE_DATE_EPOCH")"
 } | gzip -9n >"$doc/changelog.Debian.gz"
 # Man pages are stored compressed.
 find "$root/usr/share/man" -type f -name '*.[0-9]' -exec gzip -9n {} +

@@ -20,6 +20,9 @@ if ! deb=$("$SRC/scripts/package.sh" "$BUILD" "$TMP/out" 2>"$TMP/package.err"); 
 fi
 check "the package is eddy_${version}_$arch.deb (got $deb)" [ "$deb" = "$TMP/out/eddy_${version}_$arch.deb" ]
 check "\`eddy version\` says $version too ($("$EDDY" version | head -1))" [ "$("$EDDY" version | head -1)" = "eddy $version" ]
+# Reproducible: the same build packaged again gives the same bytes.
+deb2=$("$SRC/scripts/package.sh" "$BUILD" "$TMP/out2" 2>&1)
+check "packaging the same build twice gives the same .deb ($(sha256sum "$deb" "$deb2" 2>&1 | cut -c1-16 | tr '\n' ' '))" cmp -s "$deb" "$deb2"
 field() { dpkg-deb -f "$deb" "$1"; }
 check "Package: eddy (got $(field Package))" [ "$(field Package)" = eddy ]
 check "Version: $version (got $(field Version))" [ "$(field Version)" = "$version" ]
