@@ -9,6 +9,10 @@ pkgs=(
   libcurl4-openssl-dev libhiredis-dev redis-server liblmdb-dev lmdb-utils
   libsqlite3-dev sqlite3 python3-venv
   clang libclang-rt-14-dev  # the fuzzing smoke run (tests/fuzz): libFuzzer
+  # The Debian package (scripts/package.sh, tests/deploy): dpkg-shlibdeps,
+  # lintian, systemd-analyze verify (its man: check needs man-db); the
+  # release check (scripts/release-check.sh): debootstrap, ip.
+  dpkg-dev lintian systemd man-db debootstrap iproute2
 )
 # The real Kafka broker for integration tests comes from Maven (scripts/kafka.sh):
 # it needs a JRE 17 and Maven, which the machine may already have outside apt.
