@@ -81,8 +81,9 @@ def follow_kafka(topic: str, brokers: str = "localhost:9092", *, format: Format 
 
 
 def _reason(e: BaseException) -> str:
-    err = e.args[0] if e.args else None
-    return str(err.str()) if hasattr(err, "str") else str(e)
+    """KafkaException carries a KafkaError, whose str() is the sentence."""
+    err: Any = e.args[0] if e.args else None
+    return str(err.str()) if err is not None and hasattr(err, "str") else str(e)
 
 
 def _partitions(ck: Any, consumer: Any, topic: str, brokers: str, wait: float) -> int:
