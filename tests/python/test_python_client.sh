@@ -46,7 +46,7 @@ fi
 
 # 1. Static types and unit tests (caches in $TMP, not in the source tree).
 expect_code "mypy --strict on the client" 0 "$PY" -m mypy --strict --cache-dir "$TMP/mypy" \
-    "$CLIENT/src/eddy_client" "$SRC/examples/alerts_follow.py"
+    "$CLIENT/src/eddy_client" "$CLIENT/tests" "$SRC/examples/alerts_follow.py"
 expect_out "mypy --strict on the client" "Success: no issues found"
 expect_code "unit tests of the client" 0 "$PY" -m pytest -q -p no:cacheprovider "$CLIENT/tests"
 grep -E "passed|failed" "$TMP/out" | tail -1 | sed 's/^/python unit tests: /' >&2

@@ -55,7 +55,7 @@ def test_plain_avro_topic() -> None:
     values = fixture_values("alerts.avro")
     assert values and all(v[0] != 0 for v in values), "plain Avro never starts with 0x00"
     for framing in ("auto", "plain"):
-        dec = AvroAlertDecoder(framing=framing)  # type: ignore[arg-type]
+        dec = AvroAlertDecoder(framing=framing)
         check([dec.decode(v) for v in values], "pa")
 
 
@@ -63,7 +63,7 @@ def test_confluent_avro_topic() -> None:
     values = fixture_values("alerts.confluent")
     assert values and all(v[:5] == b"\x00\x00\x00\x00\x2a" for v in values), "magic 0, schema id 42"
     for framing in ("auto", "confluent"):
-        dec = AvroAlertDecoder(framing=framing)  # type: ignore[arg-type]
+        dec = AvroAlertDecoder(framing=framing)
         check([dec.decode(v) for v in values], "pc")
 
 
