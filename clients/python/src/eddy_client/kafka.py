@@ -3,6 +3,7 @@
 or Avro (`format: avro`, plain or with `confluent: true`); see avro.py."""
 from __future__ import annotations
 
+import logging
 import time
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, Literal, Mapping, Optional, Set, Union
@@ -12,6 +13,12 @@ from .avro import AvroAlertDecoder, Framing
 from .errors import AlertDecodeError, EddyError, KafkaReadError
 
 Format = Literal["json", "avro"]
+
+# librdkafka's own log (connection failures, retries) goes to this logger
+# rather than straight to stderr: a program sees it only when it configures
+# logging, and what stops the reader is raised as a KafkaReadError anyway.
+log = logging.getLogger("eddy_client.kafka")
+log.addHandler(logging.NullHandler())
 
 
 def _kafka() -> Any:
@@ -61,6 +68,7 @@ def follow_kafka(topic: str, brokers: str = "localhost:9092", *, format: Format 
         "enable.auto.commit": group is not None,
         "auto.offset.reset": "earliest" if from_beginning else "latest",
         "enable.partition.eof": True,
+        "logger": log,
     }
     conf.update(config or {})
     try:
