@@ -19,7 +19,10 @@ import argparse
 import sys
 from typing import Iterator
 
-from eddy_client import AdminClient, Alert, EddyError, follow_kafka
+try:
+    from eddy_client import AdminClient, Alert, EddyError, follow_kafka
+except ImportError:
+    sys.exit("alerts_follow: needs the eddy Python client: pip install 'clients/python[kafka]'")
 
 
 def handle(alert: Alert, as_json: bool) -> None:
