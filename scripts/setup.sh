@@ -5,7 +5,7 @@ set -euo pipefail
 pkgs=(
   gcc make pkg-config meson ninja-build
   librdkafka-dev libevent-dev libmsgpack-dev libzstd-dev zlib1g-dev libavro-dev libfyaml-dev
-  libjansson-dev curl python3 binutils kcat openssl libssl-dev
+  libjansson-dev curl python3 python3-yaml binutils kcat openssl libssl-dev
   libcurl4-openssl-dev libhiredis-dev redis-server liblmdb-dev lmdb-utils
   libsqlite3-dev sqlite3 python3-venv
   clang libclang-rt-14-dev  # the fuzzing smoke run (tests/fuzz): libFuzzer
