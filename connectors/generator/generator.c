@@ -44,8 +44,11 @@ static const eddy_option gen_options[] = {
     {"key_field", EDDY_OPT_FIELD, "user_id", EDDY_NO_RANGE, NULL, 0,
      "Field holding the key (also the record key). Values are '<prefix>-<n>', the prefix "
      "being key_field without a trailing '_id' (user_id gives user-0, user-1, ...)."},
-    {"start_time", EDDY_OPT_INT, DEFAULT_START, EDDY_NO_RANGE, NULL, 0,
-     "Event time of the first event, ms since the epoch (default 2026-01-01T00:00:00Z)."},
+    {"start_time", EDDY_OPT_STRING, DEFAULT_START, EDDY_NO_RANGE, NULL, 0,
+     "Event time of the first event: ms since the epoch (default 2026-01-01T00:00:00Z, so "
+     "that runs repeat exactly), or `now`: the wall clock when the source opens (event "
+     "times then read as the present, e.g. a feature's age on the serving endpoint, but "
+     "differ from run to run)."},
     {"event_interval", EDDY_OPT_DURATION, "1ms", 0, 86400000.0 * 365, NULL, 0,
      "Event time between consecutive events (of all partitions together). Unset with a rate: "
      "1 s / rate, so event time keeps pace with the wall clock (rate 200 gives 5 ms); unset "
@@ -271,7 +274,26 @@ static int gen_open(const eddy_opts *o, const char *name, const eddy_connector_e
     g->rate = eddy_opts_double(o, "rate");
     g->count = eddy_opts_int(o, "count");
     int64_t parts = eddy_opts_int(o, "partitions"), keys = eddy_opts_int(o, "keys");
-    g->start = eddy_opts_int(o, "start_time");
+    const char *st = eddy_opts_str(o, "start_time");
+    if (st && strcmp(st, "now") == 0) {
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        g->start = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+    } else {
+        char *end = NULL;
+        errno = 0;
+        long long v = st ? strtoll(st, &end, 10) : 0;
+        if (!st || end == st || *end || errno || v < 0) {
+            snprintf(err, errlen,
+                     "start_time: expected milliseconds since the epoch (e.g. 1767225600000) "
+                     "or now, got '%s'",
+                     st ? st : "");
+            free(g->topic);
+            free(g);
+            return EDDY_ECONFIG;
+        }
+        g->start = (int64_t)v;
+    }
     g->interval = eddy_opts_int(o, "event_interval");
     /* Event time follows the rate unless told otherwise: with the old fixed
      * 1 ms, rate 200 made event time run at 0.2x the wall clock (a 5 s
@@ -523,6 +545,19 @@ static int gen_poll(void *self, eddy_batch *b, uint32_t max, int timeout_ms, cha
     return (int)n; /* 0 when p ran out: the next poll moves on or ends */
 }
 
+/* `eddy validate`: opening a generator has no side effect (no thread, no
+ * file, no clock but start_time: now), so everything open refuses is
+ * refused here too (a bad distribution, start_time, drift without
+ * drift_at, ...). */
+static int gen_check(const eddy_opts *o, char *err, size_t errlen)
+{
+    void *g = NULL;
+    int rc = gen_open(o, NULL, NULL, &g, err, errlen);
+    if (rc == 0)
+        gen_close(g);
+    return rc;
+}
+
 const eddy_source_ops eddy_generator_source = {
     .type = "generator",
     .summary = "Seeded synthetic events: distributions per field, drift, labelled anomalies",
@@ -532,4 +567,5 @@ const eddy_source_ops eddy_generator_source = {
     .poll = gen_poll,
     .commit = NULL,
     .close = gen_close,
+    .check = gen_check,
 };

@@ -81,6 +81,13 @@ bad_cfg "pipeline cycle" "cycle" "$GOOD_SRC
 pipelines:
   - { name: a, from: b }
   - { name: b, from: a }"
+# validate refuses what the generator refuses at start (it used to pass).
+bad_cfg "generator distribution" "fields.x: unknown distribution 'bogus'" 'sources:
+  - { name: s, type: generator, count: 10, fields: { x: "bogus(1)" } }
+pipelines: [ { name: p, from: s, to: [ { type: console } ] } ]'
+bad_cfg "generator start_time" "start_time: expected milliseconds since the epoch (e.g. 1767225600000) or now, got" 'sources:
+  - { name: s, type: generator, count: 10, start_time: yesterday }
+pipelines: [ { name: p, from: s, to: [ { type: console } ] } ]'
 bad_cfg "after unknown step" "after: 'nope' is not an earlier step" "$GOOD_SRC
 pipelines:
   - name: p

@@ -1,5 +1,6 @@
 /* Generator: reproducibility, distributions, drift, anomalies, partitions,
  * rate, and rejected specs. All draws use fixed seeds: deterministic. */
+#include <time.h>
 #include <math.h>
 
 #include "tests/unit/connectors/conn_util.h"
@@ -364,6 +365,29 @@ static void test_bad_specs(void)
     bad("label_field: ts", "label_field");
 }
 
+/* start_time: now starts event time at the wall clock (the quick start's
+ * read-back age, issue 15.8); anything but ms or now is refused. */
+static void test_start_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    int64_t now = (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+    eddy_batch *a = gen_all("count: 3\nrate: 0\nstart_time: now\n", 8);
+    CHECK(a && a->n == 3);
+    if (a)
+        CHECK_MSG(a->recs[0].ts >= now - 1000 && a->recs[0].ts <= now + 60000,
+                  "first event time %lld, wall clock %lld", (long long)a->recs[0].ts,
+                  (long long)now);
+    eddy_batch_destroy(a);
+    a = gen_all("count: 3\nrate: 0\nstart_time: 1000\n", 8);
+    CHECK(a && a->n == 3 && a->recs[0].ts == 1000);
+    eddy_batch_destroy(a);
+    char err[512] = "";
+    CHECK(open_gen("count: 3\nstart_time: later\n", err, sizeof err) == NULL);
+    CHECK_CONTAINS(err, "start_time: expected milliseconds since the epoch");
+    CHECK(open_gen("count: 3\nstart_time: -5\n", err, sizeof err) == NULL);
+}
+
 int main(void)
 {
     G = eddy_source_find("generator");
@@ -379,5 +403,6 @@ int main(void)
     test_rate();
     test_event_interval_follows_rate();
     test_bad_specs();
+    test_start_now();
     return test_report();
 }
