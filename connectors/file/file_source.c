@@ -45,6 +45,30 @@ eddy_record *eddy_fsrc_append(fsrc *s, eddy_batch *b, int64_t off)
     return r;
 }
 
+eddy_record *eddy_fsrc_too_big(fsrc *s, eddy_batch *b, int64_t off, const char *where,
+                               const void *p, size_t len, size_t keep)
+{
+    eddy_batch_reset(b);
+    eddy_record *r = eddy_fsrc_append(s, b, off);
+    if (!r)
+        return NULL;
+    if (!p) { /* decoded by a library (Avro): no bytes of our own to show */
+        eddy_record_fail(b, r, "decode", 0,
+                         "%s: record does not fit in worker.batch_memory (%zu bytes) even in a "
+                         "batch of its own; skipped",
+                         where, b->arena.limit);
+        return r;
+    }
+    if (keep > len)
+        keep = len;
+    eddy_record_keep_raw(b, r, p, keep);
+    eddy_record_fail(b, r, "decode", 0,
+                     "%s: record of %zu bytes does not fit in worker.batch_memory (%zu bytes) "
+                     "even in a batch of its own; skipped (raw holds its first %zu bytes)",
+                     where, len, b->arena.limit, keep);
+    return r;
+}
+
 static void fsrc_close(void *self)
 {
     fsrc *s = self;

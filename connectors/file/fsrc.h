@@ -59,5 +59,11 @@ void eddy_fsrc_close_avro(fsrc *s);
 
 /* A new record of the source at offset off (NULL when the batch is full). */
 eddy_record *eddy_fsrc_append(fsrc *s, eddy_batch *b, int64_t off);
+/* A record that does not fit worker.batch_memory even alone: empties the
+ * batch and appends it as one dead letter at offset off, saying where
+ * ("file:line", "file: record N at byte offset M") and its size, with its
+ * first `keep` bytes as raw. NULL when not even that fits. */
+eddy_record *eddy_fsrc_too_big(fsrc *s, eddy_batch *b, int64_t off, const char *where,
+                               const void *p, size_t len, size_t keep);
 
 #endif

@@ -28,23 +28,6 @@ static int batch_full(uint32_t n, const char *name, char *err, size_t errlen)
 /* A record that does not fit even in an empty batch (worker.batch_memory)
  * becomes a dead letter with the reason and its first bytes instead of
  * stopping the worker; the batch is emptied of its half-decoded values. */
-static eddy_record *alone_too_big(fsrc *s, eddy_batch *b, const void *p, size_t len,
-                                  unsigned long long at)
-{
-    eddy_batch_reset(b);
-    eddy_record *r = eddy_fsrc_append(s, b, s->index);
-    if (!r)
-        return NULL;
-    if (p)
-        eddy_record_keep_raw(b, r, p, len < RAW_PREVIEW ? len : RAW_PREVIEW);
-    eddy_record_fail(b, r, "decode", 0,
-                     "%s: record %lld (byte offset %llu): %zu bytes that do not fit in "
-                     "worker.batch_memory (%zu bytes) even in a batch of their own; skipped%s",
-                     s->rd.name, (long long)s->index, at, len, b->arena.limit,
-                     p ? " (raw holds the first bytes)" : "");
-    return r;
-}
-
 static uint64_t be(const uint8_t *p, int k)
 {
     uint64_t v = 0;
@@ -183,7 +166,10 @@ int eddy_fsrc_poll_msgpack(fsrc *s, eddy_batch *b, uint32_t max, int timeout_ms,
             eddy_batch_pop(b);
             if (n)
                 return (int)n;
-            if (!alone_too_big(s, b, p, size, at))
+            char where[320];
+            snprintf(where, sizeof where, "%s: record %lld at byte offset %llu", rd->name,
+                     (long long)s->index, at);
+            if (!eddy_fsrc_too_big(s, b, s->index, where, p, size, RAW_PREVIEW))
                 return batch_full(0, rd->name, err, errlen);
             rd->pos += size;
             s->index++;
@@ -339,7 +325,9 @@ int eddy_fsrc_poll_avro(fsrc *s, eddy_batch *b, uint32_t max, char *err, size_t 
                 s->apending = true; /* convert the value already read in the next batch */
                 return (int)n;
             }
-            if (!alone_too_big(s, b, NULL, 0, 0))
+            char where[320];
+            snprintf(where, sizeof where, "%s: record %lld", s->rd.name, (long long)s->index);
+            if (!eddy_fsrc_too_big(s, b, s->index, where, NULL, 0, 0))
                 return batch_full(0, s->rd.name, err, errlen);
             s->index++;
             return 1;

@@ -34,21 +34,6 @@ static int batch_full(uint32_t n, const fsrc *s, char *err, size_t errlen)
  * a dead letter with the reason and its first bytes, so it is neither lost
  * silently nor stops the worker. Returns 1 (records in the batch) or, if not
  * even that fits, EDDY_ELIMIT with the reason in err. */
-static int alone_too_big(fsrc *s, eddy_batch *b, long long lineno, const void *p, size_t len,
-                         char *err, size_t errlen)
-{
-    eddy_batch_reset(b);
-    eddy_record *r = eddy_fsrc_append(s, b, lineno);
-    if (!r)
-        return batch_full(0, s, err, errlen);
-    eddy_record_keep_raw(b, r, p, len < RAW_PREVIEW ? len : RAW_PREVIEW);
-    eddy_record_fail(b, r, "decode", 0,
-                     "%s:%lld: record of %zu bytes does not fit in worker.batch_memory (%zu "
-                     "bytes) even in a batch of its own; skipped (raw holds its first %d bytes)",
-                     s->rd.name, lineno, len, b->arena.limit, RAW_PREVIEW);
-    return 1;
-}
-
 int eddy_fsrc_poll_json(fsrc *s, eddy_batch *b, uint32_t max, int timeout_ms, char *err,
                         size_t errlen)
 {
@@ -125,12 +110,13 @@ int eddy_fsrc_poll_json(fsrc *s, eddy_batch *b, uint32_t max, int timeout_ms, ch
             eddy_batch_pop(b);
             if (n)
                 return (int)n;
-            int one = alone_too_big(s, b, lineno, p, len, err, errlen);
-            if (one < 0)
-                return one;
+            char where[320];
+            snprintf(where, sizeof where, "%s:%lld", rd->name, lineno);
+            if (!eddy_fsrc_too_big(s, b, lineno, where, p, len, RAW_PREVIEW))
+                return batch_full(0, s, err, errlen);
             rd->pos += consumed;
             s->line++;
-            return one;
+            return 1;
         }
         if (rc == EDDY_EPARSE || (r->flags & EDDY_REC_ERROR)) {
             if (!r->raw)
@@ -304,12 +290,13 @@ int eddy_fsrc_poll_csv(fsrc *s, eddy_batch *b, uint32_t max, int timeout_ms, cha
                 eddy_batch_pop(b);
                 if (n)
                     return (int)n;
-                int one = alone_too_big(s, b, lineno, p, used, err, errlen);
-                if (one < 0)
-                    return one;
+                char where[320];
+                snprintf(where, sizeof where, "%s:%lld", rd->name, lineno);
+                if (!eddy_fsrc_too_big(s, b, lineno, where, p, used, RAW_PREVIEW))
+                    return batch_full(0, s, err, errlen);
                 rd->pos += used;
                 s->line += row->newlines ? row->newlines : 1;
-                return one;
+                return 1;
             }
             n++;
         }
