@@ -8,7 +8,7 @@ pkgs=(
   libjansson-dev curl python3 binutils kcat openssl libssl-dev
   libcurl4-openssl-dev libhiredis-dev redis-server liblmdb-dev lmdb-utils
   libsqlite3-dev sqlite3 python3-venv
-  prometheus  # tests/deploy: promtool checks the rules, a real server scrapes a worker
+  prometheus python3-yaml  # tests/deploy: promtool, a real Prometheus server; the rules read by Python
   clang libclang-rt-14-dev  # the fuzzing smoke run (tests/fuzz): libFuzzer
 )
 # The real Kafka broker for integration tests comes from Maven (scripts/kafka.sh):
