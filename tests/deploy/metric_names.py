@@ -11,6 +11,8 @@ METRICS.txt (a worker's /metrics): a histogram is used through its
 _bucket/_sum/_count series, which are what the exposition lists, so a bare
 histogram name is an error like any unknown name. Recording rules' names
 (level:metric:ops) count as known: their expressions are checked instead.
+A label matcher after a metric name (metric{label="..."}) must name a label
+the metric's series have, or job/instance (the target's).
 Prints each problem, then `N names checked, N problems`; exits 1 on any.
 """
 import json
@@ -23,6 +25,8 @@ import yaml
 # rule engine's ALERTS.
 PROMETHEUS_OWN = {"up", "ALERTS", "ALERTS_FOR_STATE"}
 # PromQL words that look like identifiers but are not metric names.
+# Labels Prometheus attaches to every series of a scrape target.
+TARGET_LABELS = {"job", "instance"}
 KEYWORDS = {"by", "without", "on", "ignoring", "group_left", "group_right", "bool", "and",
             "or", "unless", "offset", "atan2", "inf", "nan", "Inf", "NaN"}
 
@@ -52,6 +56,19 @@ def metric_names(expr):
             continue
         names.add(word)
     return names
+
+
+def selector_labels(expr):
+    """(metric, label) pairs of the label matchers written after a metric
+    name, e.g. eddy_sink_records_total{sink=~"..."} gives the sink label."""
+    s = re.sub(r"\$\{?\w+\}?", "x", expr)
+    # Strings emptied first: a label value may hold braces or commas.
+    s = re.sub(r'"(?:[^"\\]|\\.)*"', '""', s)
+    pairs = set()
+    for m in re.finditer(r"(?<![\w.:])([a-zA-Z_:][a-zA-Z0-9_:]*)\s*\{([^}]*)\}", s):
+        for lm in re.finditer(r"([a-zA-Z_][a-zA-Z0-9_]*)\s*(?:=~|!~|!=|=)", m.group(2)):
+            pairs.add((m.group(1), lm.group(1)))
+    return pairs
 
 
 def variable_names(query):
@@ -122,11 +139,14 @@ def check_dashboard(d, problems):
 
 
 def exported(path):
-    """Series names in a Prometheus text exposition."""
-    names = set()
+    """Series names in a Prometheus text exposition -> their label names."""
+    names = {}
     for line in open(path, encoding="utf-8"):
         if line.strip() and not line.startswith("#"):
-            names.add(re.match(r"[a-zA-Z_:][a-zA-Z0-9_:]*", line).group(0))
+            name = re.match(r"[a-zA-Z_:][a-zA-Z0-9_:]*", line).group(0)
+            labels = names.setdefault(name, set())
+            labels.update(re.findall(r'([a-zA-Z_][a-zA-Z0-9_]*)="(?:[^"\\]|\\.)*"',
+                                     line[len(name):].rsplit(" ", 1)[0]))
     return names
 
 
@@ -149,9 +169,17 @@ def main(dashboard, rules, metrics):
         if n in have or n in PROMETHEUS_OWN or n in recorded:
             continue
         problems.append(f"{n}: used by {', '.join(used[n][:3])}, not exported by the worker")
+    # A matcher on a label the metric does not have selects nothing (or
+    # everything, for != and !~): a typo that no error reveals. Prometheus
+    # adds job and instance to every scraped series.
+    for where, expr, _ in exprs:
+        for metric, label in sorted(selector_labels(expr)):
+            if metric in have and label not in have[metric] | TARGET_LABELS:
+                problems.append(f"{where}: {metric} has no label '{label}' "
+                                f"(its labels: {', '.join(sorted(have[metric])) or 'none'})")
     for p in problems:
         print(f"FAIL: {p}", file=sys.stderr)
-    print(f"{len(used)} names checked ({len(set(used) & have)} exported series, "
+    print(f"{len(used)} names checked ({len(set(used) & set(have))} exported series, "
           f"{len(set(used) & recorded)} recorded, {len(set(used) & PROMETHEUS_OWN)} Prometheus's own), "
           f"{len(problems)} problems")
     return 1 if problems else 0

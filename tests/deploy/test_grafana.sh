@@ -57,6 +57,14 @@ while :; do
     sleep 2
 done
 cat "$TMP/check.out"
+# The checker is not vacuous: a misspelt metric and a label the metric does
+# not have are both found in the same scrape.
+sed -e 's/eddy_window_state_bytes/eddy_window_state_byte/' -e 's/sink=~/snk=~/' "$DASH" >"$TMP/typo.json"
+python3 "$CHECK" "$TMP/typo.json" "$RULES" "$TMP/metrics.txt" >"$TMP/typo.out" 2>&1
+trc=$?
+check "a misspelt metric is found (exit $trc: $(grep -c FAIL "$TMP/typo.out") problems)" grep -q 'eddy_window_state_byte: used by panel' "$TMP/typo.out"
+check "a label the metric lacks is found" grep -q "eddy_sink_records_total has no label 'snk'" "$TMP/typo.out"
+check "and the checker fails (exit $trc, expected 1)" [ "$trc" = 1 ]
 # The Kafka metrics are there because the source and sinks really ran.
 check "consumer lag per partition of mon-in ($(grep -c '^eddy_kafka_consumer_lag{source="in",topic="mon-in"' "$TMP/metrics.txt") series, expected 2)" \
     [ "$(grep -c '^eddy_kafka_consumer_lag{source="in",topic="mon-in"' "$TMP/metrics.txt")" = 2 ]
