@@ -4,15 +4,16 @@
     metric_names.py DASHBOARD.json RULES.yml METRICS.txt
 
 DASHBOARD.json: deploy/grafana/eddy.json; its structure is validated
-(datasource variable, panels with a datasource and targets with an expr,
-unique ids). Every metric name used in its queries (panels and template
-variables) and in the rules' expressions must be a series name in
-METRICS.txt (a worker's /metrics): a histogram is used through its
-_bucket/_sum/_count series, which are what the exposition lists, so a bare
-histogram name is an error like any unknown name. Recording rules' names
-(level:metric:ops) count as known: their expressions are checked instead.
-A label matcher after a metric name (metric{label="..."}) must name a label
-the metric's series have, or job/instance (the target's).
+(a datasource variable; panels with that datasource, unique ids, grid
+positions within 24 columns that do not overlap, targets with an expr).
+Every metric name used in its queries (panels and template variables) and
+in the rules' expressions must be a series name in METRICS.txt (a
+worker's /metrics): a histogram is used through its _bucket/_sum/_count
+series, which are what the exposition lists, so a bare histogram name is
+an error like any unknown name. Recording rules' names (level:metric:ops)
+count as known: their expressions are checked instead. A label matcher
+after a metric name (metric{label="..."}) must name a label the metric's
+series have, or job/instance (the target's).
 Prints each problem, then `N names checked, N problems`; exits 1 on any.
 """
 import json
@@ -103,6 +104,7 @@ def check_dashboard(d, problems):
             else:
                 exprs.append((f"variable {name}", q, True))
     ids = {}
+    placed = []
     flat = []
     for p in d.get("panels", []):
         flat.append(p)
@@ -119,6 +121,13 @@ def check_dashboard(d, problems):
         gp = p.get("gridPos", {})
         if not all(isinstance(gp.get(k), int) for k in ("h", "w", "x", "y")) or gp["x"] + gp["w"] > 24:
             problems.append(f"{where}: gridPos {gp} is not h, w, x, y within 24 columns")
+        else:
+            for q in placed:  # Grafana stacks overlapping panels oddly
+                qp = q["gridPos"]
+                if (gp["x"] < qp["x"] + qp["w"] and qp["x"] < gp["x"] + gp["w"] and
+                        gp["y"] < qp["y"] + qp["h"] and qp["y"] < gp["y"] + gp["h"]):
+                    problems.append(f"{where}: overlaps panel {q.get('id')} '{q.get('title')}'")
+            placed.append(p)
         if p.get("type") == "row":
             continue
         if p.get("datasource") != {"type": "prometheus", "uid": "${datasource}"}:
