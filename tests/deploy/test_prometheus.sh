@@ -131,7 +131,37 @@ wait_for "the recording rule of pipeline throughput is positive" 60 \
     query 'query=job_pipeline:eddy_pipeline_records_in:rate1m{job="eddy",pipeline="p"}'
 echo "prometheus read back: job_pipeline:eddy_pipeline_records_in:rate1m{pipeline=\"p\"} = $(value 'job_pipeline:eddy_pipeline_records_in:rate1m{pipeline="p"}')"
 
-# 5. The drift the generator injects fires EddyDriftDetected for the adwin
+# 5. Every query of the Grafana dashboard is valid PromQL for this server
+#    (its variables replaced: all jobs, workers and pipelines, a 1m rate
+#    interval), and the throughput panel shows the worker's pipeline.
+python3 - "$SRC/deploy/grafana/eddy.json" "$PROM" >"$TMP/dash.out" 2>&1 <<'P'
+import json, re, sys, urllib.error, urllib.parse, urllib.request
+dash, prom = json.load(open(sys.argv[1])), sys.argv[2]
+bad = answered = 0
+for p in dash["panels"]:
+    for t in p.get("targets", []):
+        q = re.sub(r"\$__rate_interval", "1m", t["expr"])
+        q = re.sub(r"\$(job|instance|pipeline)\b", ".*", q)
+        url = prom + "/api/v1/query?" + urllib.parse.urlencode({"query": q})
+        try:
+            r = json.load(urllib.request.urlopen(url))
+        except urllib.error.HTTPError as e:
+            r = json.load(e)
+        if r.get("status") != "success":
+            bad += 1
+            print(f"panel '{p['title']}' {t['refId']}: {r.get('error')}: {q}")
+        elif r["data"]["result"]:
+            answered += 1
+        if p["title"] == "Records in per pipeline":
+            print("throughput panel:", [s["metric"].get("pipeline") for s in r["data"]["result"]])
+print(f"{bad} invalid queries, {answered} with data")
+P
+dq=$?
+cat "$TMP/dash.out"
+check "every dashboard query is valid PromQL (exit $dq)" grep -q '^0 invalid queries' "$TMP/dash.out"
+check "the throughput panel shows pipeline p" grep -q "^throughput panel: \['p'\]" "$TMP/dash.out"
+
+# 6. The drift the generator injects fires EddyDriftDetected for the adwin
 #    step, and the step's first alert (critical: a change) fires
 #    EddyCriticalAlertsFiring although its counter series is born at 1;
 #    nothing else fires on this healthy worker.
