@@ -81,6 +81,8 @@ static void ctx_free(eddy_ctx *c)
         return;
     c->st->op->d.destroy(c->state);
     eddy_state_ctx_free(c);
+    if (c->alerts)
+        eddy_alert_merge_forget(c->st->alert_merge, c);
     eddy_alert_state_free(c->alerts);
     free(c->timers);
     free(c);

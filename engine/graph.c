@@ -310,6 +310,9 @@ static void build_steps(eddy_runtime *rt, rt_pipeline *p, const eddy_cnode *step
         rt_step *st = &p->steps[i];
         st->parent = i - 1;
         pthread_mutex_init(&st->req_mu, NULL);
+        st->alert_merge = eddy_alert_merge_new();
+        if (!st->alert_merge)
+            abort(); /* start-up only, as xcalloc */
         const eddy_cnode *sn = eddy_cnode_seq_at(steps, (size_t)i);
         char spath[160];
         snprintf(spath, sizeof spath, "%s[%d]", path, i);

@@ -60,6 +60,7 @@ typedef struct rt_step {
     eddy_opts *alert_opts;
     eddy_alert_policy alert_policy;
     eddy_metric *m_alerts[3][2], *m_suppressed[3];
+    eddy_alert_merge *alert_merge; /* one alert per key across partitions */
     /* Operator requests through the admin API (host->ctx_requests): names
      * set at first request, counts read by processing threads. */
     pthread_mutex_t req_mu;

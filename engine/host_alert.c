@@ -118,24 +118,46 @@ int eddy_host_alert(eddy_ctx *ctx, const eddy_alert *in)
         if (!ctx->alerts)
             return EDDY_ENOMEM;
     }
+    /* The alert key is (detector, feature, entity key): the statistic is
+     * what the alert says, not a separate alert (a feature whose PSI and KS
+     * both breach, or a detector's warning becoming a change, is one
+     * alert); and one alert per key across the step's partitions (below). */
     char akey[512];
-    int kl = snprintf(akey, sizeof akey, "%s\x1f%s\x1f%s\x1f%s", nz(a.detector), nz(a.feature),
-                      nz(a.key), nz(a.statistic));
+    int kl = snprintf(akey, sizeof akey, "%s\x1f%s\x1f%s", nz(a.detector), nz(a.feature),
+                      nz(a.key));
     if (kl < 0)
         return EDDY_EINVAL;
     if ((size_t)kl >= sizeof akey)
         kl = (int)sizeof akey - 1;
     uint64_t id = 0;
     eddy_alert_suppress why;
-    int rc = eddy_alert_check(ctx->alerts, akey, (size_t)kl, a.breach != 0, a.time_ms, &id, &why);
+    int firing = 0;
+    int rc = eddy_alert_check_ex(ctx->alerts, akey, (size_t)kl, a.breach != 0, a.time_ms, &id,
+                                 &why, &firing);
     if (rc == EDDY_ALERT_SUPPRESSED) {
         count_suppressed(ctx, why);
         return 0;
     }
-    if (rc <= 0)
+    if (rc < 0)
         return rc;
-    eddy_runtime *rt = ctx->rt;
     int sev = ctx->st->alert_policy.severity >= 0 ? ctx->st->alert_policy.severity : a.severity;
+    eddy_alert_merge *mg = ctx->st->alert_merge;
+    uint64_t mid = id;
+    int send = 0;
+    if (rc == EDDY_ALERT_FIRING || (rc == EDDY_ALERT_NONE && firing && a.breach)) {
+        send = eddy_alert_merge_fire(mg, akey, (size_t)kl, ctx, id, sev,
+                                     rc == EDDY_ALERT_FIRING, &mid);
+        if (mid != id)
+            eddy_alert_state_set_id(ctx->alerts, akey, (size_t)kl, mid);
+        rc = EDDY_ALERT_FIRING;
+    } else if (rc == EDDY_ALERT_RESOLVED) {
+        send = eddy_alert_merge_resolve(mg, akey, (size_t)kl, ctx, id, &mid) &&
+               ctx->st->alert_policy.resolve;
+    }
+    if (!send)
+        return 0;
+    id = mid;
+    eddy_runtime *rt = ctx->rt;
     eddy_alert_event e = {
         .a = &a,
         .id = id,

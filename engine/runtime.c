@@ -242,6 +242,7 @@ void eddy_runtime_free(eddy_runtime *rt)
             for (int k = 0; k < 8; k++)
                 free(p->steps[s].req_names[k]);
             pthread_mutex_destroy(&p->steps[s].req_mu);
+            eddy_alert_merge_free(p->steps[s].alert_merge);
             free(p->steps[s].name);
             free(p->steps[s].children);
             free(p->steps[s].sinks);

@@ -5,11 +5,15 @@ set -euo pipefail
 pkgs=(
   gcc make pkg-config meson ninja-build
   librdkafka-dev libevent-dev libmsgpack-dev libzstd-dev zlib1g-dev libavro-dev libfyaml-dev
-  libjansson-dev curl python3 binutils kcat openssl libssl-dev
+  libjansson-dev curl python3 python3-yaml binutils kcat openssl libssl-dev
   libcurl4-openssl-dev libhiredis-dev redis-server liblmdb-dev lmdb-utils
   libsqlite3-dev sqlite3 python3-venv
-  prometheus python3-yaml  # tests/deploy: promtool, a real Prometheus server; the rules read by Python
+  prometheus  # tests/deploy: promtool and a real Prometheus server
   clang libclang-rt-14-dev  # the fuzzing smoke run (tests/fuzz): libFuzzer
+  # The Debian package (scripts/package.sh, tests/deploy): dpkg-shlibdeps,
+  # lintian, systemd-analyze verify (its man: check needs man-db); the
+  # release check (scripts/release-check.sh): debootstrap, ip.
+  dpkg-dev lintian systemd man-db debootstrap iproute2
 )
 # The real Kafka broker for integration tests comes from Maven (scripts/kafka.sh):
 # it needs a JRE 17 and Maven, which the machine may already have outside apt.

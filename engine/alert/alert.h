@@ -61,6 +61,15 @@ void eddy_alert_state_free(eddy_alert_state *s);
  * of a suppression. EDDY_ENOMEM only if a new key cannot be tracked. */
 int eddy_alert_check(eddy_alert_state *s, const char *akey, size_t klen, int breach,
                      int64_t time_ms, uint64_t *id, eddy_alert_suppress *why);
+/* eddy_alert_check, with what the cross-partition merge needs: a clear
+ * that ends a firing answers EDDY_ALERT_RESOLVED even with `resolve:
+ * false` (the caller then sends nothing), and *firing says whether the key
+ * is firing after the check. */
+int eddy_alert_check_ex(eddy_alert_state *s, const char *akey, size_t klen, int breach,
+                        int64_t time_ms, uint64_t *id, eddy_alert_suppress *why, int *firing);
+/* Gives the firing key `akey` the id of the alert it joined (engine/alert/
+ * alert_merge.c), so its resolve and its durable state carry that id. */
+void eddy_alert_state_set_id(eddy_alert_state *s, const char *akey, size_t klen, uint64_t id);
 uint32_t eddy_alert_state_keys(const eddy_alert_state *s);
 
 /* Durability (engine/state/state_alerts.c): the state of every alert key
@@ -80,6 +89,28 @@ int eddy_alert_state_flush(eddy_alert_state *s, eddy_alert_write_fn fn, void *ar
 int eddy_alert_state_load(eddy_alert_state *s, const void *key, size_t klen, int version,
                           const void *data, size_t len);
 uint64_t eddy_alert_state_evicted(const eddy_alert_state *s);
+
+/* One alert per alert key across a step's partitions (alert_merge.c); owned
+ * by the step, shared by the processing threads. `who` is the operator
+ * instance (any pointer unique while it lives). */
+typedef struct eddy_alert_merge eddy_alert_merge;
+eddy_alert_merge *eddy_alert_merge_new(void);
+void eddy_alert_merge_free(eddy_alert_merge *m);
+/* The instance fired (fresh 1, its own new id `id`) or still breaches
+ * (fresh 0). Answers 1 when an alert is to be sent: the first instance to
+ * fire, or a severity above the one sent; *out is the alert's id either
+ * way (the instance takes it with eddy_alert_state_set_id). */
+int eddy_alert_merge_fire(eddy_alert_merge *m, const char *akey, size_t klen, const void *who,
+                          uint64_t id, int sev, int fresh, uint64_t *out);
+/* The instance's alert cleared. Answers 1 when the alert resolves (no
+ * other instance firing for the key, or a key the table never saw: *out =
+ * id), 0 while others still fire; *out is the id to resolve. */
+int eddy_alert_merge_resolve(eddy_alert_merge *m, const char *akey, size_t klen,
+                             const void *who, uint64_t id, uint64_t *out);
+/* The instance is gone: drops it from every open alert, silently. */
+void eddy_alert_merge_forget(eddy_alert_merge *m, const void *who);
+/* Open alerts (keys with a firing instance). */
+uint32_t eddy_alert_merge_open(eddy_alert_merge *m);
 
 /* An alert event with everything the schema holds (configs/schemas/alert.avsc). */
 typedef struct eddy_alert_event {

@@ -290,11 +290,12 @@ static akey *lookup(eddy_alert_state *s, const char *k, size_t n, int *err)
 static int check_key(eddy_alert_state *s, akey *a, const char *k, size_t n, int breach,
                      int64_t t, uint64_t *id, eddy_alert_suppress *why);
 
-int eddy_alert_check(eddy_alert_state *s, const char *k, size_t n, int breach, int64_t t,
-                     uint64_t *id, eddy_alert_suppress *why)
+int eddy_alert_check_ex(eddy_alert_state *s, const char *k, size_t n, int breach, int64_t t,
+                        uint64_t *id, eddy_alert_suppress *why, int *firing)
 {
     int err = 0;
     *why = EDDY_SUPPRESS_NONE;
+    *firing = 0;
     akey *a = lookup(s, k, n, &err);
     if (!a)
         return err;
@@ -306,7 +307,27 @@ int eddy_alert_check(eddy_alert_state *s, const char *k, size_t n, int breach, i
         mark(s, a);
     if (s->ids != ids)
         s->ids_dirty = 1;
+    *firing = a->firing;
+    if (a->firing)
+        *id = a->id;
     return rc;
+}
+
+int eddy_alert_check(eddy_alert_state *s, const char *k, size_t n, int breach, int64_t t,
+                     uint64_t *id, eddy_alert_suppress *why)
+{
+    int firing;
+    int rc = eddy_alert_check_ex(s, k, n, breach, t, id, why, &firing);
+    return rc == EDDY_ALERT_RESOLVED && !s->p.resolve ? EDDY_ALERT_NONE : rc;
+}
+
+void eddy_alert_state_set_id(eddy_alert_state *s, const char *k, size_t n, uint64_t id)
+{
+    akey *a = probe(s->slots, s->cap, k, n);
+    if (a->k && a->firing && a->id != id) {
+        a->id = id;
+        mark(s, a);
+    }
 }
 
 static int check_key(eddy_alert_state *s, akey *a, const char *k, size_t n, int breach,
@@ -323,7 +344,7 @@ static int check_key(eddy_alert_state *s, akey *a, const char *k, size_t n, int 
         a->firing = 0;
         a->clears = 0;
         *id = a->id;
-        return p->resolve ? EDDY_ALERT_RESOLVED : EDDY_ALERT_NONE;
+        return EDDY_ALERT_RESOLVED; /* eddy_alert_check hides it when !resolve */
     }
     a->clears = 0;
     if (a->firing)

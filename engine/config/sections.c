@@ -46,8 +46,9 @@ const eddy_option eddy_admin_options[] = {
      "listen must be on loopback."},
     {"allowed_hosts", EDDY_OPT_LIST, NULL, EDDY_NO_RANGE, NULL, 0,
      "Host header names (no port) accepted besides the listen host; on loopback localhost, "
-     "127.0.0.1 and [::1] always are. Empty off loopback: any Host (the token guards the "
-     "server). Others get 421, which stops DNS rebinding."},
+     "127.0.0.1 and [::1] always are; off loopback any IP address is too (probes and "
+     "scrapers name the pod's address; DNS rebinding needs a name). Empty off loopback: "
+     "any Host (the token guards the server). Others get 421, which stops DNS rebinding."},
     {"tls_cert", EDDY_OPT_STRING, NULL, EDDY_NO_RANGE, NULL, EDDY_OPT_PATH,
      "PEM certificate chain: with tls_key, the admin server speaks HTTPS only (TLS 1.2 or "
      "later)."},

@@ -177,7 +177,9 @@ int eddy_dist_check(dist *d, int64_t ts)
             return -1;
     }
     h->metric_add(d->m_drifted, drifted);
-    if (d->dataset_share > 0 && checked > 0 && can_alert) {
+    /* The dataset alert summarises several features; for a step that
+     * watches one it would repeat the feature's alert (issue 15.7). */
+    if (d->dataset_share > 0 && d->nf > 1 && checked > 0 && can_alert) {
         double share = (double)drifted / checked;
         eddy_alert a = {.struct_size = sizeof a, .breach = share >= d->dataset_share,
                         .detector = "distribution", .feature = "", .key = "",

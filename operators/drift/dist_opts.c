@@ -28,7 +28,8 @@ const eddy_option eddy_dist_options[] = {
      "Chi-square p-value below which a categorical feature drifted."},
     {"dataset_share", EDDY_OPT_DOUBLE, "0.5", 0, 1, NULL, 0,
      "Share of drifted features at or above which the dataset drifted (dataset-level "
-     "alert, feature \"\"); 0 = no dataset-level check."},
+     "alert, feature \"\", for a step with two features or more); 0 = no dataset-level "
+     "check."},
     {"reference", EDDY_OPT_ENUM, "first_n", EDDY_NO_RANGE,
      "first_n|first_period|lagged|file|snapshot", 0,
      "Where the reference comes from: the first reference_size records, the first "

@@ -65,17 +65,20 @@ int eddy_window_state_flush(void *state, eddy_ctx *ctx)
     }
     /* Tombstones first: a key freed and made again since the last flush
      * then ends with its new value. */
+    int version = eddy_window_snap_version();
     for (size_t o = 0; o + 4 <= w->tomb.len;) {
         uint32_t n;
         memcpy(&n, w->tomb.data + o, 4);
-        int rc = h->state_write(ctx, w->tomb.data + o + 4, n, 0, NULL, 0);
+        /* The ABI asks for the encoding version (> 0) on tombstones too;
+         * 0 here was found by the state fuzzer (tests/fuzz/corpus/state/
+         * regress-window-tombstone-version). */
+        int rc = h->state_write(ctx, w->tomb.data + o + 4, n, version, NULL, 0);
         if (rc < 0)
             return rc;
         o += 4 + (size_t)n;
     }
     w->tomb.len = 0;
     eddy_buf b = {0};
-    int version = eddy_window_snap_version();
     for (uint32_t i = 0; i < w->nsdirty; i++) {
         wdirty d = w->sdirty[i];
         wkey *key = WKEY(w, d.key);

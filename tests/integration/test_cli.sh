@@ -22,9 +22,15 @@ for f in "$SRC"/configs/*.yaml; do
         expect_out "validate $(basename "$f") (minimal build)" "is not built into this eddy"
         continue
     fi
-    expect_code "validate $(basename "$f")" 0 "$EDDY" validate -c "$f"
+    # configs/production.yaml reads its secrets from the environment.
+    expect_code "validate $(basename "$f")" 0 env EDDY_ADMIN_TOKEN=test-token-0123456789abcdef \
+        KAFKA_PASSWORD=test REDIS_PASSWORD=test "$EDDY" validate -c "$f"
     expect_out "validate $(basename "$f")" ": ok ("
 done
+# Without them, the production example names each missing secret and where.
+expect_code "production.yaml without its secrets" 3 env -u EDDY_ADMIN_TOKEN -u KAFKA_PASSWORD \
+    -u REDIS_PASSWORD "$EDDY" validate -c "$SRC/configs/production.yaml"
+expect_out "production.yaml names the missing secret" "kafka.properties.sasl.password: environment variable KAFKA_PASSWORD is not set"
 
 # Broken configs: exit 3 and file:line:col for each class of error.
 bad_cfg() { # NAME EXPECTED-TEXT YAML

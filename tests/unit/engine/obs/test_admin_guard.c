@@ -94,6 +94,10 @@ static void test_token(void)
     CHECK(ask("GET", "/healthz", "eddy.example:443", NULL, NULL, NULL, 0) == 0);
     CHECK(ask("GET", "/healthz", "0.0.0.0", NULL, NULL, NULL, 0) == 0);
     CHECK(ask("GET", "/healthz", "evil.example", NULL, NULL, NULL, 0) == 421);
+    /* kubelet probes and Prometheus scrapes name the pod's address */
+    CHECK(ask("GET", "/readyz", "10.244.1.7:9464", NULL, NULL, NULL, 0) == 0);
+    CHECK(ask("GET", "/metrics", "[fd00::7]:9464", NULL, "Bearer " TOKEN, NULL, 0) == 0);
+    CHECK(ask("GET", "/healthz", "10.244.1.7.evil.example", NULL, NULL, NULL, 0) == 421);
     CHECK(ask("GET", "/healthz", "eddy.example", "https://eddy.example", NULL, NULL, 0) == 0);
     CHECK(ask("GET", "/healthz", "eddy.example", "http://eddy.example", NULL, NULL, 0) == 403);
     eddy_admin_guard_free(&G);
