@@ -8,6 +8,7 @@ pkgs=(
   libjansson-dev curl python3 python3-yaml binutils kcat openssl libssl-dev
   libcurl4-openssl-dev libhiredis-dev redis-server liblmdb-dev lmdb-utils
   libsqlite3-dev sqlite3 python3-venv
+  prometheus  # tests/deploy: promtool and a real Prometheus server
   clang libclang-rt-14-dev  # the fuzzing smoke run (tests/fuzz): libFuzzer
   # The Debian package (scripts/package.sh, tests/deploy): dpkg-shlibdeps,
   # lintian, systemd-analyze verify (its man: check needs man-db); the

@@ -43,6 +43,9 @@ struct eddy_admin {
     eddy_metrics *metrics;
     eddy_admin_ready_fn ready_fn;
     void *ready_arg;
+    /* eddy_ready: /readyz as a gauge, so that Prometheus can alert on a
+     * worker that is up (scraped) but not ready, without probing /readyz. */
+    eddy_metric *ready;
     route *routes;
     size_t nroutes, cap;
     int port;
@@ -71,6 +74,10 @@ static int on_metrics(void *arg, const char *path, eddy_buf *body, const char **
     eddy_admin *a = arg;
     *ct = PROM_TEXT;
     eddy_process_metrics_update(a->metrics);
+    /* Decided at scrape time by the same function as /readyz, so the two
+     * never disagree. */
+    if (a->ready)
+        eddy_metric_set(a->ready, a->ready_fn && a->ready_fn(a->ready_arg) ? 0 : 1);
     if (a->metrics && eddy_metrics_render(a->metrics, body) != 0) {
         eddy_buf_reset(body);
         eddy_buf_puts(body, "cannot render metrics: out of memory\n");
@@ -334,6 +341,10 @@ eddy_admin *eddy_admin_new(struct event_base *base, const eddy_admin_conf *c,
         return NULL;
     }
     a->metrics = metrics;
+    if (metrics)
+        a->ready = eddy_metrics_get(metrics, "eddy_ready",
+                                    "1 when /readyz answers 200 (ready), 0 when it answers 503",
+                                    EDDY_METRIC_GAUGE, NULL);
     if (eddy_admin_route(a, "/healthz", on_healthz, a) != 0 ||
         eddy_admin_route(a, "/readyz", on_readyz, a) != 0 ||
         eddy_admin_route(a, "/metrics", on_metrics, a) != 0) {

@@ -240,6 +240,14 @@ static void test_routes(void)
     CHECK_CONTAINS(R.body, "eddy_admin_refused_total{status=\"403\"} 2\n");
     CHECK(strstr(R.body, "/nope") == NULL);
     CHECK(strstr(R.body, "user spend") == NULL);
+    /* eddy_ready follows /readyz at each scrape */
+    CHECK_CONTAINS(R.body, "# TYPE eddy_ready gauge\neddy_ready 1\n");
+    not_ready_reason = "draining";
+    CHECK(http_get(base, port, "/metrics") == 0);
+    CHECK_CONTAINS(R.body, "\neddy_ready 0\n");
+    not_ready_reason = NULL;
+    CHECK(http_get(base, port, "/metrics") == 0);
+    CHECK_CONTAINS(R.body, "\neddy_ready 1\n");
 
     eddy_admin_free(a);
     eddy_metrics_free(m);
