@@ -44,30 +44,9 @@ int main(int argc, char **argv)
         return 1;
     double w0 = raw_now(CLOCK_MONOTONIC), c0 = raw_cpu_seconds();
     rd_kafka_assign(rk, parts);
-    rd_kafka_queue_t *q = rd_kafka_queue_get_consumer(rk);
-    rd_kafka_message_t *msgs[1024];
-    int64_t n = 0, bytes = 0;
-    int eof = 0;
-    while (eof < np && n < expected) {
-        ssize_t got = rd_kafka_consume_batch_queue(q, 1000, msgs, 1024);
-        for (ssize_t i = 0; i < got; i++) {
-            if (msgs[i]->err == RD_KAFKA_RESP_ERR__PARTITION_EOF)
-                eof++;
-            else if (!msgs[i]->err) {
-                n++;
-                bytes += (int64_t)msgs[i]->len;
-            }
-            rd_kafka_message_destroy(msgs[i]);
-        }
-    }
-    double wall = raw_now(CLOCK_MONOTONIC) - w0, cpu = raw_cpu_seconds() - c0;
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    printf("raw_consume messages=%lld bytes=%lld wall_s=%.3f cpu_s=%.3f events_per_s=%.0f "
-           "events_per_cpu_s=%.0f ns_per_event=%.1f peak_rss_mib=%.1f\n",
-           (long long)n, (long long)bytes, wall, cpu, (double)n / wall, (double)n / cpu,
-           cpu * 1e9 / (double)n, (double)ru.ru_maxrss / 1024.0);
-    rd_kafka_queue_destroy(q);
+    int64_t bytes;
+    int64_t n = raw_read_all(rk, np, expected, NULL, NULL, NULL, &bytes);
+    raw_report("raw_consume", n, bytes, raw_now(CLOCK_MONOTONIC) - w0, raw_cpu_seconds() - c0, "");
     rd_kafka_topic_partition_list_destroy(parts);
     rd_kafka_consumer_close(rk);
     rd_kafka_destroy(rk);

@@ -38,6 +38,29 @@ static int set(rd_kafka_conf_t *c, const char *k, const char *v)
     return 0;
 }
 
+typedef struct pipe_ctx {
+    rd_kafka_topic_t *out;
+    rd_kafka_t *pk;
+} pipe_ctx;
+
+/* Each message's key and bytes to the output topic, waiting while the
+ * producer's queue is full. */
+static int forward(void *arg, rd_kafka_message_t *m)
+{
+    pipe_ctx *c = arg;
+    while (rd_kafka_produce(c->out, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, m->payload, m->len,
+                            m->key, m->key_len, NULL) == -1) {
+        if (rd_kafka_last_error() != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+            fprintf(stderr, "raw_pipe: produce: %s\n", rd_kafka_err2str(rd_kafka_last_error()));
+            return -1;
+        }
+        rd_kafka_poll(c->pk, 10);
+    }
+    return 0;
+}
+
+static void poll_producer(void *arg) { rd_kafka_poll(((pipe_ctx *)arg)->pk, 0); }
+
 int main(int argc, char **argv)
 {
     if (argc != 4 && argc != 5) {
@@ -68,42 +91,15 @@ int main(int argc, char **argv)
     rd_kafka_topic_t *out = rd_kafka_topic_new(pk, argv[3], NULL);
     double w0 = raw_now(CLOCK_MONOTONIC), c0 = raw_cpu_seconds();
     rd_kafka_assign(rk, parts);
-    rd_kafka_queue_t *q = rd_kafka_queue_get_consumer(rk);
-    rd_kafka_message_t *msgs[1024];
-    int64_t n = 0, bytes = 0;
-    int eof = 0;
-    while (eof < np && n < expected) {
-        ssize_t got = rd_kafka_consume_batch_queue(q, 1000, msgs, 1024);
-        for (ssize_t i = 0; i < got; i++) {
-            rd_kafka_message_t *m = msgs[i];
-            if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF)
-                eof++;
-            else if (!m->err) {
-                n++;
-                bytes += (int64_t)m->len;
-                while (rd_kafka_produce(out, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, m->payload,
-                                        m->len, m->key, m->key_len, NULL) == -1) {
-                    if (rd_kafka_last_error() != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-                        fprintf(stderr, "raw_pipe: produce: %s\n",
-                                rd_kafka_err2str(rd_kafka_last_error()));
-                        return 1;
-                    }
-                    rd_kafka_poll(pk, 10);
-                }
-            }
-            rd_kafka_message_destroy(m);
-        }
-        rd_kafka_poll(pk, 0);
-    }
+    int64_t bytes;
+    int64_t n = raw_read_all(rk, np, expected, forward, poll_producer, &(pipe_ctx){out, pk}, &bytes);
+    if (n < 0)
+        return 1;
     rd_kafka_flush(pk, 60000);
     double wall = raw_now(CLOCK_MONOTONIC) - w0, cpu = raw_cpu_seconds() - c0;
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    printf("raw_pipe messages=%lld bytes=%lld wall_s=%.3f cpu_s=%.3f events_per_s=%.0f "
-           "events_per_cpu_s=%.0f ns_per_event=%.1f peak_rss_mib=%.1f delivered=%lld failed=%lld\n",
-           (long long)n, (long long)bytes, wall, cpu, (double)n / wall, (double)n / cpu,
-           cpu * 1e9 / (double)n, (double)ru.ru_maxrss / 1024.0, delivered, failed);
-    rd_kafka_queue_destroy(q);
+    char extra[96];
+    snprintf(extra, sizeof extra, " delivered=%lld failed=%lld", delivered, failed);
+    raw_report("raw_pipe", n, bytes, wall, cpu, extra);
     rd_kafka_topic_partition_list_destroy(parts);
     rd_kafka_topic_destroy(out);
     rd_kafka_consumer_close(rk);
