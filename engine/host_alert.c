@@ -141,10 +141,12 @@ int eddy_host_alert(eddy_ctx *ctx, const eddy_alert *in)
     if (rc < 0)
         return rc;
     int sev = ctx->st->alert_policy.severity >= 0 ? ctx->st->alert_policy.severity : a.severity;
-    eddy_alert_merge *mg = ctx->st->alert_merge;
+    eddy_alert_merge *mg = ctx->st->alert_policy.per_partition ? NULL : ctx->st->alert_merge;
     uint64_t mid = id;
     int send = 0;
-    if (rc == EDDY_ALERT_FIRING || (rc == EDDY_ALERT_NONE && firing && a.breach)) {
+    if (!mg) {
+        send = rc == EDDY_ALERT_FIRING || (rc == EDDY_ALERT_RESOLVED && ctx->st->alert_policy.resolve);
+    } else if (rc == EDDY_ALERT_FIRING || (rc == EDDY_ALERT_NONE && firing && a.breach)) {
         send = eddy_alert_merge_fire(mg, akey, (size_t)kl, ctx, id, sev,
                                      rc == EDDY_ALERT_FIRING, &mid);
         if (mid != id)

@@ -31,6 +31,7 @@ typedef struct eddy_alert_policy {
     int severity;             /* -1: the operator's; else eddy_severity */
     uint32_t max_keys;        /* alert keys tracked per operator instance */
     bool log;                 /* also log each alert */
+    bool per_partition;       /* no merge across partitions (alert_merge.c) */
 } eddy_alert_policy;
 
 extern const eddy_option eddy_alert_policy_options[];
@@ -70,6 +71,12 @@ int eddy_alert_check_ex(eddy_alert_state *s, const char *akey, size_t klen, int 
 /* Gives the firing key `akey` the id of the alert it joined (engine/alert/
  * alert_merge.c), so its resolve and its durable state carry that id. */
 void eddy_alert_state_set_id(eddy_alert_state *s, const char *akey, size_t klen, uint64_t id);
+/* Calls fn for every firing key with its id (a restored instance joins the
+ * step's open alerts with them: engine/state/state.c). */
+void eddy_alert_state_each_firing(eddy_alert_state *s,
+                                  void (*fn)(void *arg, const char *akey, size_t klen,
+                                             uint64_t id),
+                                  void *arg);
 uint32_t eddy_alert_state_keys(const eddy_alert_state *s);
 
 /* Durability (engine/state/state_alerts.c): the state of every alert key
@@ -107,6 +114,12 @@ int eddy_alert_merge_fire(eddy_alert_merge *m, const char *akey, size_t klen, co
  * id), 0 while others still fire; *out is the id to resolve. */
 int eddy_alert_merge_resolve(eddy_alert_merge *m, const char *akey, size_t klen,
                              const void *who, uint64_t id, uint64_t *out);
+/* A restored instance that was firing `akey` under `id` joins its open
+ * alert silently (it was sent before the restart): the alert then resolves
+ * only when every instance firing it has cleared, restored ones included.
+ * A key the table does not know opens under `id`. */
+void eddy_alert_merge_join(eddy_alert_merge *m, const char *akey, size_t klen, const void *who,
+                           uint64_t id, int sev);
 /* The instance is gone: drops it from every open alert, silently. */
 void eddy_alert_merge_forget(eddy_alert_merge *m, const void *who);
 /* Open alerts (keys with a firing instance). */

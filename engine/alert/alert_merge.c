@@ -222,6 +222,13 @@ int eddy_alert_merge_fire(eddy_alert_merge *m, const char *k, size_t n, const vo
     return send;
 }
 
+void eddy_alert_merge_join(eddy_alert_merge *m, const char *k, size_t n, const void *who,
+                           uint64_t id, int sev)
+{
+    uint64_t out;
+    (void)eddy_alert_merge_fire(m, k, n, who, id, sev, 0, &out);
+}
+
 int eddy_alert_merge_resolve(eddy_alert_merge *m, const char *k, size_t n, const void *who,
                              uint64_t id, uint64_t *out)
 {

@@ -36,6 +36,12 @@ const eddy_option eddy_alert_policy_options[] = {
     {"max_keys", EDDY_OPT_INT, "10000", 16, 10000000, NULL, 0,
      "Alert keys (feature x entity) tracked per partition; when full the least recently "
      "checked key that is not firing is forgotten (counted)."},
+    {"per_partition", EDDY_OPT_BOOL, "false", EDDY_NO_RANGE, NULL, EDDY_OPT_NO_STATE,
+     "false: one alert per alert key across the step's partitions in this worker (the first "
+     "partition to fire sends it, the last to clear resolves it), so one drift seen by every "
+     "partition is one alert; which partition fires first then depends on the order the "
+     "partitions are processed in. true: each partition raises its own alerts, whose ids "
+     "and times depend only on that partition's records, so a replay repeats them exactly."},
     {"log", EDDY_OPT_BOOL, "true", EDDY_NO_RANGE, NULL, EDDY_OPT_NO_STATE,
      "Also write each alert to the log (warn when firing, info when resolved); false: only "
      "the `alerts` output, /v1/alerts and the metrics (e.g. when the step's records are "
@@ -47,7 +53,8 @@ void eddy_alert_policy_defaults(eddy_alert_policy *p)
 {
     *p = (eddy_alert_policy){.enabled = true, .min_consecutive = 1, .resolve_after = 1, .resolve = true,
                              .cooldown_ms = 0, .rate_limit = 0, .rate_window_ms = 3600000,
-                             .severity = -1, .max_keys = 10000, .log = true};
+                             .severity = -1, .max_keys = 10000, .log = true,
+                             .per_partition = false};
 }
 
 void eddy_alert_policy_from_opts(eddy_alert_policy *p, const struct eddy_opts *o)
@@ -64,6 +71,7 @@ void eddy_alert_policy_from_opts(eddy_alert_policy *p, const struct eddy_opts *o
     p->rate_window_ms = eddy_opts_int(o, "rate_window");
     p->max_keys = (uint32_t)eddy_opts_int(o, "max_keys");
     p->log = eddy_opts_bool(o, "log");
+    p->per_partition = eddy_opts_bool(o, "per_partition");
     const char *sev = eddy_opts_str(o, "severity");
     p->severity = !sev || strcmp(sev, "auto") == 0 ? -1
                   : strcmp(sev, "info") == 0      ? EDDY_SEV_INFO
@@ -319,6 +327,16 @@ int eddy_alert_check(eddy_alert_state *s, const char *k, size_t n, int breach, i
     int firing;
     int rc = eddy_alert_check_ex(s, k, n, breach, t, id, why, &firing);
     return rc == EDDY_ALERT_RESOLVED && !s->p.resolve ? EDDY_ALERT_NONE : rc;
+}
+
+void eddy_alert_state_each_firing(eddy_alert_state *s,
+                                  void (*fn)(void *arg, const char *akey, size_t klen,
+                                             uint64_t id),
+                                  void *arg)
+{
+    for (uint32_t i = 0; i < s->cap; i++)
+        if (s->slots[i].k && s->slots[i].firing)
+            fn(arg, s->slots[i].k, s->slots[i].klen, s->slots[i].id);
 }
 
 void eddy_alert_state_set_id(eddy_alert_state *s, const char *k, size_t n, uint64_t id)

@@ -836,6 +836,7 @@ int64_t eddy_state_assigned(rt_thread *th, int si, int32_t vpart,
         if (!c || !c->sst)
             continue;
         c->sst->active = 1;
+        eddy_state_alerts_restored(c);
         const eddy_op_descriptor *d = &c->st->op->d;
         if (c->sst->mode == ST_KEYED && d->state_loaded &&
             d->state_loaded(c->state, c, t->watermark) < 0) {

@@ -37,3 +37,20 @@ int eddy_state_alerts_load(eddy_ctx *c, const void *key, size_t klen, int versio
     /* A zero-length value is a record, not a tombstone. */
     return eddy_alert_state_load(c->alerts, key, klen, version, data, len);
 }
+
+static void join_one(void *arg, const char *akey, size_t klen, uint64_t id)
+{
+    eddy_ctx *c = arg;
+    /* The severity it was sent with is not kept: warning, so that a change
+     * seen after the restart is still sent as an escalation. */
+    eddy_alert_merge_join(c->st->alert_merge, akey, klen, c, id, EDDY_SEV_WARNING);
+}
+
+void eddy_state_alerts_restored(eddy_ctx *c)
+{
+    /* Firing keys join the step's open alerts now, not at their next check:
+     * a restored partition that clears first must not resolve an alert
+     * another restored partition still fires. */
+    if (c->alerts && c->st->alert_merge && !c->st->alert_policy.per_partition)
+        eddy_alert_state_each_firing(c->alerts, join_one, c);
+}

@@ -101,6 +101,8 @@ int eddy_state_alerts_flush(eddy_ctx *c);
 /* state_timers.c: the step's host timers, when they changed. 0 or <0. */
 int eddy_state_timers_flush(eddy_ctx *c);
 int eddy_state_timers_load(eddy_ctx *c, const uint8_t *p, size_t n, int tomb);
+/* Firing alert keys of a restored instance join the step's open alerts. */
+void eddy_state_alerts_restored(eddy_ctx *c);
 int eddy_state_alerts_load(eddy_ctx *c, const void *key, size_t klen, int version,
                            const void *data, size_t len);
 

@@ -56,6 +56,9 @@ topics:
   - { name: sd-b, partitions: 1, config: { retention.ms: "-1" } }
   - { name: sd-b-alerts, partitions: 1, config: { retention.ms: "-1" } }
   - { name: g-sd-b-in-changelog, partitions: 1, config: { cleanup.policy: compact } }
+  - { name: sd-c, partitions: 2, config: { retention.ms: "-1" } }
+  - { name: sd-c-alerts, partitions: 1, config: { retention.ms: "-1" } }
+  - { name: g-sd-c-in-changelog, partitions: 2, config: { cleanup.policy: compact } }
 sources: [ { name: x, type: generator, count: 1 } ]
 pipelines: [ { name: x, from: x, to: [ { type: console } ] } ]
 Y
@@ -136,6 +139,11 @@ pipelines:
     steps:
       - name: dd
         distribution_drift: { fields: [ x ], reference_size: 3000, window_size: 1500, sample_size: 256 }
+        # Each partition's own alerts: compared id for id with the reference
+        # run, which merged alerts (the default) are not, since which
+        # partition fires first depends on the order they are read in.
+        # Merged alerts across restarts: part c.
+        alerts: { per_partition: true }
         outputs:
           alerts: { type: kafka, topic: $9, format: json }
     to: []
@@ -335,6 +343,65 @@ print(f"b: fired {fired}, resolved {resolved}", file=sys.stderr)
 sys.exit(0 if len(fired) == 1 and fired == resolved else 1)
 PY
 check "b: the first run fired (psi)" [ "$(grep -c alert=1 "$TMP/b-1.log")" = 1 ]
+
+# ---- c. one alert across partitions, across restarts -------------------------------
+# Two partitions, each with its own distribution_drift reference, see the
+# same shift: one alert (merged across partitions, the default). A restart
+# mid-drift fires nothing again; after another restart both partitions
+# clear and the alert resolves once, with its id: a restored partition
+# that clears first must not resolve it while the other still fires
+# (before restored firing keys joined the open alert at restore, each
+# partition sent its own resolve).
+cat >"$TMP/c.yaml" <<Y
+worker: { name: c, admin: { enabled: false }, flush_interval: 100ms }
+kafka: { brokers: "$B", group: g-sd-c }
+sources:
+  - { name: in, type: kafka, topics: [ sd-c ], format: json, stop_at_end: true }
+pipelines:
+  - name: dist
+    from: in
+    steps:
+      - name: dd
+        distribution_drift: { fields: [ x ], statistics: [ psi ], reference_size: 600, window_size: 400, sample_size: 256 }
+        # A window that straddles two loads (part shifted) neither fires nor
+        # resolves on its own.
+        alerts: { min_consecutive: 2, resolve_after: 2 }
+        outputs:
+          alerts: { type: kafka, topic: sd-c-alerts, format: json }
+    to: []
+Y
+load_c() { # COUNT SEED SHIFT
+    cat >"$TMP/load-c.yaml" <<Y
+worker: { name: load-c, admin: { enabled: false } }
+kafka: { brokers: "$B" }
+sources:
+  - { name: gen, type: generator, count: $1, seed: $2, keys: 40, fields: { amount: "uniform(0, 100)" } }
+pipelines:
+  - name: load
+    from: gen
+    steps:
+      - { name: shift, project: { derive: { x: "amount + $3" } } }
+    to: [ { type: kafka, topic: sd-c, format: json } ]
+Y
+    timeout 120 "$EDDY" run -c "$TMP/load-c.yaml" >/dev/null 2>&1 || bad "c: load"
+}
+load_c 1400 11 0
+load_c 2000 12 50
+timeout -s KILL 120 "$EDDY" run -c "$TMP/c.yaml" >/dev/null 2>"$TMP/c-1.log" || bad "c: first run"
+load_c 1600 13 50
+timeout -s KILL 120 "$EDDY" run -c "$TMP/c.yaml" >/dev/null 2>"$TMP/c-2.log" || bad "c: second run"
+load_c 3200 14 0
+timeout -s KILL 120 "$EDDY" run -c "$TMP/c.yaml" >/dev/null 2>"$TMP/c-3.log" || bad "c: third run"
+out sd-c-alerts
+check "c: one alert across two partitions and three runs: a firing and one resolve with its id" \
+    python3 - "$TMP/sd-c-alerts.jsonl" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+seen = [(r["state"], r["alert_id"], r["partition"]) for r in rows]
+print(f"c: {seen}", file=sys.stderr)
+ok = [r["state"] for r in rows] == ["firing", "resolved"] and rows[0]["alert_id"] == rows[1]["alert_id"]
+sys.exit(0 if ok else 1)
+PY
 
 echo "state detectors: $passed passed, $failed failed" >&2
 [ "$failed" = 0 ]

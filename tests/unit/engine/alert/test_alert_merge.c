@@ -117,11 +117,27 @@ static void silent_clear(void)
     eddy_alert_state_free(s);
 }
 
+/* Restored instances join at restore: the first to clear does not resolve
+ * the alert the other still fires. */
+static void restored_join(void)
+{
+    eddy_alert_merge *m = eddy_alert_merge_new();
+    int a, b;
+    uint64_t out;
+    eddy_alert_merge_join(m, K, KL, &a, 9, EDDY_SEV_WARNING);
+    eddy_alert_merge_join(m, K, KL, &b, 9, EDDY_SEV_WARNING);
+    CHECK(eddy_alert_merge_open(m) == 1);
+    CHECK(eddy_alert_merge_resolve(m, K, KL, &a, 9, &out) == 0);
+    CHECK(eddy_alert_merge_resolve(m, K, KL, &b, 9, &out) == 1 && out == 9);
+    eddy_alert_merge_free(m);
+}
+
 int main(void)
 {
     six_partitions();
     escalation();
     restore_and_forget();
     silent_clear();
+    restored_join();
     return test_report();
 }
