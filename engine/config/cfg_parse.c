@@ -372,24 +372,42 @@ static void report_syntax_error(eddy_cfg *cfg, struct fy_diag *diag)
  * the start of a line) that holds a byte outside printable ASCII (found by
  * tests/fuzz/fuzz_config.c). Directives are ASCII by definition (%YAML,
  * %TAG), so such a line is refused here, before libfyaml sees it. */
+/* Length of the line break at yaml[i], 0 when none: \n, \r\n, a lone \r
+ * (a line break to YAML too: the fuzzer's second hang had "%\xd0" after a
+ * lone \r), and YAML 1.1's NEL, LS and PS in UTF-8. */
+static size_t line_break(const char *yaml, size_t len, size_t i)
+{
+    const unsigned char *u = (const unsigned char *)yaml;
+    if (u[i] == '\n')
+        return 1;
+    if (u[i] == '\r')
+        return i + 1 < len && u[i + 1] == '\n' ? 2 : 1;
+    if (u[i] == 0xc2 && i + 1 < len && u[i + 1] == 0x85)
+        return 2;
+    if (u[i] == 0xe2 && i + 2 < len && u[i + 1] == 0x80 && (u[i + 2] == 0xa8 || u[i + 2] == 0xa9))
+        return 3;
+    return 0;
+}
+
 static int check_directives(eddy_cfg *cfg, const char *yaml, size_t len)
 {
     int line = 1;
-    for (size_t i = 0; i < len; line++) {
-        if (yaml[i] == '%') {
-            for (size_t j = i; j < len && yaml[j] != '\n' && yaml[j] != '\r'; j++) {
-                unsigned char c = (unsigned char)yaml[j];
-                if ((c < 0x20 && c != '\t') || c > 0x7e) {
-                    eddy_cfg_fail_at(cfg, line, (int)(j - i) + 1, NULL,
-                                     "a YAML directive ('%%' line) must be ASCII text; found "
-                                     "byte 0x%02x",
-                                     c);
-                    return -1;
-                }
+    size_t i = 0;
+    while (i < len) {
+        int directive = yaml[i] == '%';
+        size_t j = i, br = 0;
+        for (; j < len && !(br = line_break(yaml, len, j)); j++) {
+            unsigned char c = (unsigned char)yaml[j];
+            if (directive && ((c < 0x20 && c != '\t') || c > 0x7e)) {
+                eddy_cfg_fail_at(cfg, line, (int)(j - i) + 1, NULL,
+                                 "a YAML directive ('%%' line) must be ASCII text; found "
+                                 "byte 0x%02x",
+                                 c);
+                return -1;
             }
         }
-        const char *nl = memchr(yaml + i, '\n', len - i);
-        i = nl ? (size_t)(nl - yaml) + 1 : len;
+        i = j + br;
+        line++;
     }
     return 0;
 }

@@ -30,6 +30,19 @@ int main(void)
         CHECK_MSG(strstr(e, "bad.yaml:2:3") && strstr(e, "0x98"), "%s", e);
         eddy_cfg_free(cfg);
     }
+    /* The same after a lone \r (a YAML line break; the fuzzer's second
+     * hang: "%#: tng\r%\xd0 3"), after \r\n and after a NEL. */
+    static const char *const more[] = {"%#: tng\r%\xd0 3", "a: 1\r\n%x\xd0\r\n",
+                                       "a: 1\xc2\x85%x\xd0\n"};
+    for (size_t i = 0; i < sizeof more / sizeof more[0]; i++) {
+        cfg = eddy_cfg_load_string("cr.yaml", more[i], strlen(more[i]));
+        CHECK(cfg != NULL);
+        if (cfg) {
+            const char *e = eddy_cfg_errors(cfg) ? eddy_cfg_error(cfg, 0) : "";
+            CHECK_MSG(strstr(e, "cr.yaml:2:") && strstr(e, "0xd0"), "case %zu: %s", i, e);
+            eddy_cfg_free(cfg);
+        }
+    }
     static const char ok[] = "%YAML 1.2\n---\na: 1\n";
     cfg = eddy_cfg_load_string("ok.yaml", ok, sizeof ok - 1);
     CHECK(cfg && eddy_cfg_errors(cfg) == 0 && eddy_cfg_root(cfg));
