@@ -309,21 +309,25 @@ pipelines:
           alerts: { type: kafka, topic: sd-b-alerts, format: json }
     to: []
 Y
-load_b() { # COUNT SEED SHIFT
-    cat >"$TMP/load-b.yaml" <<Y
-worker: { name: load-b, admin: { enabled: false } }
+# load PART TOPIC COUNT SEED SHIFT: COUNT generated records into TOPIC, x
+# = uniform(0, 100) + SHIFT, keyed over 40 users (both partitions of a
+# two-partition topic get some).
+load() {
+    cat >"$TMP/load-$1.yaml" <<Y
+worker: { name: load-$1, admin: { enabled: false } }
 kafka: { brokers: "$B" }
 sources:
-  - { name: gen, type: generator, count: $1, seed: $2, fields: { amount: "uniform(0, 100)" } }
+  - { name: gen, type: generator, count: $3, seed: $4, keys: 40, fields: { amount: "uniform(0, 100)" } }
 pipelines:
   - name: load
     from: gen
     steps:
-      - { name: shift, project: { derive: { x: "amount + $3" } } }
-    to: [ { type: kafka, topic: sd-b, format: json } ]
+      - { name: shift, project: { derive: { x: "amount + $5" } } }
+    to: [ { type: kafka, topic: $2, format: json } ]
 Y
-    timeout 120 "$EDDY" run -c "$TMP/load-b.yaml" >/dev/null 2>&1 || bad "b: load"
+    timeout 120 "$EDDY" run -c "$TMP/load-$1.yaml" >/dev/null 2>&1 || bad "$1: load"
 }
+load_b() { load b sd-b "$@"; }
 load_b 1000 1 0
 load_b 1000 2 50
 timeout -s KILL 120 "$EDDY" run -c "$TMP/b.yaml" >/dev/null 2>"$TMP/b-1.log" || bad "b: first run"
@@ -370,21 +374,7 @@ pipelines:
           alerts: { type: kafka, topic: sd-c-alerts, format: json }
     to: []
 Y
-load_c() { # COUNT SEED SHIFT
-    cat >"$TMP/load-c.yaml" <<Y
-worker: { name: load-c, admin: { enabled: false } }
-kafka: { brokers: "$B" }
-sources:
-  - { name: gen, type: generator, count: $1, seed: $2, keys: 40, fields: { amount: "uniform(0, 100)" } }
-pipelines:
-  - name: load
-    from: gen
-    steps:
-      - { name: shift, project: { derive: { x: "amount + $3" } } }
-    to: [ { type: kafka, topic: sd-c, format: json } ]
-Y
-    timeout 120 "$EDDY" run -c "$TMP/load-c.yaml" >/dev/null 2>&1 || bad "c: load"
-}
+load_c() { load c sd-c "$@"; }
 load_c 1400 11 0
 load_c 2000 12 50
 timeout -s KILL 120 "$EDDY" run -c "$TMP/c.yaml" >/dev/null 2>"$TMP/c-1.log" || bad "c: first run"
