@@ -108,7 +108,7 @@ static void kswin_reset(eddy_drift *d)
     s->p_value = 0.0;
 }
 
-static eddy_drift_signal kswin_update(eddy_drift *d, double x)
+static unsigned kswin_update(eddy_drift *d, double x)
 {
     kswin *s = (kswin *)d;
     uint32_t w = s->p.window_size, k = s->p.stat_size, old = w - k;

@@ -1,6 +1,6 @@
 /* Detector snapshots: every detector fed half a stream, snapshotted,
- * restored into a fresh detector, then both fed the rest: the same signal
- * and statistic on every update. Corrupt, short, foreign and other-
+ * restored into a fresh detector, then both fed the rest: the same signal,
+ * flags and statistic on every update. Corrupt, short, foreign and other-
  * parameter snapshots are refused and leave the detector unchanged. */
 #include <math.h>
 #include <string.h>
@@ -115,11 +115,14 @@ static int run(int di, int half)
     eddy_buf snap = {0};
     CHECK(eddy_drift_snapshot(a, &snap) == 0);
     CHECK_MSG(eddy_drift_restore(b, snap.data, snap.len) == 0, "%s: restore", dets[di].name);
+    CHECK_MSG(eddy_drift_flags(a) == eddy_drift_flags(b), "%s: flags after restore: want %u, got %u",
+              dets[di].name, eddy_drift_flags(a), eddy_drift_flags(b));
     int changes = 0, diff = 0;
     for (int i = half; i < N; i++) {
         eddy_drift_signal sa = eddy_drift_update(a, xs[i]), sb = eddy_drift_update(b, xs[i]);
         double ta = eddy_drift_statistic(a), tb = eddy_drift_statistic(b);
-        if (sa != sb || memcmp(&ta, &tb, sizeof ta) != 0)
+        if (sa != sb || eddy_drift_flags(a) != eddy_drift_flags(b) ||
+            memcmp(&ta, &tb, sizeof ta) != 0)
             diff++;
         changes += sa == EDDY_DRIFT_CHANGE;
     }
@@ -237,6 +240,52 @@ static void stats_roundtrip(void)
     eddy_catcount_free(z);
 }
 
+/* EDDM can end an update with both flags set (river's warning_detected and
+ * drift_detected): a snapshot taken there restores both, and the pending
+ * reset. A snapshot of the format before the warning bit (flags byte 1)
+ * still restores, as a change without warning. */
+static void both_flags(void)
+{
+    eddy_eddm_params p;
+    eddy_eddm_defaults(&p);
+    eddy_drift *a = NULL, *b = NULL, *c = NULL;
+    CHECK(eddy_eddm_new(&p, &a, NULL, 0) == 0 && eddy_eddm_new(&p, &b, NULL, 0) == 0 &&
+          eddy_eddm_new(&p, &c, NULL, 0) == 0);
+    if (!a || !b || !c)
+        return;
+    int at = -1;
+    for (int i = 0; i < N && at < 0; i++) {
+        eddy_drift_update(a, bin[i]);
+        if (eddy_drift_flags(a) == (EDDY_DRIFT_FLAG_WARNING | EDDY_DRIFT_FLAG_CHANGE))
+            at = i;
+    }
+    CHECK_MSG(at > 0, "eddm: no update with both flags in the binary stream (want one, saw %d)",
+              at);
+    eddy_buf s = {0};
+    CHECK(eddy_drift_snapshot(a, &s) == 0 && eddy_drift_restore(b, s.data, s.len) == 0);
+    CHECK_MSG(eddy_drift_flags(b) == 3u, "eddm: flags restored: want 3, got %u",
+              eddy_drift_flags(b));
+    int d = 0;
+    for (int i = at + 1; i < N; i++) {
+        d += eddy_drift_update(a, bin[i]) != eddy_drift_update(b, bin[i]);
+        d += eddy_drift_flags(a) != eddy_drift_flags(b);
+    }
+    CHECK_MSG(d == 0, "eddm: %d updates differ after a restore with both flags", d);
+    /* The flags byte follows "EDRF", the version and the name "eddm". */
+    size_t fb = 4 + 4 + 4 + 4;
+    CHECK(s.len > fb && s.data[fb] == 3);
+    s.data[fb] = 1;
+    CHECK(eddy_drift_restore(c, s.data, s.len) == 0);
+    CHECK_MSG(eddy_drift_flags(c) == EDDY_DRIFT_FLAG_CHANGE, "eddm: old-format flags: want 2, got %u",
+              eddy_drift_flags(c));
+    s.data[fb] = 4;
+    CHECK(eddy_drift_restore(c, s.data, s.len) != 0);
+    eddy_buf_free(&s);
+    eddy_drift_free(a);
+    eddy_drift_free(b);
+    eddy_drift_free(c);
+}
+
 int main(void)
 {
     streams(num, bin);
@@ -268,5 +317,6 @@ int main(void)
     eddy_buf_free(&s);
     eddy_drift_free(a);
     eddy_drift_free(b);
+    both_flags();
     return test_report();
 }
