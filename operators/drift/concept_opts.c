@@ -16,7 +16,13 @@
          "Fields whose values select a detector of its own (per user, per model...). "      \
          "Unset: one detector for the whole stream of each partition."},                    \
         {"signal_field", EDDY_OPT_STRING, "drift_signal", EDDY_NO_RANGE, NULL, 0,           \
-         "Field appended to every record: none, warning or change (\"\" = do not add)."},   \
+         "Field appended to every record: none, warning or change (change wins on an "      \
+         "update that also warns; see warning_field) (\"\" = do not add)."},              \
+        {"warning_field", EDDY_OPT_STRING, "", EDDY_NO_RANGE, NULL, 0,                      \
+         "Field appended with river's warning flag after the update (true/false): true "    \
+         "throughout the warning zone, and also on an update that signals a change from "   \
+         "it (eddm; two-sided hddm_a/hddm_w), where signal_field says change. Always "      \
+         "false for adwin, page_hinkley, kswin and cusum (\"\" = do not add)."},            \
         {"index_field", EDDY_OPT_STRING, "", EDDY_NO_RANGE, NULL, 0,                        \
          "Field appended with the 0-based update index of the record's key (\"\" = none)."}, \
         {"alert_on", EDDY_OPT_ENUM, "change", EDDY_NO_RANGE, "change|warning", 0,           \
