@@ -136,8 +136,6 @@ static int run_manifest(const char *dir, const char *manifest, int per_update)
             CHECK_MSG(0, "%s: a row without four tab-separated columns", manifest);
             continue;
         }
-        if (strcmp(det, "kswin") == 0)
-            continue;
         char file[512], what[1024];
         snprintf(file, sizeof file, "%s.txt", cs);
         snprintf(what, sizeof what, "%s %s %s", cs, det, opts);

@@ -286,6 +286,51 @@ static void both_flags(void)
     eddy_drift_free(c);
 }
 
+/* A KSWIN snapshot of the layout before the CPython generator (u32 len,
+ * u64 generator, f64 p-value, window) still restores: the window comes
+ * back and the detector goes on; the new layout's generator position is
+ * range-checked. */
+static void kswin_old_layout(void)
+{
+    eddy_kswin_params p;
+    eddy_kswin_defaults(&p);
+    p.seed = 42;
+    eddy_drift *d = NULL, *e = NULL;
+    CHECK(eddy_kswin_new(&p, &d, NULL, 0) == 0 && eddy_kswin_new(&p, &e, NULL, 0) == 0);
+    if (!d || !e)
+        return;
+    eddy_buf b = {0}, params = {0};
+    eddy_put_f64(&params, p.alpha), eddy_put_u32(&params, p.window_size);
+    eddy_put_u32(&params, p.stat_size), eddy_put_u64(&params, p.seed);
+    eddy_buf_put(&b, "EDRF", 4), eddy_put_u32(&b, 1), eddy_put_cstr(&b, "kswin");
+    eddy_put_u8(&b, 0), eddy_put_str(&b, params.data, params.len);
+    uint32_t len = p.window_size;
+    eddy_put_u32(&b, len), eddy_put_u64(&b, 12345), eddy_put_f64(&b, 0.5);
+    for (uint32_t i = 0; i < len; i++)
+        eddy_put_f64(&b, num[i]);
+    CHECK_MSG(eddy_drift_restore(d, b.data, b.len) == 0, "kswin: old layout refused (want restored)");
+    CHECK_MSG(eddy_drift_statistic(d) == 0.5, "kswin: old layout p-value: want 0.5, got %g",
+              eddy_drift_statistic(d));
+    int changes = 0;
+    for (int i = 0; i < 3000; i++) /* the window is full: a test per update */
+        changes += eddy_drift_update(d, num[len + (uint32_t)i]) == EDDY_DRIFT_CHANGE;
+    CHECK_MSG(changes > 0, "kswin after an old-layout restore: want changes at the shift at 1500, "
+              "saw %d", changes);
+    /* The new layout: a generator position past 624 is refused. */
+    eddy_buf n = {0};
+    CHECK(eddy_drift_snapshot(d, &n) == 0);
+    size_t pos = 4 + 4 + 4 + 5 + 1 + 4 + params.len + 4 + 8; /* frame, len, p-value */
+    CHECK(n.len > pos + 4);
+    uint32_t bad = 625;
+    memcpy(n.data + pos, &bad, 4); /* little-endian hosts only, as the CI runs */
+    CHECK_MSG(eddy_drift_restore(e, n.data, n.len) != 0, "kswin: generator position 625 accepted");
+    eddy_buf_free(&b);
+    eddy_buf_free(&params);
+    eddy_buf_free(&n);
+    eddy_drift_free(d);
+    eddy_drift_free(e);
+}
+
 int main(void)
 {
     streams(num, bin);
@@ -318,5 +363,6 @@ int main(void)
     eddy_drift_free(a);
     eddy_drift_free(b);
     both_flags();
+    kswin_old_layout();
     return test_report();
 }
