@@ -116,8 +116,9 @@ void eddy_adwin_defaults(eddy_adwin_params *p);
 int eddy_adwin_new(const eddy_adwin_params *p, eddy_drift **out, char *err, size_t errlen);
 
 /* KSWIN; statistic: the last p-value of the two-sample KS test. The random
- * reference sample comes from a seeded generator of eddy's own, so indices
- * differ slightly from river's (which uses CPython's Mersenne Twister). */
+ * reference sample is drawn as CPython's random.Random(seed).sample draws
+ * it (pyrand.h), so with river's seed eddy tests the same samples and
+ * signals at the same updates. river's default seed, None, is unseeded. */
 typedef struct {
     double alpha;         /* 0.005 */
     uint32_t window_size; /* 100 */

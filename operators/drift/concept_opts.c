@@ -114,7 +114,8 @@ const eddy_option eddy_concept_opts_kswin[] = {
     {"window_size", EDDY_OPT_INT, "100", 2, 1e7, NULL, 0, "Values kept in the sliding window."},
     {"stat_size", EDDY_OPT_INT, "30", 1, 1e7, NULL, 0,
      "Size of the newest and of the sampled reference part (< window_size, <= half)."},
-    {"seed", EDDY_OPT_INT, "0", 0, 9.2e18, NULL, 0, "Seed of the reference sampling."},
+    {"seed", EDDY_OPT_INT, "0", 0, 9.2e18, NULL, 0, "Seed of the reference sampling, drawn as Python's random.Random(seed) "
+     "draws: the same seed as river's KSWIN(seed=...) gives river's samples and changes."},
     END_OPTS,
 };
 

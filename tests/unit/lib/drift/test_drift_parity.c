@@ -1,7 +1,7 @@
 /* Parity with river 0.26.1, update by update, on the committed fixtures of
  * tests/fixtures/drift/gen_river_checks.py (argv[1]: their directory):
  *
- *  - every non-KSWIN row of cases.tsv: river's two flags (warning_detected,
+ *  - every row of cases.tsv: river's two flags (warning_detected,
  *    drift_detected) after every update of a long stream must equal
  *    eddy_drift_flags(); the expected file lists only the updates with a
  *    flag set, so every other update must have none;
@@ -9,8 +9,7 @@
  *    update of a shorter stream (statistic within STAT_TOL, relative).
  *
  * The signal eddy_drift_update() answers must be the flags folded (change
- * wins). KSWIN draws with its own generator, so cases.tsv's KSWIN rows are
- * left to tests/integration/test_drift_signals.sh and its tolerance. */
+ * wins). KSWIN rows give a seed, which eddy draws from as CPython does. */
 #include <math.h>
 
 #include "tests/unit/test.h"
