@@ -9,8 +9,9 @@
  * exactly like river, so the update that follows starts a fresh model.
  *
  * The signal folds river's two flags into one value, change winning. river
- * can raise both on one update (EDDM entering a change from its warning
- * zone keeps warning_detected set), so eddy_drift_flags() answers the two
+ * can raise both on one update (EDDM keeps warning_detected set on a change
+ * from its warning zone; a two-sided HDDM can warn on one side while the
+ * other detects the change), so eddy_drift_flags() answers the two
  * flags themselves, bit for bit as river leaves them after each update.
  *
  * Constructors validate their parameters and answer 0, EDDY_EINVAL (with a
@@ -37,6 +38,7 @@ eddy_drift_signal eddy_drift_update(eddy_drift *d, double x);
  * have no warning flag). */
 enum { EDDY_DRIFT_FLAG_WARNING = 1u, EDDY_DRIFT_FLAG_CHANGE = 2u };
 unsigned eddy_drift_flags(const eddy_drift *d);
+
 void eddy_drift_reset(eddy_drift *d);
 void eddy_drift_free(eddy_drift *d);
 const char *eddy_drift_name(const eddy_drift *d);
