@@ -9,7 +9,9 @@
 # in `eddy describe DETECTOR` (river's parameter names), e.g. delta=0.002.
 # EDDY: the eddy binary (default: build/eddy beside this script's repo).
 # Signals are levels, as river's flags are: a detector in its warning zone
-# reports a warning on every update until it leaves it.
+# reports a warning on every update until it leaves it. An update on which
+# river sets both flags (warning_detected and drift_detected: EDDM, two-sided
+# HDDM) prints "<index> warning change".
 set -euo pipefail
 if [ $# -lt 2 ]; then
   echo "usage: $0 DETECTOR FILE [OPTION=VALUE ...]" >&2
@@ -42,13 +44,15 @@ pipelines:
       - $det:
           field: x
           signal_field: s
+          warning_field: w
           index_field: i$opts
       - filter: { where: 's != "none"' }
-      - project: { keep: [i, s] }
+      - project: { keep: [i, s, w] }
     to:
       - { type: file, path: "-", format: csv }
 YAML
 # The value column gets a header; the CSV output's header names the columns.
 { echo x; cat "$file"; } | "$EDDY" run -c "$tmp/signals.yaml" |
   awk -F, 'NR == 1 { for (c = 1; c <= NF; c++) col[$c] = c; next }
-           { print $col["i"], $col["s"] }'
+           { s = $col["s"]; if (s == "change" && $col["w"] == "true") s = "warning change"
+             print $col["i"], s }'

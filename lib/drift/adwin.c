@@ -132,7 +132,7 @@ static int scan(adwin *s)
     return 0;
 }
 
-static eddy_drift_signal adwin_update(eddy_drift *d, double x)
+static unsigned adwin_update(eddy_drift *d, double x)
 {
     adwin *s = (adwin *)d;
     insert(s, x);

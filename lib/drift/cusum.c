@@ -23,7 +23,7 @@ static void cusum_reset(eddy_drift *d)
     s->g_up = s->g_down = 0.0;
 }
 
-static eddy_drift_signal cusum_update(eddy_drift *d, double x)
+static unsigned cusum_update(eddy_drift *d, double x)
 {
     cusum *s = (cusum *)d;
     if (s->ref.n < (double)s->p.warm_start) {

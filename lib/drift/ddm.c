@@ -24,7 +24,7 @@ static void ddm_reset(eddy_drift *d)
     s->warning = 0;
 }
 
-static eddy_drift_signal ddm_update(eddy_drift *d, double x)
+static unsigned ddm_update(eddy_drift *d, double x)
 {
     ddm *s = (ddm *)d;
     drift_mean_add(&s->err, x);

@@ -8,19 +8,23 @@
 
 eddy_drift_signal eddy_drift_update(eddy_drift *d, double x)
 {
-    if (d->changed) {
+    if (d->flags & EDDY_DRIFT_FLAG_CHANGE)
         d->ops->reset(d);
-        d->changed = 0;
-    }
-    eddy_drift_signal s = d->ops->update(d, x);
-    d->changed = s == EDDY_DRIFT_CHANGE;
-    return s;
+    d->flags = d->ops->update(d, x);
+    if (d->flags & EDDY_DRIFT_FLAG_CHANGE)
+        return EDDY_DRIFT_CHANGE;
+    return d->flags & EDDY_DRIFT_FLAG_WARNING ? EDDY_DRIFT_WARNING : EDDY_DRIFT_NONE;
+}
+
+unsigned eddy_drift_flags(const eddy_drift *d)
+{
+    return d->flags;
 }
 
 void eddy_drift_reset(eddy_drift *d)
 {
     d->ops->reset(d);
-    d->changed = 0;
+    d->flags = 0;
 }
 
 void eddy_drift_free(eddy_drift *d)

@@ -8,6 +8,12 @@
  * leaves it. After a CHANGE the detector resets itself on its next update,
  * exactly like river, so the update that follows starts a fresh model.
  *
+ * The signal folds river's two flags into one value, change winning. river
+ * can raise both on one update (EDDM keeps warning_detected set on a change
+ * from its warning zone; a two-sided HDDM can warn on one side while the
+ * other detects the change), so eddy_drift_flags() answers the two
+ * flags themselves, bit for bit as river leaves them after each update.
+ *
  * Constructors validate their parameters and answer 0, EDDY_EINVAL (with a
  * message in err) or EDDY_ENOMEM. Updates never allocate. */
 #ifndef EDDY_DRIFT_H
@@ -24,6 +30,15 @@ typedef enum {
 } eddy_drift_signal;
 
 eddy_drift_signal eddy_drift_update(eddy_drift *d, double x);
+
+/* river's flags after the last update (0 before any update and after a
+ * reset): WARNING is warning_detected, CHANGE is drift_detected. The bits
+ * equal the signal values, so a signal is also a valid flags value. Only
+ * ddm, eddm, hddm_a and hddm_w ever set WARNING (river's other detectors
+ * have no warning flag). */
+enum { EDDY_DRIFT_FLAG_WARNING = 1u, EDDY_DRIFT_FLAG_CHANGE = 2u };
+unsigned eddy_drift_flags(const eddy_drift *d);
+
 void eddy_drift_reset(eddy_drift *d);
 void eddy_drift_free(eddy_drift *d);
 const char *eddy_drift_name(const eddy_drift *d);
@@ -103,8 +118,9 @@ void eddy_adwin_defaults(eddy_adwin_params *p);
 int eddy_adwin_new(const eddy_adwin_params *p, eddy_drift **out, char *err, size_t errlen);
 
 /* KSWIN; statistic: the last p-value of the two-sample KS test. The random
- * reference sample comes from a seeded generator of eddy's own, so indices
- * differ slightly from river's (which uses CPython's Mersenne Twister). */
+ * reference sample is drawn as CPython's random.Random(seed).sample draws
+ * it (pyrand.h), so with river's seed eddy tests the same samples and
+ * signals at the same updates. river's default seed, None, is unseeded. */
 typedef struct {
     double alpha;         /* 0.005 */
     uint32_t window_size; /* 100 */

@@ -7,7 +7,9 @@
 
 typedef struct drift_ops {
     const char *name;
-    eddy_drift_signal (*update)(eddy_drift *d, double x);
+    /* Answers river's flags after the update (EDDY_DRIFT_FLAG_*); the
+     * signal constants are valid flags, so most detectors return those. */
+    unsigned (*update)(eddy_drift *d, double x);
     void (*reset)(eddy_drift *d);
     double (*statistic)(const eddy_drift *d);
     void (*destroy)(eddy_drift *d); /* frees what the detector owns, not d */
@@ -22,8 +24,9 @@ typedef struct drift_ops {
 
 struct eddy_drift {
     const drift_ops *ops;
-    /* river resets lazily: the update after a change starts afresh. */
-    int changed;
+    /* The flags of the last update. river resets lazily: the update after
+     * one with FLAG_CHANGE starts afresh. */
+    unsigned flags;
 };
 
 /* Writes "name: message" into err (if any) and answers EDDY_EINVAL. */

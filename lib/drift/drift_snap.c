@@ -1,7 +1,11 @@
 /* Detector snapshots: the frame every detector shares. Layout (bytes.h):
  *
- *   "EDRF" u32 version(1), str name, u8 changed,
+ *   "EDRF" u32 version(1), str name, u8 flags,
  *   str params (the detector's put_params), then the detector's state.
+ *
+ * flags: bit 0 the last update's change flag (a reset is pending), bit 1
+ * its warning flag. Bit 0 alone was the whole byte before eddy exposed
+ * both flags, so older snapshots restore unchanged (warning flag clear).
  *
  * The parameters travel with the state and must equal the restoring
  * detector's byte for byte: state learnt with other parameters is refused,
@@ -14,10 +18,16 @@
 
 #define SNAP_VERSION 1
 
+static uint8_t flags_byte(unsigned flags)
+{
+    return (uint8_t)((flags & EDDY_DRIFT_FLAG_CHANGE ? 1 : 0) |
+                     (flags & EDDY_DRIFT_FLAG_WARNING ? 2 : 0));
+}
+
 int eddy_drift_snapshot(const eddy_drift *d, eddy_buf *b)
 {
     if (eddy_buf_put(b, "EDRF", 4) || eddy_put_u32(b, SNAP_VERSION) ||
-        eddy_put_cstr(b, d->ops->name) || eddy_put_u8(b, (uint8_t)(d->changed != 0)))
+        eddy_put_cstr(b, d->ops->name) || eddy_put_u8(b, flags_byte(d->flags)))
         return -1;
     size_t mark = b->len;
     if (eddy_put_u32(b, 0) || d->ops->put_params(d, b))
@@ -33,10 +43,10 @@ int eddy_drift_restore(eddy_drift *d, const void *p, size_t n)
     if (!magic || memcmp(magic, "EDRF", 4) != 0 || eddy_get_u32(&r) != SNAP_VERSION ||
         !eddy_get_str_is(&r, d->ops->name))
         return EDDY_EINVAL;
-    uint8_t changed = eddy_get_u8(&r);
+    uint8_t fb = eddy_get_u8(&r);
     uint32_t plen;
     const uint8_t *params = eddy_get_str(&r, &plen);
-    if (r.err || changed > 1)
+    if (r.err || fb > 3)
         return EDDY_EINVAL;
     eddy_buf mine = {0};
     if (d->ops->put_params(d, &mine)) {
@@ -47,6 +57,6 @@ int eddy_drift_restore(eddy_drift *d, const void *p, size_t n)
     eddy_buf_free(&mine);
     if (!same || d->ops->get_state(d, &r) != 0)
         return EDDY_EINVAL;
-    d->changed = changed;
+    d->flags = (fb & 1 ? EDDY_DRIFT_FLAG_CHANGE : 0u) | (fb & 2 ? EDDY_DRIFT_FLAG_WARNING : 0u);
     return 0;
 }

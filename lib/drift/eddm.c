@@ -28,14 +28,14 @@ static void eddm_reset(eddy_drift *d)
     s->warning = 0;
 }
 
-static eddy_drift_signal eddm_update(eddy_drift *d, double x)
+static unsigned eddm_update(eddy_drift *d, double x)
 {
     eddm *s = (eddm *)d;
     s->n++;
     /* Correct predictions change nothing, not even the warning flag. */
     if (x != 1.0)
         return s->warning ? EDDY_DRIFT_WARNING : EDDY_DRIFT_NONE;
-    eddy_drift_signal sig = EDDY_DRIFT_NONE;
+    unsigned change = 0;
     s->n_errors++;
     double v = (double)(s->n - s->last_error), old = s->dist.mean;
     drift_mean_add(&s->dist, v);
@@ -48,16 +48,16 @@ static eddy_drift_signal eddm_update(eddy_drift *d, double x)
             s->p2s_max = p2s;
         } else if (s->n_errors > s->p.warm_start) {
             s->level = p2s / s->p2s_max;
+            /* A change leaves the warning flag as it was: river reports
+             * both on the update that leaves the warning zone by a change. */
             if (s->level < s->p.beta)
-                sig = EDDY_DRIFT_CHANGE;
+                change = EDDY_DRIFT_FLAG_CHANGE;
             else
                 s->warning = s->level < s->p.alpha;
         }
     }
     s->last_error = s->n;
-    if (sig == EDDY_DRIFT_CHANGE)
-        return sig;
-    return s->warning ? EDDY_DRIFT_WARNING : EDDY_DRIFT_NONE;
+    return (s->warning ? EDDY_DRIFT_FLAG_WARNING : 0u) | change;
 }
 
 static double eddm_statistic(const eddy_drift *d)

@@ -38,7 +38,7 @@ static int mean_changed(const drift_mean *prefix, const drift_mean *lo, const dr
     return hi->mean - lo->mean >= eps;
 }
 
-static eddy_drift_signal hddm_a_update(eddy_drift *d, double x)
+static unsigned hddm_a_update(eddy_drift *d, double x)
 {
     hddm_a *s = (hddm_a *)d;
     drift_mean_add(&s->z, x);
@@ -64,9 +64,9 @@ static eddy_drift_signal hddm_a_update(eddy_drift *d, double x)
         else if (mean_changed(&s->x_max, &s->z, &s->x_max, s->z.n, s->p.warning_confidence))
             s->warning = 1;
     }
-    if (drift)
-        return EDDY_DRIFT_CHANGE;
-    return s->warning ? EDDY_DRIFT_WARNING : EDDY_DRIFT_NONE;
+    /* Both flags as river leaves them: a two-sided test may warn on one
+     * side while the other detects the change. */
+    return (s->warning ? EDDY_DRIFT_FLAG_WARNING : 0u) | (drift ? EDDY_DRIFT_FLAG_CHANGE : 0u);
 }
 
 static double hddm_a_statistic(const eddy_drift *d)

@@ -53,7 +53,7 @@ static void hddm_w_reset(eddy_drift *d)
     s->warning = 0;
 }
 
-static eddy_drift_signal hddm_w_update(eddy_drift *d, double x)
+static unsigned hddm_w_update(eddy_drift *d, double x)
 {
     hddm_w *s = (hddm_w *)d;
     sample_add(s, &s->total, x);
@@ -89,9 +89,9 @@ static eddy_drift_signal hddm_w_update(eddy_drift *d, double x)
         else if (changed(&s->s2_decr, &s->s1_decr, s->p.warning_confidence))
             s->warning = 1;
     }
-    if (drift)
-        return EDDY_DRIFT_CHANGE;
-    return s->warning ? EDDY_DRIFT_WARNING : EDDY_DRIFT_NONE;
+    /* Both flags as river leaves them: a two-sided test may warn on one
+     * side while the other detects the change. */
+    return (s->warning ? EDDY_DRIFT_FLAG_WARNING : 0u) | (drift ? EDDY_DRIFT_FLAG_CHANGE : 0u);
 }
 
 static double hddm_w_statistic(const eddy_drift *d)

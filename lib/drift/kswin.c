@@ -2,44 +2,28 @@
  * two-sample Kolmogorov-Smirnov test compares the newest stat_size values
  * with stat_size values drawn without replacement from the older part.
  * The p-value is exact (scipy's "auto" picks the exact test at these
- * sizes); the draw uses a seeded splitmix64 instead of CPython's Mersenne
- * Twister, so change indices come close to river's but need not be equal. */
+ * sizes). The draw is CPython's random.Random(seed).sample (pyrand.h), as
+ * river's is, so with the same seed both test the same samples; like
+ * river, a reset (after a change) draws again from a fresh seed. */
 #include <math.h>
 #include <stdlib.h>
 
 #include "engine/core/error.h"
 #include "lib/drift/drift_int.h"
+#include "lib/drift/pyrand.h"
 
 typedef struct {
     eddy_drift base;
     eddy_kswin_params p;
     double *ring; /* window_size values, oldest at head once full */
     uint32_t head, len;
-    uint32_t *idx; /* window_size - stat_size indices, for the draw */
-    double *a, *b; /* stat_size each: the reference and recent samples */
-    double *row;   /* stat_size + 1: one row of the lattice-path count */
-    uint64_t rng;
+    uint32_t *idx;  /* window_size words: the draw's scratch */
+    uint32_t *pick; /* stat_size positions drawn from the older part */
+    double *a, *b;  /* stat_size each: the reference and recent samples */
+    double *row;    /* stat_size + 1: one row of the lattice-path count */
+    eddy_pyrand rng;
     double p_value;
 } kswin;
-
-static uint64_t splitmix64(uint64_t *x)
-{
-    uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
-/* Uniform in [0, n) without modulo bias. */
-static uint32_t below(uint64_t *x, uint32_t n)
-{
-    uint64_t limit = UINT64_MAX - UINT64_MAX % n;
-    uint64_t v;
-    do
-        v = splitmix64(x);
-    while (v >= limit);
-    return (uint32_t)(v % n);
-}
 
 static int cmp_double(const void *pa, const void *pb)
 {
@@ -104,11 +88,11 @@ static void kswin_reset(eddy_drift *d)
 {
     kswin *s = (kswin *)d;
     s->head = s->len = 0;
-    s->rng = s->p.seed;
+    eddy_pyrand_seed(&s->rng, s->p.seed);
     s->p_value = 0.0;
 }
 
-static eddy_drift_signal kswin_update(eddy_drift *d, double x)
+static unsigned kswin_update(eddy_drift *d, double x)
 {
     kswin *s = (kswin *)d;
     uint32_t w = s->p.window_size, k = s->p.stat_size, old = w - k;
@@ -121,15 +105,10 @@ static eddy_drift_signal kswin_update(eddy_drift *d, double x)
     }
     if (s->len < w)
         return EDDY_DRIFT_NONE;
-    /* Partial Fisher-Yates over the older part: k distinct positions. */
-    for (uint32_t i = 0; i < old; i++)
-        s->idx[i] = i;
+    /* river: rng.sample(range(window_size - stat_size), stat_size). */
+    eddy_pyrand_sample(&s->rng, old, k, s->pick, s->idx);
     for (uint32_t i = 0; i < k; i++) {
-        uint32_t r = i + below(&s->rng, old - i);
-        uint32_t t = s->idx[i];
-        s->idx[i] = s->idx[r];
-        s->idx[r] = t;
-        s->a[i] = s->ring[(s->head + s->idx[i]) % w];
+        s->a[i] = s->ring[(s->head + s->pick[i]) % w];
         s->b[i] = s->ring[(s->head + old + i) % w];
     }
     uint32_t c = ks_steps(s->a, s->b, k);
@@ -148,14 +127,23 @@ static void kswin_destroy(eddy_drift *d)
     kswin *s = (kswin *)d;
     free(s->ring);
     free(s->idx);
+    free(s->pick);
     free(s->a);
     free(s->b);
     free(s->row);
 }
 
 /* ---- snapshots (drift_snap.c frames them) ----
- * The window is written oldest first and restored with head 0: positions
- * are only ever used relative to head. idx, a, b and row are scratch. */
+ * State: u32 len | PYRAND_STATE, f64 p_value, u32 generator position, the
+ * generator's 624 words, then the window oldest first (restored with head
+ * 0: positions are only ever used relative to head). idx, pick, a, b and
+ * row are scratch. Snapshots from before the CPython generator hold u32 len
+ * (top bit clear), u64 generator, f64 p_value, window; they still restore,
+ * the generator then seeded from the old one's state (the draws cannot be
+ * those it would have made). The top bit, not the size, tells the layouts
+ * apart, so a truncated new snapshot is never taken for an old one. */
+#define PYRAND_STATE 0x80000000u
+
 static int kswin_put_params(const eddy_drift *d, eddy_buf *b)
 {
     const eddy_kswin_params *p = &((const kswin *)d)->p;
@@ -166,8 +154,12 @@ static int kswin_put_params(const eddy_drift *d, eddy_buf *b)
 static int kswin_put_state(const eddy_drift *d, eddy_buf *b)
 {
     const kswin *s = (const kswin *)d;
-    if (eddy_put_u32(b, s->len) || eddy_put_u64(b, s->rng) || eddy_put_f64(b, s->p_value))
+    if (eddy_put_u32(b, s->len | PYRAND_STATE) || eddy_put_f64(b, s->p_value) ||
+        eddy_put_u32(b, s->rng.i))
         return -1;
+    for (uint32_t i = 0; i < EDDY_PYRAND_N; i++)
+        if (eddy_put_u32(b, s->rng.mt[i]))
+            return -1;
     for (uint32_t i = 0; i < s->len; i++)
         if (eddy_put_f64(b, s->ring[(s->head + i) % s->p.window_size]))
             return -1;
@@ -177,10 +169,24 @@ static int kswin_put_state(const eddy_drift *d, eddy_buf *b)
 static int kswin_get_state(eddy_drift *d, eddy_rd *r)
 {
     kswin *s = (kswin *)d;
-    uint32_t len = eddy_get_u32(r);
-    uint64_t rng = eddy_get_u64(r);
-    double pv = eddy_get_f64(r);
-    if (r->err || len > s->p.window_size || r->left != (size_t)len * 8)
+    uint32_t len = eddy_get_u32(r), fresh = len & PYRAND_STATE;
+    len &= ~PYRAND_STATE;
+    if (r->err || len > s->p.window_size)
+        return -1;
+    eddy_pyrand rng;
+    double pv;
+    if (!fresh) { /* the layout before pyrand */
+        eddy_pyrand_seed(&rng, eddy_get_u64(r));
+        pv = eddy_get_f64(r);
+    } else {
+        pv = eddy_get_f64(r);
+        rng.i = eddy_get_u32(r);
+        for (uint32_t i = 0; i < EDDY_PYRAND_N; i++)
+            rng.mt[i] = eddy_get_u32(r);
+        if (rng.i > EDDY_PYRAND_N)
+            return -1;
+    }
+    if (r->err || r->left != (size_t)len * 8)
         return -1;
     for (uint32_t i = 0; i < len; i++)
         s->ring[i] = eddy_get_f64(r);
@@ -220,10 +226,11 @@ int eddy_kswin_new(const eddy_kswin_params *p, eddy_drift **out, char *err, size
     s->p = *p;
     s->ring = calloc(p->window_size, sizeof *s->ring);
     s->idx = calloc(p->window_size, sizeof *s->idx);
+    s->pick = calloc(p->stat_size, sizeof *s->pick);
     s->a = calloc(p->stat_size, sizeof *s->a);
     s->b = calloc(p->stat_size, sizeof *s->b);
     s->row = calloc((size_t)p->stat_size + 1, sizeof *s->row);
-    if (!s->ring || !s->idx || !s->a || !s->b || !s->row) {
+    if (!s->ring || !s->idx || !s->pick || !s->a || !s->b || !s->row) {
         eddy_drift_free(&s->base);
         return EDDY_ENOMEM;
     }

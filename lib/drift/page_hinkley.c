@@ -26,7 +26,7 @@ static void ph_reset(eddy_drift *d)
     s->test_inc = s->test_dec = 0.0;
 }
 
-static eddy_drift_signal ph_update(eddy_drift *d, double x)
+static unsigned ph_update(eddy_drift *d, double x)
 {
     ph *s = (ph *)d;
     drift_mean_add(&s->mean, x);

@@ -63,6 +63,7 @@ static void *create_kind(const concept_kind *k, const eddy_host *h, eddy_ctx *ct
     }
     c->field = h->intern(c->feature, strlen(c->feature));
     c->sig_field = opt_sym(h, o, "signal_field");
+    c->warn_field = opt_sym(h, o, "warning_field");
     c->idx_field = opt_sym(h, o, "index_field");
     c->nkeys = h->opt_count(o, "key");
     if (c->nkeys > MAX_KEY_FIELDS) {
@@ -206,12 +207,14 @@ static int concept_process(void *state, eddy_ctx *ctx, eddy_batch *in)
         if (k->seg_n++ == 0)
             k->seg_start = ts;
         eddy_drift_signal sig = eddy_drift_update(k->d, x);
+        /* river's warning flag, which a change does not always clear. */
+        int warning = (eddy_drift_flags(k->d) & EDDY_DRIFT_FLAG_WARNING) != 0;
         if (sig != EDDY_DRIFT_NONE) {
             k->last_sig = idx;
-            if (sig == EDDY_DRIFT_CHANGE)
-                changes++;
-            else
-                warns++;
+            changes += sig == EDDY_DRIFT_CHANGE;
+            /* Counted per update with river's warning flag, so a change from
+             * the warning zone counts as a warning update too. */
+            warns += warning;
             if (sig == EDDY_DRIFT_CHANGE || c->alert_warning) {
                 k->alerted = 1;
                 if (report(c, k, key, sig, 1, ts) < 0)
@@ -230,6 +233,12 @@ static int concept_process(void *state, eddy_ctx *ctx, eddy_batch *in)
             eddy_value sv = {.type = EDDY_STRING, .len = (uint32_t)strlen(sig_names[sig])};
             sv.u.s = sig_names[sig];
             if (h->record_set(in, r, c->sig_field, &sv) != 0)
+                return -1;
+        }
+        if (c->warn_field) {
+            eddy_value wv = {.type = EDDY_BOOL};
+            wv.u.b = warning;
+            if (h->record_set(in, r, c->warn_field, &wv) != 0)
                 return -1;
         }
         if (c->idx_field) {

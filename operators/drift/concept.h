@@ -41,7 +41,7 @@ typedef struct concept {
     eddy_ctx *ctx;
     const concept_kind *kind;
     const eddy_opts *opts;
-    eddy_sym field, sig_field, idx_field;
+    eddy_sym field, sig_field, warn_field, idx_field;
     const char *feature;
     eddy_sym keys[MAX_KEY_FIELDS];
     uint32_t nkeys;

@@ -16,7 +16,13 @@
          "Fields whose values select a detector of its own (per user, per model...). "      \
          "Unset: one detector for the whole stream of each partition."},                    \
         {"signal_field", EDDY_OPT_STRING, "drift_signal", EDDY_NO_RANGE, NULL, 0,           \
-         "Field appended to every record: none, warning or change (\"\" = do not add)."},   \
+         "Field appended to every record: none, warning or change (change wins on an "      \
+         "update that also warns; see warning_field) (\"\" = do not add)."},              \
+        {"warning_field", EDDY_OPT_STRING, "", EDDY_NO_RANGE, NULL, 0,                      \
+         "Field appended with river's warning flag after the update (true/false): true "    \
+         "throughout the warning zone, and also on an update that signals a change from "   \
+         "it (eddm; two-sided hddm_a/hddm_w), where signal_field says change. Always "      \
+         "false for adwin, page_hinkley, kswin and cusum (\"\" = do not add)."},            \
         {"index_field", EDDY_OPT_STRING, "", EDDY_NO_RANGE, NULL, 0,                        \
          "Field appended with the 0-based update index of the record's key (\"\" = none)."}, \
         {"alert_on", EDDY_OPT_ENUM, "change", EDDY_NO_RANGE, "change|warning", 0,           \
@@ -108,7 +114,8 @@ const eddy_option eddy_concept_opts_kswin[] = {
     {"window_size", EDDY_OPT_INT, "100", 2, 1e7, NULL, 0, "Values kept in the sliding window."},
     {"stat_size", EDDY_OPT_INT, "30", 1, 1e7, NULL, 0,
      "Size of the newest and of the sampled reference part (< window_size, <= half)."},
-    {"seed", EDDY_OPT_INT, "0", 0, 9.2e18, NULL, 0, "Seed of the reference sampling."},
+    {"seed", EDDY_OPT_INT, "0", 0, 9.2e18, NULL, 0, "Seed of the reference sampling, drawn as Python's random.Random(seed) "
+     "draws: the same seed as river's KSWIN(seed=...) gives river's samples and changes."},
     END_OPTS,
 };
 

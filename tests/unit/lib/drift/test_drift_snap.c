@@ -1,6 +1,6 @@
 /* Detector snapshots: every detector fed half a stream, snapshotted,
- * restored into a fresh detector, then both fed the rest: the same signal
- * and statistic on every update. Corrupt, short, foreign and other-
+ * restored into a fresh detector, then both fed the rest: the same signal,
+ * flags and statistic on every update. Corrupt, short, foreign and other-
  * parameter snapshots are refused and leave the detector unchanged. */
 #include <math.h>
 #include <string.h>
@@ -115,11 +115,14 @@ static int run(int di, int half)
     eddy_buf snap = {0};
     CHECK(eddy_drift_snapshot(a, &snap) == 0);
     CHECK_MSG(eddy_drift_restore(b, snap.data, snap.len) == 0, "%s: restore", dets[di].name);
+    CHECK_MSG(eddy_drift_flags(a) == eddy_drift_flags(b), "%s: flags after restore: want %u, got %u",
+              dets[di].name, eddy_drift_flags(a), eddy_drift_flags(b));
     int changes = 0, diff = 0;
     for (int i = half; i < N; i++) {
         eddy_drift_signal sa = eddy_drift_update(a, xs[i]), sb = eddy_drift_update(b, xs[i]);
         double ta = eddy_drift_statistic(a), tb = eddy_drift_statistic(b);
-        if (sa != sb || memcmp(&ta, &tb, sizeof ta) != 0)
+        if (sa != sb || eddy_drift_flags(a) != eddy_drift_flags(b) ||
+            memcmp(&ta, &tb, sizeof ta) != 0)
             diff++;
         changes += sa == EDDY_DRIFT_CHANGE;
     }
@@ -237,6 +240,97 @@ static void stats_roundtrip(void)
     eddy_catcount_free(z);
 }
 
+/* EDDM can end an update with both flags set (river's warning_detected and
+ * drift_detected): a snapshot taken there restores both, and the pending
+ * reset. A snapshot of the format before the warning bit (flags byte 1)
+ * still restores, as a change without warning. */
+static void both_flags(void)
+{
+    eddy_eddm_params p;
+    eddy_eddm_defaults(&p);
+    eddy_drift *a = NULL, *b = NULL, *c = NULL;
+    CHECK(eddy_eddm_new(&p, &a, NULL, 0) == 0 && eddy_eddm_new(&p, &b, NULL, 0) == 0 &&
+          eddy_eddm_new(&p, &c, NULL, 0) == 0);
+    if (!a || !b || !c)
+        return;
+    int at = -1;
+    for (int i = 0; i < N && at < 0; i++) {
+        eddy_drift_update(a, bin[i]);
+        if (eddy_drift_flags(a) == (EDDY_DRIFT_FLAG_WARNING | EDDY_DRIFT_FLAG_CHANGE))
+            at = i;
+    }
+    CHECK_MSG(at > 0, "eddm: no update with both flags in the binary stream (want one, saw %d)",
+              at);
+    eddy_buf s = {0};
+    CHECK(eddy_drift_snapshot(a, &s) == 0 && eddy_drift_restore(b, s.data, s.len) == 0);
+    CHECK_MSG(eddy_drift_flags(b) == 3u, "eddm: flags restored: want 3, got %u",
+              eddy_drift_flags(b));
+    int d = 0;
+    for (int i = at + 1; i < N; i++) {
+        d += eddy_drift_update(a, bin[i]) != eddy_drift_update(b, bin[i]);
+        d += eddy_drift_flags(a) != eddy_drift_flags(b);
+    }
+    CHECK_MSG(d == 0, "eddm: %d updates differ after a restore with both flags", d);
+    /* The flags byte follows "EDRF", the version and the name "eddm". */
+    size_t fb = 4 + 4 + 4 + 4;
+    CHECK(s.len > fb && s.data[fb] == 3);
+    s.data[fb] = 1;
+    CHECK(eddy_drift_restore(c, s.data, s.len) == 0);
+    CHECK_MSG(eddy_drift_flags(c) == EDDY_DRIFT_FLAG_CHANGE, "eddm: old-format flags: want 2, got %u",
+              eddy_drift_flags(c));
+    s.data[fb] = 4;
+    CHECK(eddy_drift_restore(c, s.data, s.len) != 0);
+    eddy_buf_free(&s);
+    eddy_drift_free(a);
+    eddy_drift_free(b);
+    eddy_drift_free(c);
+}
+
+/* A KSWIN snapshot of the layout before the CPython generator (u32 len,
+ * u64 generator, f64 p-value, window) still restores: the window comes
+ * back and the detector goes on; the new layout's generator position is
+ * range-checked. */
+static void kswin_old_layout(void)
+{
+    eddy_kswin_params p;
+    eddy_kswin_defaults(&p);
+    p.seed = 42;
+    eddy_drift *d = NULL, *e = NULL;
+    CHECK(eddy_kswin_new(&p, &d, NULL, 0) == 0 && eddy_kswin_new(&p, &e, NULL, 0) == 0);
+    if (!d || !e)
+        return;
+    eddy_buf b = {0}, params = {0};
+    eddy_put_f64(&params, p.alpha), eddy_put_u32(&params, p.window_size);
+    eddy_put_u32(&params, p.stat_size), eddy_put_u64(&params, p.seed);
+    eddy_buf_put(&b, "EDRF", 4), eddy_put_u32(&b, 1), eddy_put_cstr(&b, "kswin");
+    eddy_put_u8(&b, 0), eddy_put_str(&b, params.data, params.len);
+    uint32_t len = p.window_size;
+    eddy_put_u32(&b, len), eddy_put_u64(&b, 12345), eddy_put_f64(&b, 0.5);
+    for (uint32_t i = 0; i < len; i++)
+        eddy_put_f64(&b, num[i]);
+    CHECK_MSG(eddy_drift_restore(d, b.data, b.len) == 0, "kswin: old layout refused (want restored)");
+    CHECK_MSG(eddy_drift_statistic(d) == 0.5, "kswin: old layout p-value: want 0.5, got %g",
+              eddy_drift_statistic(d));
+    int changes = 0;
+    for (int i = 0; i < 3000; i++) /* the window is full: a test per update */
+        changes += eddy_drift_update(d, num[len + (uint32_t)i]) == EDDY_DRIFT_CHANGE;
+    CHECK_MSG(changes > 0, "kswin after an old-layout restore: want changes at the shift at 1500, "
+              "saw %d", changes);
+    /* The new layout: a generator position past 624 is refused. */
+    eddy_buf n = {0};
+    CHECK(eddy_drift_snapshot(d, &n) == 0);
+    size_t pos = 4 + 4 + 4 + 5 + 1 + 4 + params.len + 4 + 8; /* frame, len, p-value */
+    CHECK(n.len > pos + 4);
+    uint32_t bad = 625;
+    memcpy(n.data + pos, &bad, 4); /* little-endian hosts only, as the CI runs */
+    CHECK_MSG(eddy_drift_restore(e, n.data, n.len) != 0, "kswin: generator position 625 accepted");
+    eddy_buf_free(&b);
+    eddy_buf_free(&params);
+    eddy_buf_free(&n);
+    eddy_drift_free(d);
+    eddy_drift_free(e);
+}
+
 int main(void)
 {
     streams(num, bin);
@@ -268,5 +362,7 @@ int main(void)
     eddy_buf_free(&s);
     eddy_drift_free(a);
     eddy_drift_free(b);
+    both_flags();
+    kswin_old_layout();
     return test_report();
 }
