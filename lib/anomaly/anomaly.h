@@ -210,6 +210,13 @@ typedef struct {
     double ctx_short;    /* 3: novelty scores averaged in the recent mean */
     double ctx_sd_floor; /* 0.01: smallest deviation of the novelty scores */
     double tod_w;        /* 8: weight of the time-of-day pairing (0: off) */
+    /* The series' expected range, when known before the first value (NAB
+     * gives every detector its file's minimum and maximum; a product knows
+     * a metric's bounds): the bins and the range-relative floors start
+     * from it instead of from the values seen so far, which keeps early
+     * contexts stable. Values outside it still widen it. range_lo ==
+     * range_hi (the default, 0 and 0): unknown, learnt as values come. */
+    double range_lo, range_hi;
 } eddy_nab_params;
 void eddy_nab_defaults(eddy_nab_params *p);
 int eddy_nab_new(const eddy_nab_params *p, eddy_anom **out, char *err, size_t errlen);

@@ -128,8 +128,13 @@ static double nab_update(eddy_anom *a, double x, int64_t ts_ms)
     nab *d = (nab *)a;
     nab_state *s = &d->s;
     const eddy_nab_params *p = &d->p;
-    if (s->t == 0)
+    if (s->t == 0) {
         s->lo = s->hi = s->fast = x;
+        if (p->range_hi > p->range_lo) {
+            s->lo = fmin(x, p->range_lo);
+            s->hi = fmax(x, p->range_hi);
+        }
+    }
     s->t++;
     s->lo = fmin(s->lo, x);
     s->hi = fmax(s->hi, x);
@@ -251,6 +256,9 @@ int eddy_nab_new(const eddy_nab_params *p, eddy_anom **out, char *err, size_t er
     if (!(p->alpha_fast > 0 && p->alpha_fast <= 1))
         return eddy_anom_bad_param(err, errlen, "nab", "alpha_fast must be in (0, 1], got %g",
                                    p->alpha_fast);
+    if (!(isfinite(p->range_lo) && isfinite(p->range_hi) && p->range_lo <= p->range_hi))
+        return eddy_anom_bad_param(err, errlen, "nab", "the expected range must be two finite "
+                                   "numbers, lo <= hi, got %g and %g", p->range_lo, p->range_hi);
     if (!(p->probation >= 0 && p->sup_len >= 0 && p->sup_level >= 0 && p->level_w >= 0 &&
           p->ctx_w >= 0 && p->tod_w >= 0 && p->sd_floor > 0 && p->ctx_sd_floor > 0))
         return eddy_anom_bad_param(err, errlen, "nab", "probation, sup_len, sup_level, level_w, "

@@ -117,6 +117,11 @@ eddy_option eddy_anom_opts_nab_detector[] = {
                 "Flag when score >= threshold; 0.5 is the detector's alarm level (a score "
                 "that starts its quiet period).",
                 "100000"),
+    {"expected_range", EDDY_OPT_LIST, NULL, EDDY_NO_RANGE, NULL, 0,
+     "[min, max]: the range the field's values are expected to span, when known (a metric's "
+     "bounds; NAB gives each series' minimum and maximum). The detector's value bins and "
+     "range-relative floors start from it; values outside it still widen it. Unset: learnt "
+     "from the values seen so far."},
     EDDY_NAB_KNOBS(NAB_ROW),
     END_OPTS,
 };
@@ -310,6 +315,20 @@ static int mk_nab(const aop *op, adet *d, char *err, size_t n)
 #define NAB_SET(f) (p.f = h->opt_double(op->opts, #f))
     EDDY_NAB_KNOBS(NAB_SET);
 #undef NAB_SET
+    uint32_t nr = h->opt_count(op->opts, "expected_range");
+    if (nr) {
+        const char *lo = nr == 2 ? h->opt_item(op->opts, "expected_range", 0) : NULL;
+        const char *hi = nr == 2 ? h->opt_item(op->opts, "expected_range", 1) : NULL;
+        char *e1 = NULL, *e2 = NULL;
+        p.range_lo = lo ? strtod(lo, &e1) : NAN;
+        p.range_hi = hi ? strtod(hi, &e2) : NAN;
+        if (!lo || !hi || e1 == lo || *e1 || e2 == hi || *e2 || !isfinite(p.range_lo) ||
+            !isfinite(p.range_hi) || !(p.range_lo < p.range_hi)) {
+            snprintf(err, n, "expected_range: give [min, max], two finite numbers with "
+                     "min < max");
+            return -1;
+        }
+    }
     return eddy_nab_new(&p, &d->a, err, n);
 }
 
