@@ -194,7 +194,7 @@ int eddy_spot_grimshaw(const double *y, size_t n, uint32_t n_points, double *gam
 #define EDDY_NAB_KNOBS(X)                                                         \
     X(probation), X(alpha_fast), X(long_win), X(short_win), X(sup_len), X(sup_level), \
         X(sd_floor), X(level_w), X(ctx_w), X(ctx_bins), X(ctx_lags), X(ctx_short),   \
-        X(ctx_sd_floor), X(tod_w)
+        X(ctx_sd_floor), X(tod_w), X(rec_w), X(rec_tau), X(rec_pow), X(sup_mode), X(digits), X(sp_w), X(sp_tol)
 typedef struct {
     double probation;    /* 300: values seen before the first non-zero score */
     double alpha_fast;   /* 0.05: weight of the newest value in the EWMA prediction */
@@ -210,6 +210,13 @@ typedef struct {
     double ctx_short;    /* 3: novelty scores averaged in the recent mean */
     double ctx_sd_floor; /* 0.01: smallest deviation of the novelty scores */
     double tod_w;        /* 8: weight of the time-of-day pairing (0: off) */
+    double rec_w;        /* record gate: share of the decaying record a score must reach */
+    double rec_tau;      /* values over which the record decays by 1/e */
+    double rec_pow;      /* below the bar, the score is multiplied by (score/bar)^rec_pow */
+    double sup_mode;     /* 1: during the quiet period, a score above the alarm's passes */
+    double digits;       /* 10: a tail probability of 10^-digits scores 1 */
+    double sp_w;         /* new-extreme channel: score of a value beyond those seen */
+    double sp_tol;       /* by more than sp_tol x range */
     /* The series' expected range, when known before the first value (NAB
      * gives every detector its file's minimum and maximum; a product knows
      * a metric's bounds): the bins and the range-relative floors start

@@ -29,8 +29,11 @@ typedef struct {
     uint64_t quiet_until;
     uint32_t bin_head, bin_count;
     uint64_t slots_seen; /* time-of-day slots visited */
+    double rec;          /* decaying record of the combined score */
+    double alarm;        /* the score of the last alarm */
+    double seen_lo, seen_hi; /* the values seen (lo, hi may start wider) */
 } nab_state;
-#define NAB_STATE_SHAPE "888888" "44" LIK_STATE_SHAPE LIK_STATE_SHAPE "8" "44" "8"
+#define NAB_STATE_SHAPE "888888" "44" LIK_STATE_SHAPE LIK_STATE_SHAPE "8" "44" "8" "88" "88"
 
 typedef struct {
     eddy_anom base;
@@ -50,11 +53,27 @@ static void nab_reset(eddy_anom *a)
     memset(d->seen, 0, d->seen_words * sizeof *d->seen);
 }
 
+/* ln Q(z), the log of the standard normal's upper tail, without the
+ * underflow of erfc far out (asymptotic series beyond z = 5). */
+static double log_q(double z)
+{
+    if (z < 5.0)
+        return log(0.5 * erfc(z / sqrt(2.0)));
+    return -0.5 * z * z - log(z * sqrt(2.0 * M_PI)) + log1p(-1.0 / (z * z));
+}
+
+/* A tail probability ln q on the log scale of the scores: 0 at q = 1, 1 at
+ * q = 10^-digits and beyond. */
+static double tail_score(double ln_q, double digits)
+{
+    return fmin(1.0, -ln_q / (digits * M_LN10));
+}
+
 /* The mean of the newest short_n raw scores (v included) against the
  * Gaussian of the last long_n: ln(Q(z)) / ln(1e-10), clipped to [0,1] by
  * construction; then v joins the ring. */
 static double lik_push(lik_state *l, double *ring, uint32_t n, uint32_t short_n, double sd_floor,
-                       double v, double *z_out)
+                       double digits, double v, double *z_out)
 {
     double score = 0.0;
     uint32_t back = l->head >= short_n ? l->head - short_n : l->head + n - short_n;
@@ -62,7 +81,7 @@ static double lik_push(lik_state *l, double *ring, uint32_t n, uint32_t short_n,
         double cnt = l->count, mu = l->long_sum / cnt;
         double sd = fmax(sqrt(fmax(0.0, l->long_sq / cnt - mu * mu)), sd_floor);
         double z = ((l->short_sum + v - ring[back]) / short_n - mu) / sd;
-        score = log(0.5 * erfc(z / sqrt(2.0)) + 1e-10) / log(1e-10);
+        score = fmax(0.0, tail_score(log_q(z), digits));
         *z_out = z;
     }
     if (l->count >= short_n)
@@ -129,7 +148,7 @@ static double nab_update(eddy_anom *a, double x, int64_t ts_ms)
     nab_state *s = &d->s;
     const eddy_nab_params *p = &d->p;
     if (s->t == 0) {
-        s->lo = s->hi = s->fast = x;
+        s->lo = s->hi = s->fast = s->seen_lo = s->seen_hi = x;
         if (p->range_hi > p->range_lo) {
             s->lo = fmin(x, p->range_lo);
             s->hi = fmax(x, p->range_hi);
@@ -139,12 +158,20 @@ static double nab_update(eddy_anom *a, double x, int64_t ts_ms)
     s->lo = fmin(s->lo, x);
     s->hi = fmax(s->hi, x);
     double range = s->hi - s->lo;
+    /* 0. A value beyond every one seen so far, by a margin. */
+    double sp = 0.0;
+    if (p->sp_w > 0 && range > 0 &&
+        (x > s->seen_hi + p->sp_tol * range || x < s->seen_lo - p->sp_tol * range))
+        sp = p->sp_w;
+    s->seen_lo = fmin(s->seen_lo, x);
+    s->seen_hi = fmax(s->seen_hi, x);
 
     /* 1. Prediction error likelihood. */
     double e = range > 0 ? fabs(x - s->fast) / range : 0.0;
     s->fast += p->alpha_fast * (x - s->fast);
     double z = 0.0;
-    double score = lik_push(&s->err, d->err_r, d->long_n, d->short_n, p->sd_floor, e, &z);
+    double score = lik_push(&s->err, d->err_r, d->long_n, d->short_n, p->sd_floor, p->digits,
+                            e, &z);
     a->stat = z;
 
     /* 2. Level novelty against the last long_n values. */
@@ -152,7 +179,7 @@ static double nab_update(eddy_anom *a, double x, int64_t ts_ms)
         double n = s->x_count, mu = s->x_sum / n;
         double sd = fmax(sqrt(fmax(0.0, s->x_sq / n - mu * mu)), p->sd_floor * range);
         double zl = range > 0 ? fabs(x - mu) / sd : 0.0;
-        score = fmax(score, p->level_w * log(erfc(zl / sqrt(2.0)) + 1e-10) / log(1e-10));
+        score = fmax(score, p->level_w * tail_score(M_LN2 + log_q(zl), p->digits));
     }
     if (s->x_count == d->long_n) {
         s->x_sum -= d->x_r[s->x_head];
@@ -170,14 +197,27 @@ static double nab_update(eddy_anom *a, double x, int64_t ts_ms)
         double f = ctx_fresh(d, x, range, ts_ms), zc = 0.0;
         if (f >= 0)
             score = fmax(score, p->ctx_w * lik_push(&s->ctx, d->ctx_r, d->long_n,
-                                                    d->ctx_short_n, p->ctx_sd_floor, f, &zc));
+                                                    d->ctx_short_n, p->ctx_sd_floor, p->digits,
+                                                    f, &zc));
     }
 
-    if (s->t <= (uint64_t)p->probation || s->t < s->quiet_until)
+    score = fmin(1.0, fmax(sp, fmax(0.0, score)));
+    double out = score;
+    if (p->rec_w > 0) {
+        double bar = p->rec_w * s->rec;
+        if (score < bar)
+            out = score * pow(score / bar, p->rec_pow);
+        s->rec = fmax(s->rec * exp(-1.0 / p->rec_tau), score);
+    }
+    if (s->t <= (uint64_t)p->probation)
         return 0.0;
-    if (score >= p->sup_level)
+    if (s->t < s->quiet_until && !(p->sup_mode > 0 && out > s->alarm))
+        return 0.0;
+    if (out >= p->sup_level) {
         s->quiet_until = s->t + (uint64_t)p->sup_len;
-    return fmin(1.0, fmax(0.0, score));
+        s->alarm = out;
+    }
+    return out;
 }
 
 static size_t nab_regions(const eddy_anom *a, anom_region *r)
@@ -231,7 +271,9 @@ void eddy_nab_defaults(eddy_nab_params *p)
     *p = (eddy_nab_params){.probation = 300, .alpha_fast = 0.05, .long_win = 1500,
                            .short_win = 3, .sup_len = 200, .sup_level = 0.5, .sd_floor = 0.03,
                            .level_w = 0.9, .ctx_w = 0.9, .ctx_bins = 8, .ctx_lags = 8,
-                           .ctx_short = 3, .ctx_sd_floor = 0.01, .tod_w = 8};
+                           .ctx_short = 3, .ctx_sd_floor = 0.01, .tod_w = 8,
+                           .rec_w = 0, .rec_tau = 2000, .rec_pow = 2, .sup_mode = 0,
+                           .digits = 10, .sp_w = 0, .sp_tol = 0.05};
 }
 
 static int whole_in(double v, double lo, double hi)
@@ -260,7 +302,8 @@ int eddy_nab_new(const eddy_nab_params *p, eddy_anom **out, char *err, size_t er
         return eddy_anom_bad_param(err, errlen, "nab", "the expected range must be two finite "
                                    "numbers, lo <= hi, got %g and %g", p->range_lo, p->range_hi);
     if (!(p->probation >= 0 && p->sup_len >= 0 && p->sup_level >= 0 && p->level_w >= 0 &&
-          p->ctx_w >= 0 && p->tod_w >= 0 && p->sd_floor > 0 && p->ctx_sd_floor > 0))
+          p->ctx_w >= 0 && p->tod_w >= 0 && p->sd_floor > 0 && p->ctx_sd_floor > 0 &&
+          p->digits > 0 && p->sp_w >= 0 && p->sp_tol >= 0 && p->rec_w >= 0 && p->rec_tau > 0 && p->rec_pow >= 0 && p->sup_mode >= 0))
         return eddy_anom_bad_param(err, errlen, "nab", "probation, sup_len, sup_level, level_w, "
                                    "ctx_w and tod_w must be >= 0, sd_floor and ctx_sd_floor > 0");
     nab *d = calloc(1, sizeof *d);
