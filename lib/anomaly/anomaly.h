@@ -53,9 +53,24 @@ int eddy_anom_restore(eddy_anom *a, const void *data, size_t len);
  * "spot", "dspot", "nab") with its default parameters. */
 int eddy_anom_new_default(const char *name, eddy_anom **out, char *err, size_t errlen);
 
-/* The score map of the z-score detectors: erf(|z| / sqrt 2), i.e. the
- * probability mass of a standard normal within |z| of its mean, so
- * |z| = 1, 2, 3 give 0.683, 0.954, 0.997. Monotone in |z|, 0 at z = 0. */
+/* Calibrated scores. Every univariate detector but the NAB one answers a
+ * tail probability p of the value under what it has learnt (a Gaussian for
+ * the z-score detectors and the EWMA chart, the fitted GPD tail for SPOT),
+ * on one log scale: score = -log10(p) / EDDY_ANOM_TAIL_DIGITS, capped at 1.
+ * So a score s means p = 10^(-10 s) whatever the detector: 0.1 is p = 0.1,
+ * 0.5 is p = 1e-5, 1 is p <= 1e-10; thresholds compare across detectors and
+ * the ensemble can combine them. A log scale, not p itself, because what
+ * tells an anomaly from the ordinary tail of a long stream is how many
+ * orders of magnitude rarer it is, and a score that saturates (the old
+ * erf(|z|/sqrt 2) was 1.0 beyond |z| = 8) cannot rank anomalies. */
+#define EDDY_ANOM_TAIL_DIGITS 10.0
+/* ln p -> score, as above (0 for p >= 1). */
+double eddy_anom_tail_score(double ln_p);
+/* ln Q(z) = ln P(N(0,1) > z), finite far into the tail. */
+double eddy_anom_log_q(double z);
+/* The z-score detectors' map: the two-sided tail p = P(|N(0,1)| >= |z|)
+ * as a score, so |z| = 1, 2, 3, 3.5, 5 give 0.0499, 0.134, 0.257, 0.333,
+ * 0.624; 0 at z = 0, 1 at +-inf. */
 double eddy_anom_z_to_score(double z);
 
 /* Rolling z-score. The mean and population standard deviation (ddof 0) of
@@ -194,7 +209,7 @@ int eddy_spot_grimshaw(const double *y, size_t n, uint32_t n_points, double *gam
 #define EDDY_NAB_KNOBS(X)                                                         \
     X(probation), X(alpha_fast), X(long_win), X(short_win), X(sup_len), X(sup_level), \
         X(sd_floor), X(level_w), X(ctx_w), X(ctx_bins), X(ctx_lags), X(ctx_short),   \
-        X(ctx_sd_floor), X(tod_w), X(rec_w), X(rec_tau), X(rec_pow), X(sup_mode), X(digits), X(sp_w), X(sp_tol)
+        X(ctx_sd_floor), X(tod_w), X(rec_w), X(rec_tau), X(rec_pow), X(sup_mode), X(digits), X(sp_w), X(sp_tol), X(sp_grade)
 typedef struct {
     double probation;    /* 300: values seen before the first non-zero score */
     double alpha_fast;   /* 0.05: weight of the newest value in the EWMA prediction */
@@ -217,6 +232,7 @@ typedef struct {
     double digits;       /* 10: a tail probability of 10^-digits scores 1 */
     double sp_w;         /* new-extreme channel: score of a value beyond those seen */
     double sp_tol;       /* by more than sp_tol x range */
+    double sp_grade;     /* 0: all or nothing; else (excess / sp_tol)^sp_grade, capped at 1 */
     /* The series' expected range, when known before the first value (NAB
      * gives every detector its file's minimum and maximum; a product knows
      * a metric's bounds): the bins and the range-relative floors start

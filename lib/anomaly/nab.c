@@ -160,9 +160,13 @@ static double nab_update(eddy_anom *a, double x, int64_t ts_ms)
     double range = s->hi - s->lo;
     /* 0. A value beyond every one seen so far, by a margin. */
     double sp = 0.0;
-    if (p->sp_w > 0 && range > 0 &&
-        (x > s->seen_hi + p->sp_tol * range || x < s->seen_lo - p->sp_tol * range))
-        sp = p->sp_w;
+    if (p->sp_w > 0 && range > 0) {
+        double ex = fmax(x - s->seen_hi, s->seen_lo - x) / range;
+        if (p->sp_grade > 0)
+            sp = ex > 0 ? p->sp_w * fmin(1.0, pow(ex / p->sp_tol, p->sp_grade)) : 0.0;
+        else if (ex > p->sp_tol)
+            sp = p->sp_w;
+    }
     s->seen_lo = fmin(s->seen_lo, x);
     s->seen_hi = fmax(s->seen_hi, x);
 
@@ -273,7 +277,7 @@ void eddy_nab_defaults(eddy_nab_params *p)
                            .level_w = 0.9, .ctx_w = 0.9, .ctx_bins = 8, .ctx_lags = 8,
                            .ctx_short = 3, .ctx_sd_floor = 0.01, .tod_w = 8,
                            .rec_w = 0, .rec_tau = 2000, .rec_pow = 2, .sup_mode = 0,
-                           .digits = 10, .sp_w = 0, .sp_tol = 0.05};
+                           .digits = 10, .sp_w = 0, .sp_tol = 0.05, .sp_grade = 0};
 }
 
 static int whole_in(double v, double lo, double hi)
