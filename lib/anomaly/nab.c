@@ -272,12 +272,12 @@ void eddy_nab_defaults(eddy_nab_params *p)
 {
     /* Tuned on the NAB corpus (standard profile), one setting for all:
      * benchmarks/nab/tune/nab_tune.py and nab_search.py. */
-    *p = (eddy_nab_params){.probation = 300, .alpha_fast = 0.05, .long_win = 1500,
-                           .short_win = 3, .sup_len = 200, .sup_level = 0.5, .sd_floor = 0.03,
-                           .level_w = 0.9, .ctx_w = 0.9, .ctx_bins = 8, .ctx_lags = 8,
-                           .ctx_short = 3, .ctx_sd_floor = 0.01, .tod_w = 8,
-                           .rec_w = 0, .rec_tau = 2000, .rec_pow = 2, .sup_mode = 0,
-                           .digits = 10, .sp_w = 0, .sp_tol = 0.05, .sp_grade = 0};
+    *p = (eddy_nab_params){.probation = 300, .alpha_fast = 0.05, .long_win = 1000,
+                           .short_win = 3, .sup_len = 100, .sup_level = 0.4, .sd_floor = 0.03,
+                           .level_w = 0, .ctx_w = 1.2, .ctx_bins = 32, .ctx_lags = 12,
+                           .ctx_short = 3, .ctx_sd_floor = 0.03, .tod_w = 8, .rec_w = 1.0,
+                           .rec_tau = 2000, .rec_pow = 2, .sup_mode = 0, .digits = 20,
+                           .sp_w = 0.8, .sp_tol = 0.01, .sp_grade = 0};
 }
 
 static int whole_in(double v, double lo, double hi)
