@@ -35,13 +35,16 @@
 
 #define END_OPTS {NULL, 0, NULL, EDDY_NO_RANGE, NULL, 0, NULL}
 
+/* Every score is a tail probability p on one log scale, -log10(p) / 10
+ * (lib/anomaly/anomaly.h), so a threshold means the same for each. */
 #define Z_THRESHOLD_TEXT(z)                                                                 \
-    "Flag when score >= threshold. The score is erf(|z|/sqrt 2): 0.683, 0.954, 0.9973 at "  \
-    "|z| = 1, 2, 3; the default flags |z| >= " z "."
+    "Flag when score >= threshold. The score is the two-sided Gaussian tail p of z on a "   \
+    "log scale, -log10(p) / 10 capped at 1: 0.050, 0.134, 0.257, 0.333, 0.624 at |z| = 1, "  \
+    "2, 3, 3.5, 5; the default flags |z| >= " z "."
 
 eddy_option eddy_anom_opts_zscore[] = {
     FIELD_OPT,
-    COMMON_OPTS("0.9973", Z_THRESHOLD_TEXT("3"), "100000"),
+    COMMON_OPTS("0.2569", Z_THRESHOLD_TEXT("3"), "100000"),
     {"window", EDDY_OPT_INT, NULL, 2, 10000000, NULL, 0,
      "Previous values whose mean and standard deviation (ddof 0) give z; scores are 0 "
      "until the window is full. 8 bytes per value per key (at most 10,000,000: 80 MB a key)."},
@@ -50,7 +53,7 @@ eddy_option eddy_anom_opts_zscore[] = {
 
 eddy_option eddy_anom_opts_robust_zscore[] = {
     FIELD_OPT,
-    COMMON_OPTS("0.9995", Z_THRESHOLD_TEXT("3.5 (Iglewicz and Hoaglin's cut-off)"), "100000"),
+    COMMON_OPTS("0.3332", Z_THRESHOLD_TEXT("3.5 (Iglewicz and Hoaglin's cut-off)"), "100000"),
     {"window", EDDY_OPT_INT, NULL, 2, 10000000, NULL, 0,
      "Previous values whose median and MAD give the robust z = 0.6745 (x - median) / MAD. "
      "About 16 bytes per value per key (at most 10,000,000)."},
@@ -59,9 +62,10 @@ eddy_option eddy_anom_opts_robust_zscore[] = {
 
 eddy_option eddy_anom_opts_ewma_chart[] = {
     FIELD_OPT,
-    COMMON_OPTS("0.5",
-                "Flag when score >= threshold; the score is |s| / (|s| + L), so 0.5 is the "
-                "chart leaving its control limits.",
+    COMMON_OPTS("0.2569",
+                "Flag when score >= threshold. The score is the two-sided Gaussian tail p of "
+                "the chart in its own standard deviations, -log10(p) / 10; the default is the "
+                "chart leaving L = 3 limits (for another L, the score of |z| = L).",
                 "100000"),
     {"lambda", EDDY_OPT_DOUBLE, NULL, 1e-300, 1, NULL, 0,
      "Weight of the newest value in the chart, in (0, 1]."},
@@ -74,9 +78,12 @@ eddy_option eddy_anom_opts_ewma_chart[] = {
 
 #define SPOT_OPTS(depth_min, depth_text)                                     \
     FIELD_OPT,                                                                              \
-        COMMON_OPTS("0.5",                                                                  \
-                    "Flag when score >= threshold; 0.5 is exactly SPOT's alarm (the value " \
-                    "beyond the threshold z_q).",                                           \
+        COMMON_OPTS("0.4",                                                                  \
+                    "Flag when score >= threshold. The score is the value's tail "          \
+                    "probability p under the fitted GPD tail, -log10(p) / 10 (0 at or "     \
+                    "below the initial threshold t); SPOT's alarm (beyond z_q) is p <= q, " \
+                    "so the default 0.4 is the alarm at q = 1e-4 (-log10(q) / 10 for "      \
+                    "another q).",                                                          \
                     "100000"),                                                              \
         {"n_init", EDDY_OPT_INT, NULL, 10, 67108864, NULL, 0,                             \
          "Values that calibrate the initial threshold and the first GPD fit."},             \
@@ -113,9 +120,10 @@ eddy_option eddy_anom_opts_dspot[] = {
  * tunes is an option; the library checks their ranges. */
 eddy_option eddy_anom_opts_nab_detector[] = {
     FIELD_OPT,
-    COMMON_OPTS("0.5",
-                "Flag when score >= threshold; 0.5 is the detector's alarm level (a score "
-                "that starts its quiet period).",
+    COMMON_OPTS("0.4",
+                "Flag when score >= threshold; 0.4 is the detector's alarm level (sup_level, "
+                "a score that starts its quiet period) and near the threshold NAB's standard "
+                "profile picks (0.42).",
                 "100000"),
     {"expected_range", EDDY_OPT_LIST, NULL, EDDY_NO_RANGE, NULL, 0,
      "[min, max]: the range the field's values are expected to span, when known (a metric's "
@@ -133,9 +141,11 @@ eddy_option eddy_anom_opts_half_space_trees[] = {
     {"limits", EDDY_OPT_MAP, NULL, EDDY_NO_RANGE, NULL, 0,
      "Field -> \"lo,hi\": the range each feature is scaled from. Give every field or none; "
      "unset: each feature's minimum and maximum over the first window."},
-    COMMON_OPTS("0.8",
-                "Flag when score >= threshold (1 - the normalised mass of the value's "
-                "region in the previous window).",
+    COMMON_OPTS("0.4",
+                "Flag when score >= threshold. The raw score (1 - the normalised mass of the "
+                "value's region in the previous window) is calibrated against the last ~1000 "
+                "raw scores: its upper Gaussian tail p there, -log10(p) / 10, so the default "
+                "0.4 is p = 1e-4.",
                 "10000"),
     {"n_trees", EDDY_OPT_INT, NULL, 1, 1000, NULL, 0, "Number of trees."},
     {"height", EDDY_OPT_INT, NULL, 1, 24, NULL, 0,
