@@ -23,6 +23,11 @@
         {"quiet_period", EDDY_OPT_INT, "100", 1, 1e9, NULL, 0,                              \
          "Unflagged values of a key after a flag that count as one clear check; a firing "  \
          "alert resolves after the step's alerts.resolve_after clear checks."},             \
+        {"refractory", EDDY_OPT_INT, "0", 0, 1e9, NULL, 0,                                  \
+         "After a flagged value, the key's next `refractory` values score 0 and are not "   \
+         "flagged (the detector still learns from them): one flag per event, as NAB "       \
+         "credits one detection per anomaly window and charges the rest. 0: off, every "    \
+         "value scored."},                                                                  \
         {"max_keys", EDDY_OPT_INT, max_keys_default, 1, 1e8, NULL, 0,                       \
          "Keys tracked per partition; records of further keys pass through unscored "       \
          "(counted in eddy_anomaly_untracked_records_total)."}
