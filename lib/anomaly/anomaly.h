@@ -209,7 +209,7 @@ int eddy_spot_grimshaw(const double *y, size_t n, uint32_t n_points, double *gam
 #define EDDY_NAB_KNOBS(X)                                                         \
     X(probation), X(alpha_fast), X(long_win), X(short_win), X(sup_len), X(sup_level), \
         X(sd_floor), X(level_w), X(ctx_w), X(ctx_bins), X(ctx_lags), X(ctx_short),   \
-        X(ctx_sd_floor), X(tod_w), X(rec_w), X(rec_tau), X(rec_pow), X(sup_mode), X(digits), X(sp_w), X(sp_tol), X(sp_grade)
+        X(ctx_sd_floor), X(tod_w), X(rec_w), X(rec_tau), X(rec_pow), X(sup_mode), X(digits), X(sp_w), X(sp_tol), X(sp_grade), X(cap)
 typedef struct {
     double probation;    /* 300: values seen before the first non-zero score */
     double alpha_fast;   /* 0.05: weight of the newest value in the EWMA prediction */
@@ -233,6 +233,7 @@ typedef struct {
     double sp_w;         /* new-extreme channel: score of a value beyond those seen */
     double sp_tol;       /* by more than sp_tol x range */
     double sp_grade;     /* 0: all or nothing; else (excess / sp_tol)^sp_grade, capped at 1 */
+    double cap;          /* channel scores capped here before the record gate; the output at 1 */
     /* The series' expected range, when known before the first value (NAB
      * gives every detector its file's minimum and maximum; a product knows
      * a metric's bounds): the bins and the range-relative floors start

@@ -64,16 +64,16 @@ static double log_q(double z)
 
 /* A tail probability ln q on the log scale of the scores: 0 at q = 1, 1 at
  * q = 10^-digits and beyond. */
-static double tail_score(double ln_q, double digits)
+static double tail_score(double ln_q, double digits, double cap)
 {
-    return fmin(1.0, -ln_q / (digits * M_LN10));
+    return fmin(cap, -ln_q / (digits * M_LN10));
 }
 
 /* The mean of the newest short_n raw scores (v included) against the
  * Gaussian of the last long_n: ln(Q(z)) / ln(1e-10), clipped to [0,1] by
  * construction; then v joins the ring. */
 static double lik_push(lik_state *l, double *ring, uint32_t n, uint32_t short_n, double sd_floor,
-                       double digits, double v, double *z_out)
+                       double digits, double cap, double v, double *z_out)
 {
     double score = 0.0;
     uint32_t back = l->head >= short_n ? l->head - short_n : l->head + n - short_n;
@@ -81,7 +81,7 @@ static double lik_push(lik_state *l, double *ring, uint32_t n, uint32_t short_n,
         double cnt = l->count, mu = l->long_sum / cnt;
         double sd = fmax(sqrt(fmax(0.0, l->long_sq / cnt - mu * mu)), sd_floor);
         double z = ((l->short_sum + v - ring[back]) / short_n - mu) / sd;
-        score = fmax(0.0, tail_score(log_q(z), digits));
+        score = fmax(0.0, tail_score(log_q(z), digits, cap));
         *z_out = z;
     }
     if (l->count >= short_n)
@@ -175,7 +175,7 @@ static double nab_update(eddy_anom *a, double x, int64_t ts_ms)
     s->fast += p->alpha_fast * (x - s->fast);
     double z = 0.0;
     double score = lik_push(&s->err, d->err_r, d->long_n, d->short_n, p->sd_floor, p->digits,
-                            e, &z);
+                            p->cap, e, &z);
     a->stat = z;
 
     /* 2. Level novelty against the last long_n values. */
@@ -183,7 +183,7 @@ static double nab_update(eddy_anom *a, double x, int64_t ts_ms)
         double n = s->x_count, mu = s->x_sum / n;
         double sd = fmax(sqrt(fmax(0.0, s->x_sq / n - mu * mu)), p->sd_floor * range);
         double zl = range > 0 ? fabs(x - mu) / sd : 0.0;
-        score = fmax(score, p->level_w * tail_score(M_LN2 + log_q(zl), p->digits));
+        score = fmax(score, p->level_w * tail_score(M_LN2 + log_q(zl), p->digits, p->cap));
     }
     if (s->x_count == d->long_n) {
         s->x_sum -= d->x_r[s->x_head];
@@ -202,10 +202,10 @@ static double nab_update(eddy_anom *a, double x, int64_t ts_ms)
         if (f >= 0)
             score = fmax(score, p->ctx_w * lik_push(&s->ctx, d->ctx_r, d->long_n,
                                                     d->ctx_short_n, p->ctx_sd_floor, p->digits,
-                                                    f, &zc));
+                                                    p->cap, f, &zc));
     }
 
-    score = fmin(1.0, fmax(sp, fmax(0.0, score)));
+    score = fmin(p->cap, fmax(sp, fmax(0.0, score)));
     double out = score;
     if (p->rec_w > 0) {
         double bar = p->rec_w * s->rec;
@@ -221,7 +221,7 @@ static double nab_update(eddy_anom *a, double x, int64_t ts_ms)
         s->quiet_until = s->t + (uint64_t)p->sup_len;
         s->alarm = out;
     }
-    return out;
+    return fmin(1.0, out);
 }
 
 static size_t nab_regions(const eddy_anom *a, anom_region *r)
@@ -277,7 +277,7 @@ void eddy_nab_defaults(eddy_nab_params *p)
                            .level_w = 0, .ctx_w = 1.2, .ctx_bins = 32, .ctx_lags = 12,
                            .ctx_short = 3, .ctx_sd_floor = 0.03, .tod_w = 8, .rec_w = 1.0,
                            .rec_tau = 2000, .rec_pow = 2, .sup_mode = 0, .digits = 20,
-                           .sp_w = 0.8, .sp_tol = 0.01, .sp_grade = 0};
+                           .sp_w = 0.8, .sp_tol = 0.01, .sp_grade = 0, .cap = 1};
 }
 
 static int whole_in(double v, double lo, double hi)
@@ -307,7 +307,7 @@ int eddy_nab_new(const eddy_nab_params *p, eddy_anom **out, char *err, size_t er
                                    "numbers, lo <= hi, got %g and %g", p->range_lo, p->range_hi);
     if (!(p->probation >= 0 && p->sup_len >= 0 && p->sup_level >= 0 && p->level_w >= 0 &&
           p->ctx_w >= 0 && p->tod_w >= 0 && p->sd_floor > 0 && p->ctx_sd_floor > 0 &&
-          p->digits > 0 && p->sp_w >= 0 && p->sp_tol >= 0 && p->rec_w >= 0 && p->rec_tau > 0 && p->rec_pow >= 0 && p->sup_mode >= 0))
+          p->digits > 0 && p->cap >= 1 && p->sp_w >= 0 && p->sp_tol >= 0 && p->rec_w >= 0 && p->rec_tau > 0 && p->rec_pow >= 0 && p->sup_mode >= 0))
         return eddy_anom_bad_param(err, errlen, "nab", "probation, sup_len, sup_level, level_w, "
                                    "ctx_w and tod_w must be >= 0, sd_floor and ctx_sd_floor > 0");
     nab *d = calloc(1, sizeof *d);
