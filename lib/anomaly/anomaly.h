@@ -209,7 +209,8 @@ int eddy_spot_grimshaw(const double *y, size_t n, uint32_t n_points, double *gam
 #define EDDY_NAB_KNOBS(X)                                                         \
     X(probation), X(alpha_fast), X(long_win), X(short_win), X(sup_len), X(sup_level), \
         X(sd_floor), X(level_w), X(ctx_w), X(ctx_bins), X(ctx_lags), X(ctx_short),   \
-        X(ctx_sd_floor), X(tod_w), X(rec_w), X(rec_tau), X(rec_pow), X(sup_mode), X(digits), X(sp_w), X(sp_tol), X(sp_grade), X(cap)
+        X(ctx_sd_floor), X(tod_w), X(rec_w), X(rec_tau), X(rec_pow), X(sup_mode), X(digits), X(sp_w), X(sp_tol), X(sp_grade), X(cap), X(art_w), X(art_dim), X(art_ds), X(art_cats), X(art_rho), \
+        X(art_beta)
 typedef struct {
     double probation;    /* 300: values seen before the first non-zero score */
     double alpha_fast;   /* 0.05: weight of the newest value in the EWMA prediction */
@@ -234,6 +235,12 @@ typedef struct {
     double sp_tol;       /* by more than sp_tol x range */
     double sp_grade;     /* 0: all or nothing; else (excess / sp_tol)^sp_grade, capped at 1 */
     double cap;          /* channel scores capped here before the record gate; the output at 1 */
+    double art_w;        /* shape channel (fuzzy ART, nab_art.h): weight, 0 = off */
+    double art_dim;      /* block means in a shape, 1..32 */
+    double art_ds;       /* values per block, >= 1 */
+    double art_cats;     /* most categories, 1..1024 */
+    double art_rho;      /* vigilance, in (0, 1] */
+    double art_beta;     /* learning rate, in (0, 1] */
     /* The series' expected range, when known before the first value (NAB
      * gives every detector its file's minimum and maximum; a product knows
      * a metric's bounds): the bins and the range-relative floors start

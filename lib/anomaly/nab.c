@@ -7,6 +7,7 @@
 
 #include "engine/core/error.h"
 #include "lib/anomaly/anomaly_int.h"
+#include "lib/anomaly/nab_art.h"
 
 #define TOD_SLOTS 48 /* hour of day x (weekday, weekend) */
 
@@ -32,8 +33,12 @@ typedef struct {
     double rec;          /* decaying record of the combined score */
     double alarm;        /* the score of the last alarm */
     double seen_lo, seen_hi; /* the values seen (lo, hi may start wider) */
+    nab_art_state art;
+    lik_state art_lik;
 } nab_state;
-#define NAB_STATE_SHAPE "888888" "44" LIK_STATE_SHAPE LIK_STATE_SHAPE "8" "44" "8" "88" "88"
+#define NAB_STATE_SHAPE                                                                     \
+    "888888" "44" LIK_STATE_SHAPE LIK_STATE_SHAPE "8" "44" "8" "88" "88" NAB_ART_STATE_SHAPE \
+        LIK_STATE_SHAPE
 
 typedef struct {
     eddy_anom base;
@@ -43,6 +48,8 @@ typedef struct {
     uint8_t *bin_r;  /* the last `lags` bins */
     uint64_t *seen;  /* one bit per (lag, bin now, bin then) and (slot, bin) */
     size_t seen_words;
+    nab_art art;
+    double *art_r;   /* the shape novelties' likelihood ring */
     nab_state s;
 } nab;
 
@@ -205,6 +212,16 @@ static double nab_update(eddy_anom *a, double x, int64_t ts_ms)
                                                     p->cap, f, &zc));
     }
 
+    /* 4. Shape novelty likelihood. */
+    if (p->art_w > 0) {
+        double v = range > 0 ? (x - s->lo) / range : 0.5, za = 0.0;
+        double nv = nab_art_push(&d->art, &s->art, v);
+        if (nv >= 0)
+            score = fmax(score, p->art_w * lik_push(&s->art_lik, d->art_r, d->long_n,
+                                                    d->ctx_short_n, p->ctx_sd_floor, p->digits,
+                                                    p->cap, nv, &za));
+    }
+
     score = fmin(p->cap, fmax(sp, fmax(0.0, score)));
     double out = score;
     if (p->rec_w > 0) {
@@ -233,7 +250,10 @@ static size_t nab_regions(const eddy_anom *a, anom_region *r)
     r[3] = (anom_region){d->x_r, sizeof(double) * d->long_n, ANOM_F64};
     r[4] = (anom_region){d->bin_r, d->lags, "1"};
     r[5] = (anom_region){d->seen, d->seen_words * sizeof *d->seen, "8"};
-    return 6;
+    r[6] = (anom_region){d->art.w, sizeof(double) * d->art.cats * 2 * d->art.dim, ANOM_F64};
+    r[7] = (anom_region){d->art.feat, sizeof(double) * d->art.dim, ANOM_F64};
+    r[8] = (anom_region){d->art_r, sizeof(double) * d->long_n, ANOM_F64};
+    return 9;
 }
 
 static int nab_check(const eddy_anom *a)
@@ -243,7 +263,8 @@ static int nab_check(const eddy_anom *a)
     int ok = s->err.count <= d->long_n && s->err.head < d->long_n &&
              s->ctx.count <= d->long_n && s->ctx.head < d->long_n &&
              s->x_count <= d->long_n && s->x_head < d->long_n && s->bin_count <= d->lags &&
-             s->bin_head < d->lags;
+             s->bin_head < d->lags && s->art_lik.count <= d->long_n &&
+             s->art_lik.head < d->long_n && nab_art_check(&d->art, &s->art) == 0;
     for (uint32_t i = 0; ok && i < d->lags; i++)
         ok = d->bin_r[i] < d->bins;
     return ok ? 0 : -1;
@@ -257,6 +278,8 @@ static void nab_destroy(eddy_anom *a)
     free(d->x_r);
     free(d->bin_r);
     free(d->seen);
+    free(d->art_r);
+    nab_art_free(&d->art);
 }
 
 static const anom_ops nab_ops = {
@@ -277,7 +300,9 @@ void eddy_nab_defaults(eddy_nab_params *p)
                            .level_w = 0, .ctx_w = 1.2, .ctx_bins = 32, .ctx_lags = 12,
                            .ctx_short = 3, .ctx_sd_floor = 0.03, .tod_w = 8, .rec_w = 1.0,
                            .rec_tau = 2000, .rec_pow = 2, .sup_mode = 0, .digits = 20,
-                           .sp_w = 0.8, .sp_tol = 0.01, .sp_grade = 0, .cap = 1};
+                           .sp_w = 0.8, .sp_tol = 0.01, .sp_grade = 0, .cap = 1,
+                           .art_w = 0, .art_dim = 8, .art_ds = 1, .art_cats = 64,
+                           .art_rho = 0.9, .art_beta = 0.1};
 }
 
 static int whole_in(double v, double lo, double hi)
@@ -299,6 +324,12 @@ int eddy_nab_new(const eddy_nab_params *p, eddy_anom **out, char *err, size_t er
         return eddy_anom_bad_param(err, errlen, "nab", "ctx_bins must be a whole number in "
                                    "[2, 256] and ctx_lags in [1, 64], got %g and %g",
                                    p->ctx_bins, p->ctx_lags);
+    if (!whole_in(p->art_dim, 1, NAB_ART_MAX_DIM) || !whole_in(p->art_ds, 1, 1 << 20) ||
+        !whole_in(p->art_cats, 1, NAB_ART_MAX_CATS) || !(p->art_rho > 0 && p->art_rho <= 1) ||
+        !(p->art_beta > 0 && p->art_beta <= 1) || !(p->art_w >= 0))
+        return eddy_anom_bad_param(err, errlen, "nab", "art_dim must be a whole number in "
+                                   "[1, 32], art_ds in [1, 1048576], art_cats in [1, 1024]; "
+                                   "art_rho and art_beta in (0, 1], art_w >= 0");
     if (!(p->alpha_fast > 0 && p->alpha_fast <= 1))
         return eddy_anom_bad_param(err, errlen, "nab", "alpha_fast must be in (0, 1], got %g",
                                    p->alpha_fast);
@@ -325,7 +356,10 @@ int eddy_nab_new(const eddy_nab_params *p, eddy_anom **out, char *err, size_t er
     d->x_r = calloc(d->long_n, sizeof(double));
     d->bin_r = calloc(d->lags, 1);
     d->seen = calloc(d->seen_words, sizeof *d->seen);
-    if (!d->err_r || !d->ctx_r || !d->x_r || !d->bin_r || !d->seen) {
+    d->art_r = calloc(d->long_n, sizeof(double));
+    int art_ok = nab_art_init(&d->art, (uint32_t)p->art_dim, (uint32_t)p->art_ds,
+                              (uint32_t)p->art_cats, p->art_rho, p->art_beta) == 0;
+    if (!d->err_r || !d->ctx_r || !d->x_r || !d->bin_r || !d->seen || !d->art_r || !art_ok) {
         nab_destroy(&d->base);
         free(d);
         return EDDY_ENOMEM;
