@@ -173,39 +173,49 @@ int eddy_spot_grimshaw(const double *y, size_t n, uint32_t n_points, double *gam
  * Benchmark's scoring, which credits the earliest detection inside each
  * anomaly window, charges every detection outside one, and picks one score
  * threshold for the whole corpus. One configuration serves every series
- * (the defaults, tuned on the NAB corpus with benchmarks/nab/tune/nab_tune.py and
- * nab_search.py); no per-series knowledge, causal, bounded memory
- * (3 x long_win doubles and a bitset of ctx_lags x ctx_bins^2 + 48 x
- * ctx_bins bits), no allocation per update, O(ctx_lags) work per value
- * (about 7 M values/s).
+ * (the defaults, tuned on the NAB corpus with benchmarks/nab/tune/nab_search.py;
+ * the attempts and what each channel adds are in benchmarks/nab/README.md);
+ * no labels, causal. It may be told the series' expected range
+ * (range_lo/range_hi: NAB's protocol gives each file's minimum and maximum,
+ * a product knows a metric's bounds); otherwise the range is learnt.
+ * Bounded memory per series: 4 x long_win doubles, a bitset of ctx_lags x
+ * ctx_bins^2 + 48 x ctx_bins bits, art_cats x 2 art_dim + art_dim doubles
+ * (about 42 KiB with the defaults); no allocation per update; O(ctx_lags +
+ * art_cats x art_dim) work per value.
  *
- * Three surprise channels, each mapped to [0,1] on a log-tail scale
- * ln(tail) / ln(1e-10), combined by their (weighted) maximum:
+ * Surprise channels, each a tail probability p on the log scale
+ * -log10(p) / digits (capped at `cap`), combined by their weighted maximum:
+ *  0. New extreme (after the spatial check of NAB's HTM detector): a value
+ *     beyond every value seen so far by more than sp_tol of the range
+ *     scores sp_w (or (excess / sp_tol)^sp_grade x sp_w when sp_grade > 0).
  *  1. Prediction error likelihood (Numenta's anomaly likelihood applied to
- *     a simple predictor): e = |x - EWMA| / range-so-far; the mean of the
- *     newest short_win errors against the Gaussian of the last long_win,
- *     one-sided tail Q(z).
+ *     a simple predictor): e = |x - EWMA| / range; the mean of the newest
+ *     short_win errors against the Gaussian of the last long_win.
  *  2. Level novelty: x's two-sided Gaussian tail under the mean and
- *     deviation of the last long_win values, weighted by level_w. Catches
- *     shifts and spikes the smoothed error channel dilutes.
+ *     deviation of the last long_win values, weighted by level_w.
  *  3. Context novelty (after contextOSE / HTM's "unpredicted input"): x is
- *     put in one of ctx_bins bins of the range seen so far; the raw score is
- *     the share of its pairings never seen before: (bin now, bin k values
- *     ago) for k = 1..ctx_lags, plus (hour of day x weekday/weekend, bin
- *     now), which counts as tod_w pairings, so a value unusual for its time
- *     of day counts. Seen pairings are one bit each, kept for good, so
- *     whatever has happened becomes normal. That raw score goes through
- *     the same likelihood (ctx_short, long_win, ctx_sd_floor), weighted by
- *     ctx_w.
+ *     put in one of ctx_bins bins of the range; the raw score is the share
+ *     of its pairings never seen before: (bin now, bin k values ago) for
+ *     k = 1..ctx_lags, plus (hour of day x weekday/weekend, bin now), which
+ *     counts as tod_w pairings. Seen pairings are one bit each, kept for
+ *     good. That raw score goes through the same likelihood (ctx_short,
+ *     long_win, ctx_sd_floor), weighted by ctx_w.
+ *  4. Shape novelty (after ARTime): a fuzzy ART layer over the last art_dim
+ *     block means (lib/anomaly/nab_art.h); 1 - the best category match
+ *     through the likelihood, weighted by art_w.
+ * Record gate: a score below rec_w x the decaying record of past scores
+ * (1/e per rec_tau values) is damped by (score / bar)^rec_pow, so a series
+ * that is always surprising has to surpass itself.
  * Alarm gate: nothing is scored during the first `probation` values (NAB
- * ignores the first 15% of each series anyway, and the statistics are
- * still settling); after a score reaches sup_level the next sup_len scores
- * are 0, because NAB credits one detection per window and charges every
- * extra one outside it. Deviations have floors (sd_floor relative to the
- * range for values, absolute for scores) so flat series do not turn
- * rounding into alarms. The alarm level for NAB's standard profile is about
- * sup_level. Statistic: the error channel's z. Every parameter is a double
- * so that EDDY_NAB_KNOBS(X) can drive option tables: X(field) per field. */
+ * ignores the first 15% of each series anyway); after a score reaches
+ * sup_level the next sup_len scores are 0 (sup_mode 1: unless they exceed
+ * that alarm's score), because NAB credits one detection per window and
+ * charges every extra one outside it. Deviations have floors (sd_floor
+ * relative to the range for values, absolute for scores) so flat series do
+ * not turn rounding into alarms. The alarm level for NAB's standard profile
+ * is about sup_level. Statistic: the error channel's z. Every parameter is
+ * a double so that EDDY_NAB_KNOBS(X) can drive option tables: X(field) per
+ * field. */
 #define EDDY_NAB_KNOBS(X)                                                         \
     X(probation), X(alpha_fast), X(long_win), X(short_win), X(sup_len), X(sup_level), \
         X(sd_floor), X(level_w), X(ctx_w), X(ctx_bins), X(ctx_lags), X(ctx_short),   \

@@ -182,6 +182,25 @@ static const char *const nab_knob_text[][2] = {
     {"ctx_sd_floor", "Smallest deviation of the context novelty scores."},
     {"tod_w", "Weight of the (hour of day, weekday/weekend) pairing in the context channel "
               "(0: off)."},
+    {"rec_w", "Record gate: share of the decaying record of past scores a score must reach "
+              "to pass undamped (0: off)."},
+    {"rec_tau", "Values over which the record of past scores decays by 1/e."},
+    {"rec_pow", "Below the record gate's bar, the score is multiplied by (score / bar)^rec_pow."},
+    {"sup_mode", "1: during the quiet period, a score above the alarm's own still passes."},
+    {"digits", "Tail probability 10^-digits that a channel scores 1 (the log scale of the "
+               "channels)."},
+    {"sp_w", "Score of a value beyond every value seen so far (new-extreme channel; 0: off)."},
+    {"sp_tol", "Margin, relative to the range, by which a new extreme must pass the values "
+               "seen."},
+    {"sp_grade", "0: a new extreme scores sp_w outright; > 0: (excess / sp_tol)^sp_grade x "
+                 "sp_w, capped."},
+    {"cap", "Channel scores are capped here before the record gate (the output at 1)."},
+    {"art_w", "Weight of the shape channel (fuzzy ART over the recent shape; 0: off)."},
+    {"art_dim", "Block means in the shape channel's input, 1..32."},
+    {"art_ds", "Values averaged per block of the shape channel."},
+    {"art_cats", "Most categories of the shape channel (2 art_dim doubles each), 1..1024."},
+    {"art_rho", "Vigilance of the shape channel: the match a shape needs to join a category."},
+    {"art_beta", "Learning rate of the shape channel's categories, in (0, 1]."},
     {NULL, NULL},
 };
 
