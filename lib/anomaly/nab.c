@@ -228,7 +228,8 @@ static double nab_update(eddy_anom *a, double x, int64_t ts_ms)
         double bar = p->rec_w * s->rec;
         if (score < bar)
             out = score * pow(score / bar, p->rec_pow);
-        s->rec = fmax(s->rec * exp(-1.0 / p->rec_tau), score);
+        if (s->t > (uint64_t)p->rec_start)
+            s->rec = fmax(s->rec * exp(-1.0 / p->rec_tau), score);
     }
     if (s->t <= (uint64_t)p->probation)
         return 0.0;
@@ -302,7 +303,7 @@ void eddy_nab_defaults(eddy_nab_params *p)
                            .rec_tau = 2000, .rec_pow = 2, .sup_mode = 0, .digits = 20,
                            .sp_w = 0.8, .sp_tol = 0.01, .sp_grade = 0, .cap = 1,
                            .art_w = 0, .art_dim = 8, .art_ds = 1, .art_cats = 64,
-                           .art_rho = 0.9, .art_beta = 0.1};
+                           .art_rho = 0.9, .art_beta = 0.1, .rec_start = 0};
 }
 
 static int whole_in(double v, double lo, double hi)
@@ -338,7 +339,7 @@ int eddy_nab_new(const eddy_nab_params *p, eddy_anom **out, char *err, size_t er
                                    "numbers, lo <= hi, got %g and %g", p->range_lo, p->range_hi);
     if (!(p->probation >= 0 && p->sup_len >= 0 && p->sup_level >= 0 && p->level_w >= 0 &&
           p->ctx_w >= 0 && p->tod_w >= 0 && p->sd_floor > 0 && p->ctx_sd_floor > 0 &&
-          p->digits > 0 && p->cap >= 1 && p->sp_w >= 0 && p->sp_tol >= 0 && p->rec_w >= 0 && p->rec_tau > 0 && p->rec_pow >= 0 && p->sup_mode >= 0))
+          p->digits > 0 && p->cap >= 1 && p->sp_w >= 0 && p->sp_tol >= 0 && p->rec_w >= 0 && p->rec_start >= 0 && p->rec_tau > 0 && p->rec_pow >= 0 && p->sup_mode >= 0))
         return eddy_anom_bad_param(err, errlen, "nab", "probation, sup_len, sup_level, level_w, "
                                    "ctx_w and tod_w must be >= 0, sd_floor and ctx_sd_floor > 0");
     nab *d = calloc(1, sizeof *d);

@@ -201,6 +201,8 @@ static const char *const nab_knob_text[][2] = {
     {"art_cats", "Most categories of the shape channel (2 art_dim doubles each), 1..1024."},
     {"art_rho", "Vigilance of the shape channel: the match a shape needs to join a category."},
     {"art_beta", "Learning rate of the shape channel's categories, in (0, 1]."},
+    {"rec_start", "Values seen before the record gate's record of scores starts learning (the "
+                  "first scores of a series come from unsettled statistics)."},
     {NULL, NULL},
 };
 
