@@ -54,11 +54,29 @@ const char *eddy_anom_name(const eddy_anom *a)
     return a->ops->name;
 }
 
+double eddy_anom_log_q(double z)
+{
+    if (z < 5.0)
+        return log(0.5 * erfc(z / sqrt(2.0)));
+    /* erfc underflows far out: the asymptotic series is exact to 1e-4
+     * relative there and keeps growing with z. */
+    return -0.5 * z * z - log(z * sqrt(2.0 * M_PI)) + log1p(-1.0 / (z * z));
+}
+
+double eddy_anom_tail_score(double ln_p)
+{
+    if (isnan(ln_p) || ln_p >= 0.0)
+        return 0.0;
+    return fmin(1.0, -ln_p / (EDDY_ANOM_TAIL_DIGITS * M_LN10));
+}
+
 double eddy_anom_z_to_score(double z)
 {
     if (isnan(z))
         return 0.0;
-    return erf(fabs(z) / sqrt(2.0));
+    if (isinf(z))
+        return 1.0;
+    return eddy_anom_tail_score(M_LN2 + eddy_anom_log_q(fabs(z)));
 }
 
 int eddy_anom_bad_param(char *err, size_t errlen, const char *name, const char *fmt, ...)

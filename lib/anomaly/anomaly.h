@@ -53,9 +53,24 @@ int eddy_anom_restore(eddy_anom *a, const void *data, size_t len);
  * "spot", "dspot", "nab") with its default parameters. */
 int eddy_anom_new_default(const char *name, eddy_anom **out, char *err, size_t errlen);
 
-/* The score map of the z-score detectors: erf(|z| / sqrt 2), i.e. the
- * probability mass of a standard normal within |z| of its mean, so
- * |z| = 1, 2, 3 give 0.683, 0.954, 0.997. Monotone in |z|, 0 at z = 0. */
+/* Calibrated scores. Every univariate detector but the NAB one answers a
+ * tail probability p of the value under what it has learnt (a Gaussian for
+ * the z-score detectors and the EWMA chart, the fitted GPD tail for SPOT),
+ * on one log scale: score = -log10(p) / EDDY_ANOM_TAIL_DIGITS, capped at 1.
+ * So a score s means p = 10^(-10 s) whatever the detector: 0.1 is p = 0.1,
+ * 0.5 is p = 1e-5, 1 is p <= 1e-10; thresholds compare across detectors and
+ * the ensemble can combine them. A log scale, not p itself, because what
+ * tells an anomaly from the ordinary tail of a long stream is how many
+ * orders of magnitude rarer it is, and a score that saturates (the old
+ * erf(|z|/sqrt 2) was 1.0 beyond |z| = 8) cannot rank anomalies. */
+#define EDDY_ANOM_TAIL_DIGITS 10.0
+/* ln p -> score, as above (0 for p >= 1). */
+double eddy_anom_tail_score(double ln_p);
+/* ln Q(z) = ln P(N(0,1) > z), finite far into the tail. */
+double eddy_anom_log_q(double z);
+/* The z-score detectors' map: the two-sided tail p = P(|N(0,1)| >= |z|)
+ * as a score, so |z| = 1, 2, 3, 3.5, 5 give 0.0499, 0.134, 0.257, 0.333,
+ * 0.624; 0 at z = 0, 1 at +-inf. */
 double eddy_anom_z_to_score(double z);
 
 /* Rolling z-score. The mean and population standard deviation (ddof 0) of
@@ -158,43 +173,54 @@ int eddy_spot_grimshaw(const double *y, size_t n, uint32_t n_points, double *gam
  * Benchmark's scoring, which credits the earliest detection inside each
  * anomaly window, charges every detection outside one, and picks one score
  * threshold for the whole corpus. One configuration serves every series
- * (the defaults, tuned on the NAB corpus with benchmarks/nab/tune/nab_tune.py and
- * nab_search.py); no per-series knowledge, causal, bounded memory
- * (3 x long_win doubles and a bitset of ctx_lags x ctx_bins^2 + 48 x
- * ctx_bins bits), no allocation per update, O(ctx_lags) work per value
- * (about 7 M values/s).
+ * (the defaults, tuned on the NAB corpus with benchmarks/nab/tune/nab_search.py;
+ * the attempts and what each channel adds are in benchmarks/nab/README.md);
+ * no labels, causal. It may be told the series' expected range
+ * (range_lo/range_hi: NAB's protocol gives each file's minimum and maximum,
+ * a product knows a metric's bounds); otherwise the range is learnt.
+ * Bounded memory per series: 4 x long_win doubles, a bitset of ctx_lags x
+ * ctx_bins^2 + 48 x ctx_bins bits, art_cats x 2 art_dim + art_dim doubles
+ * (about 42 KiB with the defaults); no allocation per update; O(ctx_lags +
+ * art_cats x art_dim) work per value.
  *
- * Three surprise channels, each mapped to [0,1] on a log-tail scale
- * ln(tail) / ln(1e-10), combined by their (weighted) maximum:
+ * Surprise channels, each a tail probability p on the log scale
+ * -log10(p) / digits (capped at `cap`), combined by their weighted maximum:
+ *  0. New extreme (after the spatial check of NAB's HTM detector): a value
+ *     beyond every value seen so far by more than sp_tol of the range
+ *     scores sp_w (or (excess / sp_tol)^sp_grade x sp_w when sp_grade > 0).
  *  1. Prediction error likelihood (Numenta's anomaly likelihood applied to
- *     a simple predictor): e = |x - EWMA| / range-so-far; the mean of the
- *     newest short_win errors against the Gaussian of the last long_win,
- *     one-sided tail Q(z).
+ *     a simple predictor): e = |x - EWMA| / range; the mean of the newest
+ *     short_win errors against the Gaussian of the last long_win.
  *  2. Level novelty: x's two-sided Gaussian tail under the mean and
- *     deviation of the last long_win values, weighted by level_w. Catches
- *     shifts and spikes the smoothed error channel dilutes.
+ *     deviation of the last long_win values, weighted by level_w.
  *  3. Context novelty (after contextOSE / HTM's "unpredicted input"): x is
- *     put in one of ctx_bins bins of the range seen so far; the raw score is
- *     the share of its pairings never seen before: (bin now, bin k values
- *     ago) for k = 1..ctx_lags, plus (hour of day x weekday/weekend, bin
- *     now), which counts as tod_w pairings, so a value unusual for its time
- *     of day counts. Seen pairings are one bit each, kept for good, so
- *     whatever has happened becomes normal. That raw score goes through
- *     the same likelihood (ctx_short, long_win, ctx_sd_floor), weighted by
- *     ctx_w.
+ *     put in one of ctx_bins bins of the range; the raw score is the share
+ *     of its pairings never seen before: (bin now, bin k values ago) for
+ *     k = 1..ctx_lags, plus (hour of day x weekday/weekend, bin now), which
+ *     counts as tod_w pairings. Seen pairings are one bit each, kept for
+ *     good. That raw score goes through the same likelihood (ctx_short,
+ *     long_win, ctx_sd_floor), weighted by ctx_w.
+ *  4. Shape novelty (after ARTime): a fuzzy ART layer over the last art_dim
+ *     block means (lib/anomaly/nab_art.h); 1 - the best category match
+ *     through the likelihood, weighted by art_w.
+ * Record gate: a score below rec_w x the decaying record of past scores
+ * (1/e per rec_tau values) is damped by (score / bar)^rec_pow, so a series
+ * that is always surprising has to surpass itself.
  * Alarm gate: nothing is scored during the first `probation` values (NAB
- * ignores the first 15% of each series anyway, and the statistics are
- * still settling); after a score reaches sup_level the next sup_len scores
- * are 0, because NAB credits one detection per window and charges every
- * extra one outside it. Deviations have floors (sd_floor relative to the
- * range for values, absolute for scores) so flat series do not turn
- * rounding into alarms. The alarm level for NAB's standard profile is about
- * sup_level. Statistic: the error channel's z. Every parameter is a double
- * so that EDDY_NAB_KNOBS(X) can drive option tables: X(field) per field. */
+ * ignores the first 15% of each series anyway); after a score reaches
+ * sup_level the next sup_len scores are 0 (sup_mode 1: unless they exceed
+ * that alarm's score), because NAB credits one detection per window and
+ * charges every extra one outside it. Deviations have floors (sd_floor
+ * relative to the range for values, absolute for scores) so flat series do
+ * not turn rounding into alarms. The alarm level for NAB's standard profile
+ * is about sup_level. Statistic: the error channel's z. Every parameter is
+ * a double so that EDDY_NAB_KNOBS(X) can drive option tables: X(field) per
+ * field. */
 #define EDDY_NAB_KNOBS(X)                                                         \
     X(probation), X(alpha_fast), X(long_win), X(short_win), X(sup_len), X(sup_level), \
         X(sd_floor), X(level_w), X(ctx_w), X(ctx_bins), X(ctx_lags), X(ctx_short),   \
-        X(ctx_sd_floor), X(tod_w)
+        X(ctx_sd_floor), X(tod_w), X(rec_w), X(rec_tau), X(rec_pow), X(sup_mode), X(digits), X(sp_w), X(sp_tol), X(sp_grade), X(cap), X(art_w), X(art_dim), X(art_ds), X(art_cats), X(art_rho), \
+        X(art_beta), X(rec_start)
 typedef struct {
     double probation;    /* 300: values seen before the first non-zero score */
     double alpha_fast;   /* 0.05: weight of the newest value in the EWMA prediction */
@@ -210,6 +236,29 @@ typedef struct {
     double ctx_short;    /* 3: novelty scores averaged in the recent mean */
     double ctx_sd_floor; /* 0.01: smallest deviation of the novelty scores */
     double tod_w;        /* 8: weight of the time-of-day pairing (0: off) */
+    double rec_w;        /* record gate: share of the decaying record a score must reach */
+    double rec_tau;      /* values over which the record decays by 1/e */
+    double rec_pow;      /* below the bar, the score is multiplied by (score/bar)^rec_pow */
+    double sup_mode;     /* 1: during the quiet period, a score above the alarm's passes */
+    double digits;       /* 10: a tail probability of 10^-digits scores 1 */
+    double sp_w;         /* new-extreme channel: score of a value beyond those seen */
+    double sp_tol;       /* by more than sp_tol x range */
+    double sp_grade;     /* 0: all or nothing; else (excess / sp_tol)^sp_grade, capped at 1 */
+    double cap;          /* channel scores capped here before the record gate; the output at 1 */
+    double art_w;        /* shape channel (fuzzy ART, nab_art.h): weight, 0 = off */
+    double art_dim;      /* block means in a shape, 1..32 */
+    double art_ds;       /* values per block, >= 1 */
+    double art_cats;     /* most categories, 1..1024 */
+    double art_rho;      /* vigilance, in (0, 1] */
+    double art_beta;     /* learning rate, in (0, 1] */
+    double rec_start;    /* values before the record gate's record starts learning */
+    /* The series' expected range, when known before the first value (NAB
+     * gives every detector its file's minimum and maximum; a product knows
+     * a metric's bounds): the bins and the range-relative floors start
+     * from it instead of from the values seen so far, which keeps early
+     * contexts stable. Values outside it still widen it. range_lo ==
+     * range_hi (the default, 0 and 0): unknown, learnt as values come. */
+    double range_lo, range_hi;
 } eddy_nab_params;
 void eddy_nab_defaults(eddy_nab_params *p);
 int eddy_nab_new(const eddy_nab_params *p, eddy_anom **out, char *err, size_t errlen);

@@ -58,8 +58,9 @@ static double ewma_update(eddy_anom *a, double x, int64_t ts_ms)
     else
         st = dev == 0.0 ? 0.0 : copysign(INFINITY, dev);
     a->stat = st;
-    double m = fabs(st);
-    return isinf(m) ? 1.0 : m / (m + e->p.L);
+    /* In control, the chart statistic is standard normal: its two-sided
+     * tail, as every detector's score (anomaly.h). */
+    return eddy_anom_z_to_score(st);
 }
 
 /* The limits the next value's chart will be held to. */

@@ -16,8 +16,12 @@ typedef struct {
     uint32_t cur;       /* current window; 0 is the first */
     uint32_t in_window; /* values counted in it */
     uint32_t limits_known, pad_;
+    /* The raw mass scores' running mean and variance (over about the
+     * last HST_LIK_N values), which calibrate the score (hst_calibrate). */
+    double lik_n, lik_mu, lik_var;
 } hst_state;
-#define HST_STATE_SHAPE "4"
+#define HST_STATE_SHAPE "4444" "888"
+#define HST_LIK_N 1000.0
 
 struct eddy_hst {
     eddy_hst_params p;
@@ -230,6 +234,27 @@ static int hst_input_ok(const eddy_hst *h, const double *x, uint32_t dim)
     return 1;
 }
 
+/* The raw score (1 - normalised mass) is no probability, and its usual
+ * level depends on the data and the trees: its upper tail under a Gaussian
+ * of the recent raw scores is (HTM's anomaly likelihood, on the log scale
+ * of anomaly.h). A floor of 0.01 on the deviation keeps a constant stream
+ * from turning rounding into certainty. */
+static double hst_calibrate(const hst_state *s, double raw)
+{
+    if (s->lik_n < 2)
+        return 0.0;
+    double z = (raw - s->lik_mu) / fmax(sqrt(s->lik_var), 0.01);
+    return z > 0 ? eddy_anom_tail_score(eddy_anom_log_q(z)) : 0.0;
+}
+
+static void hst_learn_raw(hst_state *s, double raw)
+{
+    s->lik_n = fmin(s->lik_n + 1.0, HST_LIK_N);
+    double d = raw - s->lik_mu;
+    s->lik_mu += d / s->lik_n;
+    s->lik_var += (d * (raw - s->lik_mu) - s->lik_var) / s->lik_n;
+}
+
 double eddy_hst_update(eddy_hst *h, const double *x, uint32_t dim)
 {
     if (!hst_input_ok(h, x, dim))
@@ -245,7 +270,11 @@ double eddy_hst_update(eddy_hst *h, const double *x, uint32_t dim)
     int scoring = h->s.cur > 0;
     double sum = hst_learn_all(h, scoring);
     hst_end_of_value(h);
-    return scoring ? 1.0 - sum / h->max_score : 0.0;
+    if (!scoring)
+        return 0.0;
+    double raw = 1.0 - sum / h->max_score, score = hst_calibrate(&h->s, raw);
+    hst_learn_raw(&h->s, raw);
+    return score;
 }
 
 double eddy_hst_score(const eddy_hst *h, const double *x, uint32_t dim)
@@ -260,7 +289,7 @@ double eddy_hst_score(const eddy_hst *h, const double *x, uint32_t dim)
     double sum = 0.0;
     for (uint32_t k = 0; k < h->p.n_trees; k++)
         sum += hst_score_walk(h, k);
-    return 1.0 - sum / h->max_score;
+    return hst_calibrate(&h->s, 1.0 - sum / h->max_score);
 }
 
 void eddy_hst_reset(eddy_hst *h)
@@ -322,7 +351,9 @@ int eddy_hst_restore(eddy_hst *h, const void *data, size_t len)
     if (!data || len < head + sizeof st ||
         eddy_load_fields(&st, (const uint8_t *)data + head, sizeof st, HST_STATE_SHAPE) != 0)
         return EDDY_EPARSE;
-    if (st.in_window >= h->p.window_size || st.limits_known > 1 ||
+    if (st.in_window >= h->p.window_size || st.limits_known > 1 || !(st.lik_n >= 0) ||
+        !(st.lik_n <= HST_LIK_N) || !isfinite(st.lik_mu) || !(st.lik_var >= 0) ||
+        !isfinite(st.lik_var) ||
         (!h->buf && !st.limits_known) || (!st.limits_known && st.cur != 0))
         return EDDY_EPARSE;
     return eddy_anom_load_regions("hst", r, nr, data, len);

@@ -146,15 +146,27 @@ static void spot_calibrate(spot *sp)
     s->phase = PH_RUN;
 }
 
-/* r / (1 + r) with r = (v - t) / (zq - t): 0.5 exactly at the alarm level. */
-static double side_score(const spot_side *sd, double v)
+/* The tail probability of v under the fitted model, P(X > v) = (N_t / n)
+ * (1 + gamma (v - t) / sigma)^(-1 / gamma) (exp(-(v - t) / sigma) at gamma
+ * 0), as a score (anomaly.h): z_q is where it equals q, so the alarm is
+ * score >= -log10(q) / 10 (0.4 at the default q = 1e-4). Values at or
+ * below t score 0: the model says nothing finer there. */
+static double side_score(const spot *sp, const spot_side *sd, double v)
 {
     if (!(v > sd->t))
         return 0.0;
-    if (!(sd->zq > sd->t))
+    if (sd->count == 0 || !(sd->sigma > 0.0) || sd->nt == 0)
         return 1.0;
-    double r = (v - sd->t) / (sd->zq - sd->t);
-    return isinf(r) ? 1.0 : r / (1.0 + r);
+    double u = (v - sd->t) / sd->sigma, ln_p = log((double)sd->nt / (double)sp->s.n);
+    if (sd->gamma != 0.0) {
+        double b = 1.0 + sd->gamma * u;
+        if (!(b > 0.0))
+            return 1.0; /* beyond the fitted distribution's end */
+        ln_p -= log(b) / sd->gamma;
+    } else {
+        ln_p -= u;
+    }
+    return eddy_anom_tail_score(ln_p);
 }
 
 static double spot_update(eddy_anom *a, double x, int64_t ts_ms)
@@ -176,7 +188,7 @@ static double spot_update(eddy_anom *a, double x, int64_t ts_ms)
         return 0.0;
     }
     int two = sp->p.two_sided;
-    double su = side_score(&s->up, y), sdn = two ? side_score(&s->down, -y) : 0.0;
+    double su = side_score(sp, &s->up, y), sdn = two ? side_score(sp, &s->down, -y) : 0.0;
     a->stat = two ? fmax(y - s->up.zq, -y - s->down.zq) : y - s->up.zq;
     if (y > s->up.zq || (two && -y > s->down.zq))
         return fmax(su, sdn);

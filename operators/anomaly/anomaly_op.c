@@ -198,6 +198,7 @@ static void *create_kind(const anom_kind *k, const eddy_host *h, eddy_ctx *ctx,
     if (op->al.quiet < 1)
         op->al.quiet = 1;
     op->max_keys = (uint32_t)h->opt_int(o, "max_keys");
+    op->refractory = (uint64_t)h->opt_int(o, "refractory");
     /* Build one detector now: bad parameter combinations are refused at
      * start-up, with the reason, not when the first record arrives. */
     if (k->make(op, &op->global.d, err, errlen) != 0) {
@@ -349,6 +350,10 @@ static int anom_process(void *state, eddy_ctx *ctx, eddy_batch *in)
         double score = k->d.hst ? eddy_hst_update(k->d.hst, x, op->dim)
                                 : eddy_anom_update(k->d.a, x[0], ts);
         if (!(score >= 0.0))
+            score = 0.0;
+        /* The refractory period after a flag: last_flag and alerted are
+         * the key's durable alert bookkeeping, so it survives restarts. */
+        if (op->refractory && k->alerted && k->n - k->last_flag <= op->refractory)
             score = 0.0;
         if (k->n++ == 0)
             k->first_ts = ts;

@@ -65,6 +65,7 @@ typedef struct aop {
     eddy_sym keys[ANOM_MAX_KEY_FIELDS];
     uint32_t nkeys;
     uint32_t max_keys;
+    uint64_t refractory; /* values held at 0 after a flag (0: off) */
     anom_alerting al;
     eddy_keymap *map;
     akey global;

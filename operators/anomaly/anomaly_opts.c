@@ -23,6 +23,11 @@
         {"quiet_period", EDDY_OPT_INT, "100", 1, 1e9, NULL, 0,                              \
          "Unflagged values of a key after a flag that count as one clear check; a firing "  \
          "alert resolves after the step's alerts.resolve_after clear checks."},             \
+        {"refractory", EDDY_OPT_INT, "0", 0, 1e9, NULL, 0,                                  \
+         "After a flagged value, the key's next `refractory` values score 0 and are not "   \
+         "flagged (the detector still learns from them): one flag per event, as NAB "       \
+         "credits one detection per anomaly window and charges the rest. 0: off, every "    \
+         "value scored."},                                                                  \
         {"max_keys", EDDY_OPT_INT, max_keys_default, 1, 1e8, NULL, 0,                       \
          "Keys tracked per partition; records of further keys pass through unscored "       \
          "(counted in eddy_anomaly_untracked_records_total)."}
@@ -35,13 +40,16 @@
 
 #define END_OPTS {NULL, 0, NULL, EDDY_NO_RANGE, NULL, 0, NULL}
 
+/* Every score is a tail probability p on one log scale, -log10(p) / 10
+ * (lib/anomaly/anomaly.h), so a threshold means the same for each. */
 #define Z_THRESHOLD_TEXT(z)                                                                 \
-    "Flag when score >= threshold. The score is erf(|z|/sqrt 2): 0.683, 0.954, 0.9973 at "  \
-    "|z| = 1, 2, 3; the default flags |z| >= " z "."
+    "Flag when score >= threshold. The score is the two-sided Gaussian tail p of z on a "   \
+    "log scale, -log10(p) / 10 capped at 1: 0.050, 0.134, 0.257, 0.333, 0.624 at |z| = 1, "  \
+    "2, 3, 3.5, 5; the default flags |z| >= " z "."
 
 eddy_option eddy_anom_opts_zscore[] = {
     FIELD_OPT,
-    COMMON_OPTS("0.9973", Z_THRESHOLD_TEXT("3"), "100000"),
+    COMMON_OPTS("0.2569", Z_THRESHOLD_TEXT("3"), "100000"),
     {"window", EDDY_OPT_INT, NULL, 2, 10000000, NULL, 0,
      "Previous values whose mean and standard deviation (ddof 0) give z; scores are 0 "
      "until the window is full. 8 bytes per value per key (at most 10,000,000: 80 MB a key)."},
@@ -50,7 +58,7 @@ eddy_option eddy_anom_opts_zscore[] = {
 
 eddy_option eddy_anom_opts_robust_zscore[] = {
     FIELD_OPT,
-    COMMON_OPTS("0.9995", Z_THRESHOLD_TEXT("3.5 (Iglewicz and Hoaglin's cut-off)"), "100000"),
+    COMMON_OPTS("0.3332", Z_THRESHOLD_TEXT("3.5 (Iglewicz and Hoaglin's cut-off)"), "100000"),
     {"window", EDDY_OPT_INT, NULL, 2, 10000000, NULL, 0,
      "Previous values whose median and MAD give the robust z = 0.6745 (x - median) / MAD. "
      "About 16 bytes per value per key (at most 10,000,000)."},
@@ -59,9 +67,10 @@ eddy_option eddy_anom_opts_robust_zscore[] = {
 
 eddy_option eddy_anom_opts_ewma_chart[] = {
     FIELD_OPT,
-    COMMON_OPTS("0.5",
-                "Flag when score >= threshold; the score is |s| / (|s| + L), so 0.5 is the "
-                "chart leaving its control limits.",
+    COMMON_OPTS("0.2569",
+                "Flag when score >= threshold. The score is the two-sided Gaussian tail p of "
+                "the chart in its own standard deviations, -log10(p) / 10; the default is the "
+                "chart leaving L = 3 limits (for another L, the score of |z| = L).",
                 "100000"),
     {"lambda", EDDY_OPT_DOUBLE, NULL, 1e-300, 1, NULL, 0,
      "Weight of the newest value in the chart, in (0, 1]."},
@@ -74,9 +83,12 @@ eddy_option eddy_anom_opts_ewma_chart[] = {
 
 #define SPOT_OPTS(depth_min, depth_text)                                     \
     FIELD_OPT,                                                                              \
-        COMMON_OPTS("0.5",                                                                  \
-                    "Flag when score >= threshold; 0.5 is exactly SPOT's alarm (the value " \
-                    "beyond the threshold z_q).",                                           \
+        COMMON_OPTS("0.4",                                                                  \
+                    "Flag when score >= threshold. The score is the value's tail "          \
+                    "probability p under the fitted GPD tail, -log10(p) / 10 (0 at or "     \
+                    "below the initial threshold t); SPOT's alarm (beyond z_q) is p <= q, " \
+                    "so the default 0.4 is the alarm at q = 1e-4 (-log10(q) / 10 for "      \
+                    "another q).",                                                          \
                     "100000"),                                                              \
         {"n_init", EDDY_OPT_INT, NULL, 10, 67108864, NULL, 0,                             \
          "Values that calibrate the initial threshold and the first GPD fit."},             \
@@ -113,10 +125,16 @@ eddy_option eddy_anom_opts_dspot[] = {
  * tunes is an option; the library checks their ranges. */
 eddy_option eddy_anom_opts_nab_detector[] = {
     FIELD_OPT,
-    COMMON_OPTS("0.5",
-                "Flag when score >= threshold; 0.5 is the detector's alarm level (a score "
-                "that starts its quiet period).",
+    COMMON_OPTS("0.4",
+                "Flag when score >= threshold; 0.4 is the detector's alarm level (sup_level, "
+                "a score that starts its quiet period) and near the threshold NAB's standard "
+                "profile picks (0.42).",
                 "100000"),
+    {"expected_range", EDDY_OPT_LIST, NULL, EDDY_NO_RANGE, NULL, 0,
+     "[min, max]: the range the field's values are expected to span, when known (a metric's "
+     "bounds; NAB gives each series' minimum and maximum). The detector's value bins and "
+     "range-relative floors start from it; values outside it still widen it. Unset: learnt "
+     "from the values seen so far."},
     EDDY_NAB_KNOBS(NAB_ROW),
     END_OPTS,
 };
@@ -128,9 +146,11 @@ eddy_option eddy_anom_opts_half_space_trees[] = {
     {"limits", EDDY_OPT_MAP, NULL, EDDY_NO_RANGE, NULL, 0,
      "Field -> \"lo,hi\": the range each feature is scaled from. Give every field or none; "
      "unset: each feature's minimum and maximum over the first window."},
-    COMMON_OPTS("0.8",
-                "Flag when score >= threshold (1 - the normalised mass of the value's "
-                "region in the previous window).",
+    COMMON_OPTS("0.4",
+                "Flag when score >= threshold. The raw score (1 - the normalised mass of the "
+                "value's region in the previous window) is calibrated against the last ~1000 "
+                "raw scores: its upper Gaussian tail p there, -log10(p) / 10, so the default "
+                "0.4 is p = 1e-4.",
                 "10000"),
     {"n_trees", EDDY_OPT_INT, NULL, 1, 1000, NULL, 0, "Number of trees."},
     {"height", EDDY_OPT_INT, NULL, 1, 24, NULL, 0,
@@ -162,6 +182,27 @@ static const char *const nab_knob_text[][2] = {
     {"ctx_sd_floor", "Smallest deviation of the context novelty scores."},
     {"tod_w", "Weight of the (hour of day, weekday/weekend) pairing in the context channel "
               "(0: off)."},
+    {"rec_w", "Record gate: share of the decaying record of past scores a score must reach "
+              "to pass undamped (0: off)."},
+    {"rec_tau", "Values over which the record of past scores decays by 1/e."},
+    {"rec_pow", "Below the record gate's bar, the score is multiplied by (score / bar)^rec_pow."},
+    {"sup_mode", "1: during the quiet period, a score above the alarm's own still passes."},
+    {"digits", "Tail probability 10^-digits that a channel scores 1 (the log scale of the "
+               "channels)."},
+    {"sp_w", "Score of a value beyond every value seen so far (new-extreme channel; 0: off)."},
+    {"sp_tol", "Margin, relative to the range, by which a new extreme must pass the values "
+               "seen."},
+    {"sp_grade", "0: a new extreme scores sp_w outright; > 0: (excess / sp_tol)^sp_grade x "
+                 "sp_w, capped."},
+    {"cap", "Channel scores are capped here before the record gate (the output at 1)."},
+    {"art_w", "Weight of the shape channel (fuzzy ART over the recent shape; 0: off)."},
+    {"art_dim", "Block means in the shape channel's input, 1..32."},
+    {"art_ds", "Values averaged per block of the shape channel."},
+    {"art_cats", "Most categories of the shape channel (2 art_dim doubles each), 1..1024."},
+    {"art_rho", "Vigilance of the shape channel: the match a shape needs to join a category."},
+    {"art_beta", "Learning rate of the shape channel's categories, in (0, 1]."},
+    {"rec_start", "Values seen before the record gate's record of scores starts learning (the "
+                  "first scores of a series come from unsettled statistics)."},
     {NULL, NULL},
 };
 
@@ -310,6 +351,20 @@ static int mk_nab(const aop *op, adet *d, char *err, size_t n)
 #define NAB_SET(f) (p.f = h->opt_double(op->opts, #f))
     EDDY_NAB_KNOBS(NAB_SET);
 #undef NAB_SET
+    uint32_t nr = h->opt_count(op->opts, "expected_range");
+    if (nr) {
+        const char *lo = nr == 2 ? h->opt_item(op->opts, "expected_range", 0) : NULL;
+        const char *hi = nr == 2 ? h->opt_item(op->opts, "expected_range", 1) : NULL;
+        char *e1 = NULL, *e2 = NULL;
+        p.range_lo = lo ? strtod(lo, &e1) : NAN;
+        p.range_hi = hi ? strtod(hi, &e2) : NAN;
+        if (!lo || !hi || e1 == lo || *e1 || e2 == hi || *e2 || !isfinite(p.range_lo) ||
+            !isfinite(p.range_hi) || !(p.range_lo < p.range_hi)) {
+            snprintf(err, n, "expected_range: give [min, max], two finite numbers with "
+                     "min < max");
+            return -1;
+        }
+    }
     return eddy_nab_new(&p, &d->a, err, n);
 }
 

@@ -46,7 +46,7 @@ pipelines:
           scores: [z_score, sp_score, rz_score]
           method: vote
           # each score votes at its own step's threshold
-          score_thresholds: { z_score: 0.9973, rz_score: 0.9995 }
+          score_thresholds: { z_score: 0.2569, rz_score: 0.3332 }
           key: [user_id]
         outputs:
           alerts: { type: file, path: "$TMP/ens_alerts.json" }
@@ -90,7 +90,7 @@ for r in recs:
 assert len(seen) == 5
 # The ensemble's vote: the share of the three scores at or above their
 # vote thresholds.
-at = {"z_score": 0.9973, "sp_score": 0.5, "rz_score": 0.9995}
+at = {"z_score": 0.2569, "sp_score": 0.4, "rz_score": 0.3332}
 for r in recs[:3000]:
     share = sum(r[f] >= t for f, t in at.items()) / 3
     assert abs(r["ens_score"] - share) < 1e-12 and r["anomaly"] == (share >= 0.5), r

@@ -130,7 +130,7 @@ pipelines:
         ewma_chart: { field: x, key: [ user ] }
         alerts: { enabled: false }
       - name: ens
-        ensemble: { scores: [ z_score, e_score ], method: max, threshold: 0.99, key: [ user ] }
+        ensemble: { scores: [ z_score, e_score ], method: max, threshold: 0.2, key: [ user ] }
         outputs:
           alerts: { type: kafka, topic: $4-alerts, format: json }
     to: [ { type: kafka, topic: $4, format: json } ]
