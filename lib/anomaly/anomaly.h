@@ -220,7 +220,7 @@ int eddy_spot_grimshaw(const double *y, size_t n, uint32_t n_points, double *gam
     X(probation), X(alpha_fast), X(long_win), X(short_win), X(sup_len), X(sup_level), \
         X(sd_floor), X(level_w), X(ctx_w), X(ctx_bins), X(ctx_lags), X(ctx_short),   \
         X(ctx_sd_floor), X(tod_w), X(rec_w), X(rec_tau), X(rec_pow), X(sup_mode), X(digits), X(sp_w), X(sp_tol), X(sp_grade), X(cap), X(art_w), X(art_dim), X(art_ds), X(art_cats), X(art_rho), \
-        X(art_beta), X(rec_start)
+        X(art_beta), X(rec_start), X(ctx_forget), X(sp_pos)
 typedef struct {
     double probation;    /* 300: values seen before the first non-zero score */
     double alpha_fast;   /* 0.05: weight of the newest value in the EWMA prediction */
@@ -252,6 +252,8 @@ typedef struct {
     double art_rho;      /* vigilance, in (0, 1] */
     double art_beta;     /* learning rate, in (0, 1] */
     double rec_start;    /* values before the record gate's record starts learning */
+    double ctx_forget;   /* values after which an unseen pairing is news again (0: never) */
+    double sp_pos;       /* new extreme's score x (its position in the range)^sp_pos */
     /* The series' expected range, when known before the first value (NAB
      * gives every detector its file's minimum and maximum; a product knows
      * a metric's bounds): the bins and the range-relative floors start

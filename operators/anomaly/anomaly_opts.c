@@ -201,6 +201,11 @@ static const char *const nab_knob_text[][2] = {
     {"art_cats", "Most categories of the shape channel (2 art_dim doubles each), 1..1024."},
     {"art_rho", "Vigilance of the shape channel: the match a shape needs to join a category."},
     {"art_beta", "Learning rate of the shape channel's categories, in (0, 1]."},
+    {"ctx_forget", "Values after which a context pairing not seen since is news again (two "
+                   "generations of seen bits; 0: never forget)."},
+    {"sp_pos", "A new extreme's score is multiplied by its position in the range (1 at the "
+               "far edge) to this power: with a known range, an extreme at the range's edge "
+               "is the rarest (0: off)."},
     {"rec_start", "Values seen before the record gate's record of scores starts learning (the "
                   "first scores of a series come from unsettled statistics)."},
     {NULL, NULL},
