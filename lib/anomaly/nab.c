@@ -50,6 +50,7 @@ typedef struct {
     size_t seen_words;
     nab_art art;
     double *art_r;   /* the shape novelties' likelihood ring */
+    double rec_decay; /* exp(-1 / rec_tau), once */
     nab_state s;
 } nab;
 
@@ -110,6 +111,19 @@ static double lik_push(lik_state *l, double *ring, uint32_t n, uint32_t short_n,
 /* Seen pairings live in two generations (the current one, then the one
  * before it): with ctx_forget > 0 the older is dropped every ctx_forget
  * values, so a pairing not seen for that long becomes news again. */
+/* b^e; whole e up to 16 (the tuned ones) by multiplication, which is
+ * several times cheaper than pow() on the per-value path. */
+static double pow_fast(double b, double e)
+{
+    if (e == floor(e) && e >= 0 && e <= 16) {
+        double r = 1.0;
+        for (int i = 0; i < (int)e; i++)
+            r *= b;
+        return r;
+    }
+    return pow(b, e);
+}
+
 static int test_and_set(nab *d, size_t bit)
 {
     uint64_t m = 1ULL << (bit & 63), *cur = d->seen, *old = d->seen + d->seen_words;
@@ -180,7 +194,7 @@ static double nab_update(eddy_anom *a, double x, int64_t ts_ms)
          * edge of the range is the rarest the series will see. */
         if (sp > 0 && p->sp_pos > 0) {
             double pos = x > s->seen_hi ? (x - s->lo) / range : (s->hi - x) / range;
-            sp *= pow(fmin(1.0, fmax(0.0, pos)), p->sp_pos);
+            sp *= pow_fast(fmin(1.0, fmax(0.0, pos)), p->sp_pos);
         }
     }
     s->seen_lo = fmin(s->seen_lo, x);
@@ -240,9 +254,9 @@ static double nab_update(eddy_anom *a, double x, int64_t ts_ms)
     if (p->rec_w > 0) {
         double bar = p->rec_w * s->rec;
         if (score < bar)
-            out = score * pow(score / bar, p->rec_pow);
+            out = score * pow_fast(score / bar, p->rec_pow);
         if (s->t > (uint64_t)p->rec_start)
-            s->rec = fmax(s->rec * exp(-1.0 / p->rec_tau), score);
+            s->rec = fmax(s->rec * d->rec_decay, score);
     }
     if (s->t <= (uint64_t)p->probation)
         return 0.0;
@@ -315,7 +329,7 @@ void eddy_nab_defaults(eddy_nab_params *p)
                            .ctx_short = 3, .ctx_sd_floor = 0.03, .tod_w = 8, .rec_w = 1.0,
                            .rec_tau = 2000, .rec_pow = 8, .sup_mode = 0, .digits = 20,
                            .sp_w = 1.0, .sp_tol = 0.01, .sp_grade = 0, .cap = 1,
-                           .art_w = 1.0, .art_dim = 8, .art_ds = 1, .art_cats = 64,
+                           .art_w = 1.0, .art_dim = 4, .art_ds = 1, .art_cats = 64,
                            .art_rho = 0.95, .art_beta = 0.1, .rec_start = 300,
                            .ctx_forget = 0, .sp_pos = 1};
 }
@@ -360,6 +374,7 @@ int eddy_nab_new(const eddy_nab_params *p, eddy_anom **out, char *err, size_t er
     if (!d)
         return EDDY_ENOMEM;
     d->p = *p;
+    d->rec_decay = exp(-1.0 / p->rec_tau);
     d->long_n = (uint32_t)p->long_win;
     d->short_n = (uint32_t)p->short_win;
     d->ctx_short_n = (uint32_t)p->ctx_short;
