@@ -110,8 +110,9 @@ int eddy_robust_zscore_new(const eddy_robust_zscore_params *p, eddy_anom **out, 
  * time-varying limits mu +- L sigma sqrt(lambda / (2 - lambda) (1 - (1 -
  * lambda)^(2t))). Statistic: s = (z_t - mu) / (sigma sqrt(...)), the chart
  * value in units of its own standard deviation (+-inf when sigma is 0 and
- * z_t moved). Score: |s| / (|s| + L), so that score >= 0.5 exactly when the
- * chart is outside its control limits. */
+ * z_t moved). Score: eddy_anom_z_to_score(s), the chart's two-sided
+ * Gaussian tail (in control, s is standard normal), so the chart is outside
+ * its limits exactly when the score reaches eddy_anom_z_to_score(L). */
 typedef struct {
     double lambda;   /* 0.2, in (0, 1] */
     double L;        /* 3.0, > 0 */
@@ -141,8 +142,11 @@ int eddy_ewma_new(const eddy_ewma_params *p, eddy_anom **out, char *err, size_t 
  * The log-likelihood at gamma = 0 is -N_t (1 + ln mean(peaks)) (the
  * exponential distribution's); the reference code has the sign flipped.
  * Statistic: y - z_q (y = x, or x minus the moving average), the larger side.
- * Score: with r = (y - t) / (z_q - t), 0 for r <= 0, else r / (1 + r): so
- * score >= 0.5 exactly when SPOT raises an alarm (1 when z_q == t). */
+ * Score: the fitted tail probability p = (N_t / n) (1 + gamma (y - t) /
+ * sigma)^(-1/gamma) of y (exp(-(y - t) / sigma) at gamma 0; 0 at or below t;
+ * 1 beyond the fitted distribution's end or without a fit) as
+ * eddy_anom_tail_score: SPOT's alarm, y > z_q, is p < q, i.e. a score above
+ * -log10(q) / 10 (0.4 at the default q). */
 typedef struct {
     uint32_t n_init;    /* 1000, >= 10 */
     double level;       /* 0.98, in (0, 1): initial threshold quantile */
@@ -268,10 +272,12 @@ int eddy_nab_new(const eddy_nab_params *p, eddy_anom **out, char *err, size_t er
 /* Half-Space Trees (Tan, Ting & Liu 2011), the streaming isolation-style
  * detector of river's anomaly.HalfSpaceTrees. Each update scores x against
  * the mass profile of the previous window of window_size values, then
- * counts x in the current window; the score is 1 - sum over trees of sum
- * over the path of mass * 2^depth (stopping below 0.1 * window_size),
- * divided by its maximum: in [0,1], higher = more anomalous, 0 during the
- * first window. Features are scaled to [0,1] with the given limits, or with
+ * counts x in the current window; the raw score is 1 - sum over trees of
+ * sum over the path of mass * 2^depth (stopping below 0.1 * window_size),
+ * divided by its maximum (river's score). The score is calibrated: the raw
+ * score's upper Gaussian tail under the running mean and variance of the
+ * last ~1000 raw scores (deviation floor 0.01), as eddy_anom_tail_score;
+ * 0 during the first window. Features are scaled to [0,1] with the given limits, or with
  * the minimum and maximum of each feature over the first window when
  * limits_lo/limits_hi are NULL (the first window is then replayed into the
  * trees once the limits are known). Splits are drawn from a seeded hash of
