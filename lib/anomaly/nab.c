@@ -327,11 +327,11 @@ void eddy_nab_defaults(eddy_nab_params *p)
                            .short_win = 3, .sup_len = 100, .sup_level = 0.4, .sd_floor = 0.01,
                            .level_w = 0, .ctx_w = 1.2, .ctx_bins = 32, .ctx_lags = 16,
                            .ctx_short = 3, .ctx_sd_floor = 0.03, .tod_w = 8, .rec_w = 1.0,
-                           .rec_tau = 2000, .rec_pow = 8, .sup_mode = 0, .digits = 20,
+                           .rec_tau = 2000, .rec_pow = 4, .sup_mode = 0, .digits = 20,
                            .sp_w = 1.0, .sp_tol = 0.01, .sp_grade = 0, .cap = 1,
-                           .art_w = 1.0, .art_dim = 4, .art_ds = 1, .art_cats = 64,
+                           .art_w = 1.2, .art_dim = 4, .art_ds = 1, .art_cats = 64,
                            .art_rho = 0.95, .art_beta = 0.1, .rec_start = 300,
-                           .ctx_forget = 0, .sp_pos = 1};
+                           .ctx_forget = 0, .sp_pos = 0.5};
 }
 
 static int whole_in(double v, double lo, double hi)
