@@ -128,7 +128,7 @@ eddy_option eddy_anom_opts_nab_detector[] = {
     COMMON_OPTS("0.4",
                 "Flag when score >= threshold; 0.4 is the detector's alarm level (sup_level, "
                 "a score that starts its quiet period) and near the threshold NAB's standard "
-                "profile picks (0.42).",
+                "profile picks (0.45).",
                 "100000"),
     {"expected_range", EDDY_OPT_LIST, NULL, EDDY_NO_RANGE, NULL, 0,
      "[min, max]: the range the field's values are expected to span, when known (a metric's "
