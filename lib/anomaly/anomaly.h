@@ -89,8 +89,11 @@ int eddy_zscore_new(const eddy_zscore_params *p, eddy_anom **out, char *err, siz
 /* Robust z-score: med and MAD (median absolute deviation from med) of the
  * previous `window` values, exactly as numpy's median computes them (the
  * mean of the two middle values for even counts); robust z = 0.6745 * (x -
- * med) / MAD. A zero MAD gives 0 when x == med, +-inf otherwise. Statistic:
- * robust z. Score: eddy_anom_z_to_score(robust z). Windows up to 131072
+ * med) / MAD. A zero MAD (more than half the window equal) falls back on
+ * the mean absolute deviation from med: z = (x - med) / (1.253314 MeanAD)
+ * (Iglewicz and Hoaglin), found by visiting the values off the median
+ * (fewer than half); both zero gives 0 when x == med, +-inf otherwise.
+ * Statistic: robust z. Score: eddy_anom_z_to_score(robust z). Windows up to 131072
  * are kept as a sorted array (binary search plus one memmove per update:
  * O(N) but cache friendly, faster than a tree at these sizes); larger ones
  * as an order-statistic treap (O(log N) insert/delete/select). The MAD is

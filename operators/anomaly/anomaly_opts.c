@@ -60,8 +60,9 @@ eddy_option eddy_anom_opts_robust_zscore[] = {
     FIELD_OPT,
     COMMON_OPTS("0.3332", Z_THRESHOLD_TEXT("3.5 (Iglewicz and Hoaglin's cut-off)"), "100000"),
     {"window", EDDY_OPT_INT, NULL, 2, 10000000, NULL, 0,
-     "Previous values whose median and MAD give the robust z = 0.6745 (x - median) / MAD. "
-     "About 16 bytes per value per key (at most 10,000,000)."},
+     "Previous values whose median and MAD give the robust z = 0.6745 (x - median) / MAD "
+     "((x - median) / (1.2533 mean absolute deviation) when the MAD is 0). About 16 bytes "
+     "per value per key (at most 10,000,000)."},
     END_OPTS,
 };
 
