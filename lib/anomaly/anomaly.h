@@ -89,8 +89,11 @@ int eddy_zscore_new(const eddy_zscore_params *p, eddy_anom **out, char *err, siz
 /* Robust z-score: med and MAD (median absolute deviation from med) of the
  * previous `window` values, exactly as numpy's median computes them (the
  * mean of the two middle values for even counts); robust z = 0.6745 * (x -
- * med) / MAD. A zero MAD gives 0 when x == med, +-inf otherwise. Statistic:
- * robust z. Score: eddy_anom_z_to_score(robust z). Windows up to 131072
+ * med) / MAD. A zero MAD (more than half the window equal) falls back on
+ * the mean absolute deviation from med: z = (x - med) / (1.253314 MeanAD)
+ * (Iglewicz and Hoaglin), found by visiting the values off the median
+ * (fewer than half); both zero gives 0 when x == med, +-inf otherwise.
+ * Statistic: robust z. Score: eddy_anom_z_to_score(robust z). Windows up to 131072
  * are kept as a sorted array (binary search plus one memmove per update:
  * O(N) but cache friendly, faster than a tree at these sizes); larger ones
  * as an order-statistic treap (O(log N) insert/delete/select). The MAD is
@@ -110,8 +113,9 @@ int eddy_robust_zscore_new(const eddy_robust_zscore_params *p, eddy_anom **out, 
  * time-varying limits mu +- L sigma sqrt(lambda / (2 - lambda) (1 - (1 -
  * lambda)^(2t))). Statistic: s = (z_t - mu) / (sigma sqrt(...)), the chart
  * value in units of its own standard deviation (+-inf when sigma is 0 and
- * z_t moved). Score: |s| / (|s| + L), so that score >= 0.5 exactly when the
- * chart is outside its control limits. */
+ * z_t moved). Score: eddy_anom_z_to_score(s), the chart's two-sided
+ * Gaussian tail (in control, s is standard normal), so the chart is outside
+ * its limits exactly when the score reaches eddy_anom_z_to_score(L). */
 typedef struct {
     double lambda;   /* 0.2, in (0, 1] */
     double L;        /* 3.0, > 0 */
@@ -141,8 +145,11 @@ int eddy_ewma_new(const eddy_ewma_params *p, eddy_anom **out, char *err, size_t 
  * The log-likelihood at gamma = 0 is -N_t (1 + ln mean(peaks)) (the
  * exponential distribution's); the reference code has the sign flipped.
  * Statistic: y - z_q (y = x, or x minus the moving average), the larger side.
- * Score: with r = (y - t) / (z_q - t), 0 for r <= 0, else r / (1 + r): so
- * score >= 0.5 exactly when SPOT raises an alarm (1 when z_q == t). */
+ * Score: the fitted tail probability p = (N_t / n) (1 + gamma (y - t) /
+ * sigma)^(-1/gamma) of y (exp(-(y - t) / sigma) at gamma 0; 0 at or below t;
+ * 1 beyond the fitted distribution's end or without a fit) as
+ * eddy_anom_tail_score: SPOT's alarm, y > z_q, is p < q, i.e. a score above
+ * -log10(q) / 10 (0.4 at the default q). */
 typedef struct {
     uint32_t n_init;    /* 1000, >= 10 */
     double level;       /* 0.98, in (0, 1): initial threshold quantile */
@@ -220,7 +227,7 @@ int eddy_spot_grimshaw(const double *y, size_t n, uint32_t n_points, double *gam
     X(probation), X(alpha_fast), X(long_win), X(short_win), X(sup_len), X(sup_level), \
         X(sd_floor), X(level_w), X(ctx_w), X(ctx_bins), X(ctx_lags), X(ctx_short),   \
         X(ctx_sd_floor), X(tod_w), X(rec_w), X(rec_tau), X(rec_pow), X(sup_mode), X(digits), X(sp_w), X(sp_tol), X(sp_grade), X(cap), X(art_w), X(art_dim), X(art_ds), X(art_cats), X(art_rho), \
-        X(art_beta), X(rec_start)
+        X(art_beta), X(rec_start), X(ctx_forget), X(sp_pos)
 typedef struct {
     double probation;    /* 300: values seen before the first non-zero score */
     double alpha_fast;   /* 0.05: weight of the newest value in the EWMA prediction */
@@ -252,6 +259,8 @@ typedef struct {
     double art_rho;      /* vigilance, in (0, 1] */
     double art_beta;     /* learning rate, in (0, 1] */
     double rec_start;    /* values before the record gate's record starts learning */
+    double ctx_forget;   /* values after which an unseen pairing is news again (0: never) */
+    double sp_pos;       /* new extreme's score x (its position in the range)^sp_pos */
     /* The series' expected range, when known before the first value (NAB
      * gives every detector its file's minimum and maximum; a product knows
      * a metric's bounds): the bins and the range-relative floors start
@@ -266,10 +275,12 @@ int eddy_nab_new(const eddy_nab_params *p, eddy_anom **out, char *err, size_t er
 /* Half-Space Trees (Tan, Ting & Liu 2011), the streaming isolation-style
  * detector of river's anomaly.HalfSpaceTrees. Each update scores x against
  * the mass profile of the previous window of window_size values, then
- * counts x in the current window; the score is 1 - sum over trees of sum
- * over the path of mass * 2^depth (stopping below 0.1 * window_size),
- * divided by its maximum: in [0,1], higher = more anomalous, 0 during the
- * first window. Features are scaled to [0,1] with the given limits, or with
+ * counts x in the current window; the raw score is 1 - sum over trees of
+ * sum over the path of mass * 2^depth (stopping below 0.1 * window_size),
+ * divided by its maximum (river's score). The score is calibrated: the raw
+ * score's upper Gaussian tail under the running mean and variance of the
+ * last ~1000 raw scores (deviation floor 0.01), as eddy_anom_tail_score;
+ * 0 during the first window. Features are scaled to [0,1] with the given limits, or with
  * the minimum and maximum of each feature over the first window when
  * limits_lo/limits_hi are NULL (the first window is then replayed into the
  * trees once the limits are known). Splits are drawn from a seeded hash of

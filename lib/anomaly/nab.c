@@ -50,6 +50,7 @@ typedef struct {
     size_t seen_words;
     nab_art art;
     double *art_r;   /* the shape novelties' likelihood ring */
+    double rec_decay; /* exp(-1 / rec_tau), once */
     nab_state s;
 } nab;
 
@@ -57,7 +58,7 @@ static void nab_reset(eddy_anom *a)
 {
     nab *d = (nab *)a;
     d->s = (nab_state){0};
-    memset(d->seen, 0, d->seen_words * sizeof *d->seen);
+    memset(d->seen, 0, 2 * d->seen_words * sizeof *d->seen);
 }
 
 /* ln Q(z), the log of the standard normal's upper tail, without the
@@ -107,11 +108,27 @@ static double lik_push(lik_state *l, double *ring, uint32_t n, uint32_t short_n,
     return score;
 }
 
-static int test_and_set(uint64_t *bits, size_t bit)
+/* Seen pairings live in two generations (the current one, then the one
+ * before it): with ctx_forget > 0 the older is dropped every ctx_forget
+ * values, so a pairing not seen for that long becomes news again. */
+/* b^e; whole e up to 16 (the tuned ones) by multiplication, which is
+ * several times cheaper than pow() on the per-value path. */
+static double pow_fast(double b, double e)
 {
-    uint64_t m = 1ULL << (bit & 63);
-    int was = (bits[bit >> 6] & m) != 0;
-    bits[bit >> 6] |= m;
+    if (e == floor(e) && e >= 0 && e <= 16) {
+        double r = 1.0;
+        for (int i = 0; i < (int)e; i++)
+            r *= b;
+        return r;
+    }
+    return pow(b, e);
+}
+
+static int test_and_set(nab *d, size_t bit)
+{
+    uint64_t m = 1ULL << (bit & 63), *cur = d->seen, *old = d->seen + d->seen_words;
+    int was = ((cur[bit >> 6] | old[bit >> 6]) & m) != 0;
+    cur[bit >> 6] |= m;
     return was;
 }
 
@@ -128,7 +145,7 @@ static double ctx_fresh(nab *d, double x, double range, int64_t ts_ms)
     double fresh = 0;
     for (uint32_t j = 0; j < n; j++) {
         uint32_t k = s->bin_head > j ? s->bin_head - j - 1 : s->bin_head + d->lags - j - 1;
-        fresh += !test_and_set(d->seen, ((size_t)j * B + q) * B + d->bin_r[k]);
+        fresh += !test_and_set(d, ((size_t)j * B + q) * B + d->bin_r[k]);
     }
     if (d->p.tod_w > 0) {
         int64_t sec = ts_ms / 1000, day = sec / 86400 - (sec % 86400 < 0);
@@ -140,7 +157,7 @@ static double ctx_fresh(nab *d, double x, double range, int64_t ts_ms)
         /* A slot's first visit tells nothing: no bin is usual there yet. */
         int known = (s->slots_seen >> slot) & 1;
         s->slots_seen |= 1ULL << slot;
-        fresh += test_and_set(d->seen, bit) || !known ? 0 : d->p.tod_w;
+        fresh += test_and_set(d, bit) || !known ? 0 : d->p.tod_w;
     }
     d->bin_r[s->bin_head] = (uint8_t)q;
     s->bin_head = s->bin_head + 1 == d->lags ? 0 : s->bin_head + 1;
@@ -173,6 +190,12 @@ static double nab_update(eddy_anom *a, double x, int64_t ts_ms)
             sp = ex > 0 ? p->sp_w * fmin(1.0, pow(ex / p->sp_tol, p->sp_grade)) : 0.0;
         else if (ex > p->sp_tol)
             sp = p->sp_w;
+        /* With a known range, how far out the new extreme is: one at the
+         * edge of the range is the rarest the series will see. */
+        if (sp > 0 && p->sp_pos > 0) {
+            double pos = x > s->seen_hi ? (x - s->lo) / range : (s->hi - x) / range;
+            sp *= pow_fast(fmin(1.0, fmax(0.0, pos)), p->sp_pos);
+        }
     }
     s->seen_lo = fmin(s->seen_lo, x);
     s->seen_hi = fmax(s->seen_hi, x);
@@ -204,6 +227,10 @@ static double nab_update(eddy_anom *a, double x, int64_t ts_ms)
     s->x_sq += x * x;
 
     /* 3. Context novelty likelihood. */
+    if (p->ctx_forget > 0 && s->t % (uint64_t)p->ctx_forget == 0) {
+        memcpy(d->seen + d->seen_words, d->seen, d->seen_words * sizeof *d->seen);
+        memset(d->seen, 0, d->seen_words * sizeof *d->seen);
+    }
     if (p->ctx_w > 0) {
         double f = ctx_fresh(d, x, range, ts_ms), zc = 0.0;
         if (f >= 0)
@@ -227,9 +254,9 @@ static double nab_update(eddy_anom *a, double x, int64_t ts_ms)
     if (p->rec_w > 0) {
         double bar = p->rec_w * s->rec;
         if (score < bar)
-            out = score * pow(score / bar, p->rec_pow);
+            out = score * pow_fast(score / bar, p->rec_pow);
         if (s->t > (uint64_t)p->rec_start)
-            s->rec = fmax(s->rec * exp(-1.0 / p->rec_tau), score);
+            s->rec = fmax(s->rec * d->rec_decay, score);
     }
     if (s->t <= (uint64_t)p->probation)
         return 0.0;
@@ -250,7 +277,7 @@ static size_t nab_regions(const eddy_anom *a, anom_region *r)
     r[2] = (anom_region){d->ctx_r, sizeof(double) * d->long_n, ANOM_F64};
     r[3] = (anom_region){d->x_r, sizeof(double) * d->long_n, ANOM_F64};
     r[4] = (anom_region){d->bin_r, d->lags, "1"};
-    r[5] = (anom_region){d->seen, d->seen_words * sizeof *d->seen, "8"};
+    r[5] = (anom_region){d->seen, 2 * d->seen_words * sizeof *d->seen, "8"};
     r[6] = (anom_region){d->art.w, sizeof(double) * d->art.cats * 2 * d->art.dim, ANOM_F64};
     r[7] = (anom_region){d->art.feat, sizeof(double) * d->art.dim, ANOM_F64};
     r[8] = (anom_region){d->art_r, sizeof(double) * d->long_n, ANOM_F64};
@@ -297,13 +324,14 @@ void eddy_nab_defaults(eddy_nab_params *p)
     /* Tuned on the NAB corpus (standard profile), one setting for all:
      * benchmarks/nab/tune/nab_tune.py and nab_search.py. */
     *p = (eddy_nab_params){.probation = 300, .alpha_fast = 0.05, .long_win = 1000,
-                           .short_win = 3, .sup_len = 100, .sup_level = 0.4, .sd_floor = 0.03,
-                           .level_w = 0, .ctx_w = 1.2, .ctx_bins = 32, .ctx_lags = 12,
+                           .short_win = 3, .sup_len = 100, .sup_level = 0.4, .sd_floor = 0.01,
+                           .level_w = 0, .ctx_w = 1.2, .ctx_bins = 32, .ctx_lags = 16,
                            .ctx_short = 3, .ctx_sd_floor = 0.03, .tod_w = 8, .rec_w = 1.0,
-                           .rec_tau = 2000, .rec_pow = 2, .sup_mode = 0, .digits = 20,
-                           .sp_w = 0.8, .sp_tol = 0.01, .sp_grade = 0, .cap = 1,
-                           .art_w = 0, .art_dim = 8, .art_ds = 1, .art_cats = 64,
-                           .art_rho = 0.9, .art_beta = 0.1, .rec_start = 0};
+                           .rec_tau = 2000, .rec_pow = 4, .sup_mode = 0, .digits = 20,
+                           .sp_w = 1.0, .sp_tol = 0.01, .sp_grade = 0, .cap = 1,
+                           .art_w = 1.2, .art_dim = 4, .art_ds = 1, .art_cats = 64,
+                           .art_rho = 0.95, .art_beta = 0.1, .rec_start = 300,
+                           .ctx_forget = 0, .sp_pos = 0.5};
 }
 
 static int whole_in(double v, double lo, double hi)
@@ -339,13 +367,14 @@ int eddy_nab_new(const eddy_nab_params *p, eddy_anom **out, char *err, size_t er
                                    "numbers, lo <= hi, got %g and %g", p->range_lo, p->range_hi);
     if (!(p->probation >= 0 && p->sup_len >= 0 && p->sup_level >= 0 && p->level_w >= 0 &&
           p->ctx_w >= 0 && p->tod_w >= 0 && p->sd_floor > 0 && p->ctx_sd_floor > 0 &&
-          p->digits > 0 && p->cap >= 1 && p->sp_w >= 0 && p->sp_tol >= 0 && p->rec_w >= 0 && p->rec_start >= 0 && p->rec_tau > 0 && p->rec_pow >= 0 && p->sup_mode >= 0))
+          p->digits > 0 && p->cap >= 1 && p->sp_w >= 0 && p->sp_tol >= 0 && p->rec_w >= 0 && p->rec_start >= 0 && p->ctx_forget >= 0 && p->sp_pos >= 0 && p->rec_tau > 0 && p->rec_pow >= 0 && p->sup_mode >= 0))
         return eddy_anom_bad_param(err, errlen, "nab", "probation, sup_len, sup_level, level_w, "
                                    "ctx_w and tod_w must be >= 0, sd_floor and ctx_sd_floor > 0");
     nab *d = calloc(1, sizeof *d);
     if (!d)
         return EDDY_ENOMEM;
     d->p = *p;
+    d->rec_decay = exp(-1.0 / p->rec_tau);
     d->long_n = (uint32_t)p->long_win;
     d->short_n = (uint32_t)p->short_win;
     d->ctx_short_n = (uint32_t)p->ctx_short;
@@ -356,7 +385,7 @@ int eddy_nab_new(const eddy_nab_params *p, eddy_anom **out, char *err, size_t er
     d->ctx_r = calloc(d->long_n, sizeof(double));
     d->x_r = calloc(d->long_n, sizeof(double));
     d->bin_r = calloc(d->lags, 1);
-    d->seen = calloc(d->seen_words, sizeof *d->seen);
+    d->seen = calloc(2 * d->seen_words, sizeof *d->seen);
     d->art_r = calloc(d->long_n, sizeof(double));
     int art_ok = nab_art_init(&d->art, (uint32_t)p->art_dim, (uint32_t)p->art_ds,
                               (uint32_t)p->art_cats, p->art_rho, p->art_beta) == 0;

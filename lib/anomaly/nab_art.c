@@ -51,11 +51,16 @@ double nab_art_push(nab_art *a, nab_art_state *s, double v01)
     int32_t pick = -1;
     for (uint32_t j = 0; j < s->ncat; j++) {
         const double *w = a->w + (size_t)j * 2 * D;
-        double and = 0.0, norm = 0.0;
-        for (uint32_t i = 0; i < 2 * D; i++) {
-            and += fmin(in[i], w[i]);
-            norm += w[i];
+        /* Two independent chains per sum: the loop is latency-bound on
+         * the additions otherwise (2 D is even). */
+        double and0 = 0.0, and1 = 0.0, norm0 = 0.0, norm1 = 0.0;
+        for (uint32_t i = 0; i < 2 * D; i += 2) {
+            and0 += in[i] < w[i] ? in[i] : w[i];
+            and1 += in[i + 1] < w[i + 1] ? in[i + 1] : w[i + 1];
+            norm0 += w[i];
+            norm1 += w[i + 1];
         }
+        double and = and0 + and1, norm = norm0 + norm1;
         double m = and / D, t = and / (ART_ALPHA + norm);
         if (m > best_m)
             best_m = m;

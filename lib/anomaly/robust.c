@@ -21,8 +21,9 @@ typedef struct {
     uint32_t head, count;
     rz_treap treap; /* large windows only */
     double med, mad;
+    double meanad; /* mean absolute deviation from med, computed when mad is 0 */
 } robust_state;
-#define ROBUST_STATE_SHAPE "44" RZ_TREAP_SHAPE "88"
+#define ROBUST_STATE_SHAPE "44" RZ_TREAP_SHAPE "888"
 
 typedef struct {
     eddy_anom base;
@@ -118,6 +119,18 @@ static void robust_stats(robust *w)
                        : (dev_kth(w, med, n, p, n / 2 - 1) + dev_kth(w, med, n, p, n / 2)) / 2;
     w->s.med = med;
     w->s.mad = mad;
+    /* More than half the window equals the median: the MAD is 0 and says
+     * nothing about the spread, so the mean absolute deviation stands in
+     * (Iglewicz and Hoaglin's fallback); only the values off the median
+     * are visited, fewer than half of them. */
+    double sum = 0.0;
+    if (mad == 0.0) {
+        for (uint32_t i = 0; i < n && rsel(w, i) < med; i++)
+            sum += med - rsel(w, i);
+        for (uint32_t i = n; i > 0 && rsel(w, i - 1) > med; i--)
+            sum += rsel(w, i - 1) - med;
+    }
+    w->s.meanad = sum / n;
 }
 
 static double robust_update(eddy_anom *a, double x, int64_t ts_ms)
@@ -135,6 +148,8 @@ static double robust_update(eddy_anom *a, double x, int64_t ts_ms)
         double d = x - s->med, z;
         if (s->mad > 0.0)
             z = 0.6745 * d / s->mad;
+        else if (s->meanad > 0.0)
+            z = d / (1.253314 * s->meanad); /* 1.253314 = sqrt(pi / 2) */
         else
             z = d == 0.0 ? 0.0 : copysign(INFINITY, d);
         a->stat = z;

@@ -60,8 +60,9 @@ eddy_option eddy_anom_opts_robust_zscore[] = {
     FIELD_OPT,
     COMMON_OPTS("0.3332", Z_THRESHOLD_TEXT("3.5 (Iglewicz and Hoaglin's cut-off)"), "100000"),
     {"window", EDDY_OPT_INT, NULL, 2, 10000000, NULL, 0,
-     "Previous values whose median and MAD give the robust z = 0.6745 (x - median) / MAD. "
-     "About 16 bytes per value per key (at most 10,000,000)."},
+     "Previous values whose median and MAD give the robust z = 0.6745 (x - median) / MAD "
+     "((x - median) / (1.2533 mean absolute deviation) when the MAD is 0). About 16 bytes "
+     "per value per key (at most 10,000,000)."},
     END_OPTS,
 };
 
@@ -128,7 +129,7 @@ eddy_option eddy_anom_opts_nab_detector[] = {
     COMMON_OPTS("0.4",
                 "Flag when score >= threshold; 0.4 is the detector's alarm level (sup_level, "
                 "a score that starts its quiet period) and near the threshold NAB's standard "
-                "profile picks (0.42).",
+                "profile picks (0.45).",
                 "100000"),
     {"expected_range", EDDY_OPT_LIST, NULL, EDDY_NO_RANGE, NULL, 0,
      "[min, max]: the range the field's values are expected to span, when known (a metric's "
@@ -201,6 +202,11 @@ static const char *const nab_knob_text[][2] = {
     {"art_cats", "Most categories of the shape channel (2 art_dim doubles each), 1..1024."},
     {"art_rho", "Vigilance of the shape channel: the match a shape needs to join a category."},
     {"art_beta", "Learning rate of the shape channel's categories, in (0, 1]."},
+    {"ctx_forget", "Values after which a context pairing not seen since is news again (two "
+                   "generations of seen bits; 0: never forget)."},
+    {"sp_pos", "A new extreme's score is multiplied by its position in the range (1 at the "
+               "far edge) to this power: with a known range, an extreme at the range's edge "
+               "is the rarest (0: off)."},
     {"rec_start", "Values seen before the record gate's record of scores starts learning (the "
                   "first scores of a series come from unsettled statistics)."},
     {NULL, NULL},
