@@ -1,7 +1,7 @@
 /* Snapshots of an anomaly operator's state, every key, as versioned bytes
  * (little-endian, lib/buf/bytes.h, like the detectors' own snapshots):
  *
- *   "EANO" u32 version(1)
+ *   "EANO" u32 version(2)
  *   str operator, u32 dim, per field: str name  -- the shape: must match
  *   u32 nkeyf, per key field: str name
  *   u32 nkeys, per key: str key, u64 n, last_flag, i64 first_ts, last_ts,
@@ -18,7 +18,7 @@
 
 #include "operators/anomaly/anomaly_op.h"
 
-#define SNAP_VERSION 1
+#define SNAP_VERSION 2 /* 2: issue 16's calibrated detectors (anomaly_state.c) */
 
 
 /* One key's state without its name: also the key's durable record

@@ -1,6 +1,6 @@
 /* Durable per-key state of the anomaly operators (plugin ABI 1.2).
  *
- * A key's record (version 1) is the snapshot's per-key encoding without
+ * A key's record (version 2) is the snapshot's per-key encoding without
  * the key's name (anomaly_snap.c anom_put_key_state: counters, alert flag,
  * the detector's own snapshot); the key is the changelog key, "" for an
  * unkeyed step. The whole-operator snapshot/restore pair stays for hosts
@@ -14,7 +14,10 @@
 #include "lib/buf/bytes.h"
 #include "operators/anomaly/anomaly_op.h"
 
-#define REC_VERSION 1
+/* 2: the calibrated detectors of issue 16 (nab_detector's channels, Half-
+ * Space Trees' score likelihood, robust_zscore's MAD fallback) keep other
+ * state than version 1's, which is refused with a sentence naming both. */
+#define REC_VERSION 2
 
 void anom_mark(aop *op, akey *k)
 {
