@@ -389,6 +389,9 @@ static size_t line_break(const char *yaml, size_t len, size_t i)
     return 0;
 }
 
+/* Also refuses control characters anywhere: YAML allows none but tab and
+ * line breaks (its c-printable set), and libfyaml 0.8 crashes on some (the
+ * config fuzzer's "? w:\t\0": a NULL dereference in fy_parser_destroy). */
 static int check_directives(eddy_cfg *cfg, const char *yaml, size_t len)
 {
     int line = 1;
@@ -398,7 +401,14 @@ static int check_directives(eddy_cfg *cfg, const char *yaml, size_t len)
         size_t j = i, br = 0;
         for (; j < len && !(br = line_break(yaml, len, j)); j++) {
             unsigned char c = (unsigned char)yaml[j];
-            if (directive && ((c < 0x20 && c != '\t') || c > 0x7e)) {
+            if ((c < 0x20 && c != '\t') || c == 0x7f) {
+                eddy_cfg_fail_at(cfg, line, (int)(j - i) + 1, NULL,
+                                 "control character 0x%02x: YAML allows only tab, line breaks "
+                                 "and printable characters (is this a binary file?)",
+                                 c);
+                return -1;
+            }
+            if (directive && c > 0x7e) {
                 eddy_cfg_fail_at(cfg, line, (int)(j - i) + 1, NULL,
                                  "a YAML directive ('%%' line) must be ASCII text; found "
                                  "byte 0x%02x",
@@ -414,6 +424,12 @@ static int check_directives(eddy_cfg *cfg, const char *yaml, size_t len)
 
 int eddy_cfg_parse(eddy_cfg *cfg, const char *yaml, size_t len)
 {
+    if (len > EDDY_CFG_MAX_BYTES) {
+        eddy_cfg_fail_at(cfg, 0, 0, NULL,
+                         "the configuration is larger than %zu MiB; a configuration is a few KB "
+                         "(is this the right file?)", EDDY_CFG_MAX_BYTES >> 20);
+        return 0;
+    }
     if (check_directives(cfg, yaml, len) != 0)
         return 0; /* the error is recorded; nothing to parse */
     struct fy_diag_cfg dcfg;
@@ -437,12 +453,6 @@ int eddy_cfg_parse(eddy_cfg *cfg, const char *yaml, size_t len)
     }
     int rc = 0;
     builder b = {.cfg = cfg};
-    if (len > EDDY_CFG_MAX_BYTES) {
-        eddy_cfg_fail_at(cfg, 0, 0, NULL,
-                         "the configuration is larger than %zu MiB; a configuration is a few KB "
-                         "(is this the right file?)", EDDY_CFG_MAX_BYTES >> 20);
-        goto out;
-    }
     if (fy_parser_set_string(fyp, yaml, len) != 0) {
         rc = -1;
         goto out;

@@ -43,6 +43,16 @@ int main(void)
             eddy_cfg_free(cfg);
         }
     }
+    /* Control characters, which YAML does not allow, are refused before
+     * libfyaml: "? w:\t\0" crashed it (the config fuzzer). */
+    static const char nul[] = "? w:\t\0";
+    cfg = eddy_cfg_load_string("nul.yaml", nul, sizeof nul - 1);
+    CHECK(cfg != NULL);
+    if (cfg) {
+        const char *e = eddy_cfg_errors(cfg) ? eddy_cfg_error(cfg, 0) : "";
+        CHECK_MSG(strstr(e, "nul.yaml:1:6: control character 0x00"), "%s", e);
+        eddy_cfg_free(cfg);
+    }
     static const char ok[] = "%YAML 1.2\n---\na: 1\n";
     cfg = eddy_cfg_load_string("ok.yaml", ok, sizeof ok - 1);
     CHECK(cfg && eddy_cfg_errors(cfg) == 0 && eddy_cfg_root(cfg));
