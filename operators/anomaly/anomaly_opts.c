@@ -70,15 +70,19 @@ eddy_option eddy_anom_opts_ewma_chart[] = {
     FIELD_OPT,
     COMMON_OPTS("0.2569",
                 "Flag when score >= threshold. The score is the two-sided Gaussian tail p of "
-                "the chart in its own standard deviations, -log10(p) / 10; the default is the "
-                "chart leaving L = 3 limits (for another L, the score of |z| = L).",
+                "the value's residual from the EWMA forecast in deviations of the recent "
+                "residuals, -log10(p) / 10; the default is the value leaving the L = 3 limits "
+                "(for another L, the score of |z| = L).",
                 "100000"),
     {"lambda", EDDY_OPT_DOUBLE, NULL, 1e-300, 1, NULL, 0,
-     "Weight of the newest value in the chart, in (0, 1]."},
+     "Weight of the newest value in the EWMA that forecasts the next value, in (0, 1]."},
     {"L", EDDY_OPT_DOUBLE, NULL, 1e-300, 1e300, NULL, 0,
-     "Width of the control limits in standard deviations of the chart."},
+     "Width of the limits around the forecast in deviations of the residuals."},
     {"warmup", EDDY_OPT_INT, NULL, 2, 1e9, NULL, 0,
-     "Values that estimate the in-control mean and standard deviation."},
+     "Values that only learn (the forecast and the first residual deviation)."},
+    {"lambda_var", EDDY_OPT_DOUBLE, NULL, 1e-300, 1, NULL, 0,
+     "Weight of the newest squared residual in the residual variance once 1 / lambda_var "
+     "residuals are in (their plain mean before), in (0, 1]."},
     END_OPTS,
 };
 
@@ -257,6 +261,7 @@ __attribute__((constructor)) static void table_defaults(void)
     set_default(eddy_anom_opts_ewma_chart, "lambda", e.lambda);
     set_default(eddy_anom_opts_ewma_chart, "L", e.L);
     set_default(eddy_anom_opts_ewma_chart, "warmup", e.warmup);
+    set_default(eddy_anom_opts_ewma_chart, "lambda_var", e.lambda_var);
     for (int d = 0; d < 2; d++) {
         eddy_spot_params sp;
         eddy_option *t = d ? eddy_anom_opts_dspot : eddy_anom_opts_spot;
@@ -317,6 +322,7 @@ static int mk_ewma(const aop *op, adet *d, char *err, size_t n)
     p.lambda = op->h->opt_double(op->opts, "lambda");
     p.L = op->h->opt_double(op->opts, "L");
     p.warmup = u32(op, "warmup");
+    p.lambda_var = op->h->opt_double(op->opts, "lambda_var");
     return eddy_ewma_new(&p, &d->a, err, n);
 }
 
