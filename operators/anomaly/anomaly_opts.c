@@ -158,13 +158,16 @@ eddy_option eddy_anom_opts_half_space_trees[] = {
                 "0.4 is p = 1e-4.",
                 "10000"),
     {"n_trees", EDDY_OPT_INT, NULL, 1, 1000, NULL, 0, "Number of trees."},
-    {"height", EDDY_OPT_INT, NULL, 1, 24, NULL, 0,
+    {"height", EDDY_OPT_INT, "0", 0, 24, NULL, 0,
      "Depth of each tree: 2^(height+1) - 1 nodes per tree and key (4 bytes of masses per "
-     "node, plus the split of each internal node)."},
+     "node, plus the split of each internal node). 0: 3 for one field, 8 for more."},
     {"window_size", EDDY_OPT_INT, NULL, 2, 65535, NULL, 0,
      "Values per window: each value is scored against the previous window's masses."},
     {"padding", EDDY_OPT_DOUBLE, NULL, 0, 0.4999999, NULL, 0,
      "Splits are drawn between padding and 1 - padding of a node's box, in [0, 0.5)."},
+    {"margin", EDDY_OPT_DOUBLE, NULL, 0, 1e6, NULL, 0,
+     "Without limits: the first window's range of each field is widened by margin times "
+     "itself on each side, so that later values beyond it stand out."},
     {"seed", EDDY_OPT_INT, NULL, 0, 9.2e18, NULL, 0, "Seed of the split hash."},
     END_OPTS,
 };
@@ -281,9 +284,9 @@ __attribute__((constructor)) static void table_defaults(void)
     eddy_hst_params hp;
     eddy_hst_defaults(&hp, 1);
     set_default(eddy_anom_opts_half_space_trees, "n_trees", hp.n_trees);
-    set_default(eddy_anom_opts_half_space_trees, "height", hp.height);
     set_default(eddy_anom_opts_half_space_trees, "window_size", hp.window_size);
     set_default(eddy_anom_opts_half_space_trees, "padding", hp.padding);
+    set_default(eddy_anom_opts_half_space_trees, "margin", hp.margin);
     set_default(eddy_anom_opts_half_space_trees, "seed", (double)hp.seed);
     eddy_nab_params np;
     eddy_nab_defaults(&np);
@@ -386,9 +389,11 @@ static int mk_hst(const aop *op, adet *d, char *err, size_t n)
     eddy_hst_params p;
     eddy_hst_defaults(&p, op->dim);
     p.n_trees = u32(op, "n_trees");
-    p.height = u32(op, "height");
+    if (u32(op, "height") > 0)
+        p.height = u32(op, "height");
     p.window_size = u32(op, "window_size");
     p.padding = h->opt_double(op->opts, "padding");
+    p.margin = h->opt_double(op->opts, "margin");
     p.seed = (uint64_t)h->opt_int(op->opts, "seed");
     if (op->has_limits) {
         p.limits_lo = op->lo;
