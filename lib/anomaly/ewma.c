@@ -1,5 +1,9 @@
-/* EWMA control chart (Roberts 1959) with the exact time-varying limits; the
- * target is learnt from a warm-up because eddy rarely knows it up front. */
+/* EWMA forecast chart: the EWMA of the values forecasts the next one, and
+ * the value is scored by its residual from that forecast in units of the
+ * residuals' own recent deviation (an EWMA of the squared residuals). The
+ * smoothed statistic of Roberts' chart lags a change by about 1 / lambda
+ * values and its fixed warm-up target goes stale on drifting series; the
+ * residual sees a jump at once and its deviation follows the series. */
 #include <math.h>
 #include <stdlib.h>
 
@@ -7,11 +11,11 @@
 #include "lib/anomaly/anomaly_int.h"
 
 typedef struct {
-    double n, mean, m2; /* warm-up Welford */
-    double sigma;       /* in-control deviation, set when warm-up ends */
-    double z;           /* the chart */
-    double decay2;      /* (1 - lambda)^(2t) */
-    uint64_t t;
+    double n;  /* values seen during the warm-up (then warmup) */
+    double f;  /* the forecast of the next value: EWMA of the values */
+    double ss; /* warm-up: sum of the squared residuals */
+    double v;  /* residual variance, set when the warm-up ends */
+    double m;  /* residuals in v, counted up to 1 / lambda_var */
 } ewma_state;
 #define EWMA_STATE_SHAPE "8"
 
@@ -23,54 +27,53 @@ typedef struct {
 
 static void ewma_reset(eddy_anom *a)
 {
-    ((ewma *)a)->s = (ewma_state){.decay2 = 1.0};
-}
-
-/* The chart's standard deviation after t updates. */
-static double ewma_sd(const ewma *e, double decay2)
-{
-    double l = e->p.lambda;
-    return e->s.sigma * sqrt(l / (2.0 - l) * (1.0 - decay2));
+    ((ewma *)a)->s = (ewma_state){0};
 }
 
 static double ewma_update(eddy_anom *a, double x, int64_t ts_ms)
 {
     ewma *e = (ewma *)a;
     ewma_state *s = &e->s;
+    (void)ts_ms;
+    double r = x - s->f;
     if (s->n < e->p.warmup) {
+        if (s->n == 0.0) {
+            s->f = x;
+        } else {
+            s->ss += r * r;
+            s->f += e->p.lambda * r;
+        }
         s->n += 1.0;
-        double d = x - s->mean;
-        s->mean += d / s->n;
-        s->m2 += d * (x - s->mean);
         if (s->n == e->p.warmup) {
-            s->sigma = sqrt(s->m2 / (s->n - 1.0));
-            s->z = s->mean;
+            s->v = s->ss / (s->n - 1.0);
+            s->m = s->n - 1.0;
         }
         return 0.0;
     }
-    double l = e->p.lambda, keep = 1.0 - l;
-    s->t++;
-    s->z = l * x + keep * s->z;
-    s->decay2 *= keep * keep;
-    double sd = ewma_sd(e, s->decay2), dev = s->z - s->mean, st;
-    if (sd > 0.0)
-        st = dev / sd;
+    double st;
+    if (s->v > 0.0)
+        st = r / sqrt(s->v);
     else
-        st = dev == 0.0 ? 0.0 : copysign(INFINITY, dev);
+        st = r == 0.0 ? 0.0 : copysign(INFINITY, r);
     a->stat = st;
-    /* In control, the chart statistic is standard normal: its two-sided
-     * tail, as every detector's score (anomaly.h). */
+    /* The mean of the squared residuals until there are 1 / lambda_var of
+     * them, then their EWMA. */
+    if (s->m * e->p.lambda_var < 1.0)
+        s->m += 1.0;
+    s->v += fmax(1.0 / s->m, e->p.lambda_var) * (r * r - s->v);
+    s->f += e->p.lambda * r;
+    /* The residual of a value of the in-control process is taken for
+     * Gaussian: its two-sided tail, as every detector's score (anomaly.h). */
     return eddy_anom_z_to_score(st);
 }
 
-/* The limits the next value's chart will be held to. */
+/* The limits the next value will be held to: forecast +- L deviations. */
 static double ewma_limit(const eddy_anom *a, double sign)
 {
     const ewma *e = (const ewma *)a;
     if (e->s.n < e->p.warmup)
         return NAN;
-    double keep = 1.0 - e->p.lambda;
-    return e->s.mean + sign * e->p.L * ewma_sd(e, e->s.decay2 * keep * keep);
+    return e->s.f + sign * e->p.L * sqrt(e->s.v);
 }
 
 static double ewma_upper(const eddy_anom *a)
@@ -90,10 +93,18 @@ static size_t ewma_regions(const eddy_anom *a, anom_region *r)
     return 1;
 }
 
+/* A restored state must be one the updates can reach: a count within the
+ * warm-up, a finite forecast and a finite, non-negative variance (a NaN
+ * would otherwise stick and silence the detector for good). */
 static int ewma_check(const eddy_anom *a)
 {
     const ewma *e = (const ewma *)a;
-    return e->s.n >= 0.0 && e->s.n <= e->p.warmup ? 0 : -1;
+    const ewma_state *s = &e->s;
+    return s->n >= 0.0 && s->n <= e->p.warmup && s->n == floor(s->n) && isfinite(s->f) &&
+                   s->ss >= 0.0 && isfinite(s->ss) && s->v >= 0.0 && isfinite(s->v) &&
+                   s->m >= 0.0 && s->m <= 1e12
+               ? 0
+               : -1;
 }
 
 static const anom_ops ewma_ops = {
@@ -108,7 +119,7 @@ static const anom_ops ewma_ops = {
 
 void eddy_ewma_defaults(eddy_ewma_params *p)
 {
-    *p = (eddy_ewma_params){.lambda = 0.2, .L = 3.0, .warmup = 30};
+    *p = (eddy_ewma_params){.lambda = 0.2, .L = 3.0, .warmup = 30, .lambda_var = 0.001};
 }
 
 int eddy_ewma_new(const eddy_ewma_params *p, eddy_anom **out, char *err, size_t errlen)
@@ -116,6 +127,9 @@ int eddy_ewma_new(const eddy_ewma_params *p, eddy_anom **out, char *err, size_t 
     if (!(p->lambda > 0.0 && p->lambda <= 1.0))
         return eddy_anom_bad_param(err, errlen, "ewma", "lambda must be in (0, 1], got %g",
                                    p->lambda);
+    if (!(p->lambda_var > 0.0 && p->lambda_var <= 1.0))
+        return eddy_anom_bad_param(err, errlen, "ewma", "lambda_var must be in (0, 1], got %g",
+                                   p->lambda_var);
     if (!(p->L > 0.0 && isfinite(p->L)))
         return eddy_anom_bad_param(err, errlen, "ewma", "L must be finite and > 0, got %g", p->L);
     if (p->warmup < 2)

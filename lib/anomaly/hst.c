@@ -212,6 +212,15 @@ static void hst_learn_limits(eddy_hst *h)
             lo[i] = fmin(lo[i], v);
             hi[i] = fmax(hi[i], v);
         }
+    /* The first window rarely spans what the stream will: the box is widened
+     * by margin times the range on each side, so that a later value beyond
+     * the first window's extremes falls in a region of little mass rather
+     * than in the edge cell of the usual values. */
+    for (uint32_t i = 0; i < d; i++) {
+        double r = hi[i] - lo[i];
+        lo[i] -= h->p.margin * r;
+        hi[i] += h->p.margin * r;
+    }
     hst_set_limits(h, lo, hi);
     for (uint32_t i = 0; i < d; i++) {
         h->box_lo[i] = 0.0;
@@ -361,8 +370,8 @@ int eddy_hst_restore(eddy_hst *h, const void *data, size_t len)
 
 void eddy_hst_defaults(eddy_hst_params *p, uint32_t dim)
 {
-    *p = (eddy_hst_params){.dim = dim, .n_trees = 10, .height = 8, .window_size = 250,
-                           .padding = 0.15, .seed = 42};
+    *p = (eddy_hst_params){.dim = dim, .n_trees = 10, .height = dim == 1 ? 3 : 8,
+                           .window_size = 250, .padding = 0.15, .margin = 2.0, .seed = 42};
 }
 
 int eddy_hst_new(const eddy_hst_params *p, eddy_hst **out, char *err, size_t errlen)
@@ -384,6 +393,9 @@ int eddy_hst_new(const eddy_hst_params *p, eddy_hst **out, char *err, size_t err
     if (!(p->padding >= 0.0 && p->padding < 0.5))
         return eddy_anom_bad_param(err, errlen, "hst", "padding must be in [0, 0.5), got %g",
                                    p->padding);
+    if (!(p->margin >= 0.0 && p->margin <= 1e6))
+        return eddy_anom_bad_param(err, errlen, "hst", "margin must be in [0, 1e6], got %g",
+                                   p->margin);
     if ((p->limits_lo == NULL) != (p->limits_hi == NULL))
         return eddy_anom_bad_param(err, errlen, "hst",
                                    "limits_lo and limits_hi must be given together");

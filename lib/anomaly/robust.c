@@ -255,7 +255,7 @@ static const anom_ops robust_ops = {
 
 void eddy_robust_zscore_defaults(eddy_robust_zscore_params *p)
 {
-    p->window = 100;
+    p->window = 300;
 }
 
 int eddy_robust_zscore_new(const eddy_robust_zscore_params *p, eddy_anom **out, char *err,

@@ -410,7 +410,7 @@ static int anom_process(void *state, eddy_ctx *ctx, eddy_batch *in)
 
 ANOM_OP(zscore, 0, "Rolling z-score anomaly score and flag of a numeric field");
 ANOM_OP(robust_zscore, 1, "Robust z-score (rolling median and MAD) anomaly score and flag");
-ANOM_OP(ewma_chart, 2, "EWMA control chart anomaly score and flag of a numeric field");
+ANOM_OP(ewma_chart, 2, "EWMA forecast chart (residual from the EWMA) anomaly score and flag");
 ANOM_OP(spot, 3, "SPOT extreme-value (GPD tail) anomaly detector of a numeric field");
 ANOM_OP(dspot, 4, "DSPOT: SPOT around a moving average, for drifting series");
 ANOM_OP(nab_detector, 5, "Anomaly detector tuned on the Numenta Anomaly Benchmark");

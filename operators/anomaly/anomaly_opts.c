@@ -70,15 +70,19 @@ eddy_option eddy_anom_opts_ewma_chart[] = {
     FIELD_OPT,
     COMMON_OPTS("0.2569",
                 "Flag when score >= threshold. The score is the two-sided Gaussian tail p of "
-                "the chart in its own standard deviations, -log10(p) / 10; the default is the "
-                "chart leaving L = 3 limits (for another L, the score of |z| = L).",
+                "the value's residual from the EWMA forecast in deviations of the recent "
+                "residuals, -log10(p) / 10; the default is the value leaving the L = 3 limits "
+                "(for another L, the score of |z| = L).",
                 "100000"),
     {"lambda", EDDY_OPT_DOUBLE, NULL, 1e-300, 1, NULL, 0,
-     "Weight of the newest value in the chart, in (0, 1]."},
+     "Weight of the newest value in the EWMA that forecasts the next value, in (0, 1]."},
     {"L", EDDY_OPT_DOUBLE, NULL, 1e-300, 1e300, NULL, 0,
-     "Width of the control limits in standard deviations of the chart."},
+     "Width of the limits around the forecast in deviations of the residuals."},
     {"warmup", EDDY_OPT_INT, NULL, 2, 1e9, NULL, 0,
-     "Values that estimate the in-control mean and standard deviation."},
+     "Values that only learn (the forecast and the first residual deviation)."},
+    {"lambda_var", EDDY_OPT_DOUBLE, NULL, 1e-300, 1, NULL, 0,
+     "Weight of the newest squared residual in the residual variance once 1 / lambda_var "
+     "residuals are in (their plain mean before), in (0, 1]."},
     END_OPTS,
 };
 
@@ -154,13 +158,16 @@ eddy_option eddy_anom_opts_half_space_trees[] = {
                 "0.4 is p = 1e-4.",
                 "10000"),
     {"n_trees", EDDY_OPT_INT, NULL, 1, 1000, NULL, 0, "Number of trees."},
-    {"height", EDDY_OPT_INT, NULL, 1, 24, NULL, 0,
+    {"height", EDDY_OPT_INT, "0", 0, 24, NULL, 0,
      "Depth of each tree: 2^(height+1) - 1 nodes per tree and key (4 bytes of masses per "
-     "node, plus the split of each internal node)."},
+     "node, plus the split of each internal node). 0: 3 for one field, 8 for more."},
     {"window_size", EDDY_OPT_INT, NULL, 2, 65535, NULL, 0,
      "Values per window: each value is scored against the previous window's masses."},
     {"padding", EDDY_OPT_DOUBLE, NULL, 0, 0.4999999, NULL, 0,
      "Splits are drawn between padding and 1 - padding of a node's box, in [0, 0.5)."},
+    {"margin", EDDY_OPT_DOUBLE, NULL, 0, 1e6, NULL, 0,
+     "Without limits: the first window's range of each field is widened by margin times "
+     "itself on each side, so that later values beyond it stand out."},
     {"seed", EDDY_OPT_INT, NULL, 0, 9.2e18, NULL, 0, "Seed of the split hash."},
     END_OPTS,
 };
@@ -257,6 +264,7 @@ __attribute__((constructor)) static void table_defaults(void)
     set_default(eddy_anom_opts_ewma_chart, "lambda", e.lambda);
     set_default(eddy_anom_opts_ewma_chart, "L", e.L);
     set_default(eddy_anom_opts_ewma_chart, "warmup", e.warmup);
+    set_default(eddy_anom_opts_ewma_chart, "lambda_var", e.lambda_var);
     for (int d = 0; d < 2; d++) {
         eddy_spot_params sp;
         eddy_option *t = d ? eddy_anom_opts_dspot : eddy_anom_opts_spot;
@@ -276,9 +284,9 @@ __attribute__((constructor)) static void table_defaults(void)
     eddy_hst_params hp;
     eddy_hst_defaults(&hp, 1);
     set_default(eddy_anom_opts_half_space_trees, "n_trees", hp.n_trees);
-    set_default(eddy_anom_opts_half_space_trees, "height", hp.height);
     set_default(eddy_anom_opts_half_space_trees, "window_size", hp.window_size);
     set_default(eddy_anom_opts_half_space_trees, "padding", hp.padding);
+    set_default(eddy_anom_opts_half_space_trees, "margin", hp.margin);
     set_default(eddy_anom_opts_half_space_trees, "seed", (double)hp.seed);
     eddy_nab_params np;
     eddy_nab_defaults(&np);
@@ -317,6 +325,7 @@ static int mk_ewma(const aop *op, adet *d, char *err, size_t n)
     p.lambda = op->h->opt_double(op->opts, "lambda");
     p.L = op->h->opt_double(op->opts, "L");
     p.warmup = u32(op, "warmup");
+    p.lambda_var = op->h->opt_double(op->opts, "lambda_var");
     return eddy_ewma_new(&p, &d->a, err, n);
 }
 
@@ -380,9 +389,11 @@ static int mk_hst(const aop *op, adet *d, char *err, size_t n)
     eddy_hst_params p;
     eddy_hst_defaults(&p, op->dim);
     p.n_trees = u32(op, "n_trees");
-    p.height = u32(op, "height");
+    if (u32(op, "height") > 0)
+        p.height = u32(op, "height");
     p.window_size = u32(op, "window_size");
     p.padding = h->opt_double(op->opts, "padding");
+    p.margin = h->opt_double(op->opts, "margin");
     p.seed = (uint64_t)h->opt_int(op->opts, "seed");
     if (op->has_limits) {
         p.limits_lo = op->lo;

@@ -172,12 +172,14 @@ else
     python3 - "$TMP" "$series" >"$TMP/out" 2>&1 <<'P'
 import sys
 tmp, series = sys.argv[1], sys.argv[2].split()
-# nab.yaml runs the per-value detectors with refractory: 100 at their
-# default thresholds (the operator's, not the library's): after a value
-# scored >= the threshold, the next 100 score 0. Applied here to the
-# library's scores, so the check covers the operator's refractory too.
+# nab.yaml runs the per-value detectors with a refractory period (100
+# values; 200 for robust_zscore and ewma) at their default thresholds (the
+# operator's, not the library's): after a value scored >= the threshold,
+# the next N score 0. Applied here to the library's scores, so the check
+# covers the operator's refractory too.
 REFRACTORY = {"zscore": 0.2569, "robust_zscore": 0.3332, "ewma": 0.2569, "spot": 0.4,
               "dspot": 0.4, "hst": 0.4}
+REFRACTORY_LEN = {"robust_zscore": 200, "ewma": 200}
 rows = held = 0
 for rel in series:
     cat, name = rel.split("/")
@@ -190,7 +192,7 @@ for rel in series:
         for i, (a, b) in enumerate(zip(lib[1:], pipe[1:])):
             a, b = a.split(","), b.split(",")
             if det in REFRACTORY:
-                if last is not None and i - last <= 100:
+                if last is not None and i - last <= REFRACTORY_LEN.get(det, 100):
                     held += a[2] != "0"
                     a[2] = "0"
                 elif float(a[2]) >= REFRACTORY[det]:

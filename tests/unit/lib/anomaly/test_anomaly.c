@@ -161,7 +161,7 @@ static void test_ewma(void)
         alarms += fabs(st) > 3.0;
         if (!close_rel(st, fx_ewma_stat[i], 1e-10) ||
             !close_rel(eddy_anom_threshold(a), fx_ewma_ucl[i], 1e-12) ||
-            /* The score is the chart's two-sided Gaussian tail: at or
+            /* The score is the residual's two-sided Gaussian tail: at or
              * beyond the L = 3 limits exactly when it reaches |z| = 3's. */
             (s >= eddy_anom_z_to_score(3.0)) != (fabs(fx_ewma_stat[i]) >= 3.0)) {
             if (bad++ < 5)

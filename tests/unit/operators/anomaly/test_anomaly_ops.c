@@ -473,8 +473,10 @@ static void test_defaults_follow_library(void)
                                         (const char *const[]){"fields=x"}, 1, err, sizeof err);
     eddy_hst_params hp;
     eddy_hst_defaults(&hp, 1);
-    CHECK(o && eddy_opts_int(o, "n_trees") == hp.n_trees &&
-          eddy_opts_int(o, "height") == hp.height && eddy_opts_double(o, "padding") == hp.padding);
+    /* height 0 is "the library's default for the number of fields". */
+    CHECK(o && eddy_opts_int(o, "n_trees") == hp.n_trees && eddy_opts_int(o, "height") == 0 &&
+          eddy_opts_double(o, "padding") == hp.padding &&
+          eddy_opts_double(o, "margin") == hp.margin);
     eddy_opts_free(o);
     o = eddy_opts_from_pairs(eddy_anom_opts_nab_detector, (const char *const[]){"field=x"}, 1,
                              err, sizeof err);
