@@ -119,10 +119,13 @@ static int attach(builder *b, eddy_cnode *n, const char *path)
     } else {
         for (size_t i = 0; i < f->nkeys; i++) {
             eddy_cnode *k = f->keys[i];
-            if (k->raw && k->raw_len == n->raw_len && memcmp(k->raw, n->raw, n->raw_len) == 0) {
+            /* An empty key may have no bytes at all (raw NULL): compare
+             * lengths first, bytes only when there are some. */
+            if (k->raw_len == n->raw_len &&
+                (n->raw_len == 0 || (k->raw && n->raw && memcmp(k->raw, n->raw, n->raw_len) == 0))) {
                 eddy_cfg_fail_at(cfg, n->line, n->col, path,
-                                 "duplicate key '%s' (first defined at %s:%d:%d)", n->raw,
-                                 cfg->path, k->line, k->col);
+                                 "duplicate key '%s' (first defined at %s:%d:%d)",
+                                 n->raw ? n->raw : "", cfg->path, k->line, k->col);
                 break;
             }
         }

@@ -77,7 +77,9 @@ static void hop_close(window *w, uint32_t k, int64_t now)
 {
     wkey *key = WKEY(w, k);
     while (key->u.next_end != W_NONE && w_closed(w, key->u.next_end, now)) {
-        int64_t end = key->u.next_end, start = end - w->size;
+        /* w_add saturates: a window end near the smallest time (restored
+         * state, found by the state fuzzer) must not overflow. */
+        int64_t end = key->u.next_end, start = w_add(end, -w->size);
         bool dirty = false;
         if (merge_panes(w, k, start, end, &dirty)) {
             wslot *sc = (wslot *)w->scratch;
