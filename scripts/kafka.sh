@@ -90,8 +90,8 @@ cache_complete() {
 
 cmd_fetch() {
     cache_complete && return 0
-    need java "Java 17 runs the broker; scripts/setup.sh installs it"
-    need mvn "Maven downloads the broker; scripts/setup.sh installs it"
+    need java "Java 17 runs the broker; scripts/setup.sh test installs it"
+    need mvn "Maven downloads the broker; scripts/setup.sh test installs it"
     mkdir -p "$CACHE"
     # Parallel test runs may all fetch at once: one downloads, the others
     # wait for it and then find the cache complete.
@@ -265,7 +265,7 @@ EOF
 
 cmd_start() {
     local dir=${1:-} temp=0
-    need java "Java 17 runs the broker; scripts/setup.sh installs it"
+    need java "Java 17 runs the broker; scripts/setup.sh test installs it"
     need openssl "it makes the SSL listener's certificates"
     cmd_fetch
 

@@ -19,7 +19,7 @@ mkdir -p "$out"
 out=$(cd "$out" && pwd)
 die() { echo "package.sh: $*" >&2; exit 1; }
 for t in dpkg-deb dpkg-shlibdeps meson python3 objcopy; do
-    command -v "$t" >/dev/null || die "$t is missing (scripts/setup.sh installs it)"
+    command -v "$t" >/dev/null || die "$t is missing (scripts/setup.sh test installs it)"
 done
 
 # One build option read from meson (prefix, b_sanitize, ...).

@@ -25,7 +25,7 @@ src=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "${1:-$src/build}" && pwd)
 [ "$(id -u)" = 0 ] || { echo "release-check: needs root (debootstrap, chroot, mounts)" >&2; exit 1; }
 for t in debootstrap chroot unshare nsenter ip curl python3 dpkg-deb; do
-    command -v "$t" >/dev/null || { echo "release-check: $t is missing (scripts/setup.sh installs it)" >&2; exit 1; }
+    command -v "$t" >/dev/null || { echo "release-check: $t is missing (scripts/setup.sh test installs it)" >&2; exit 1; }
 done
 dockerfile=$src/deploy/docker/Dockerfile
 cache=${EDDY_CACHE:-$HOME/.cache/eddy}

@@ -5,7 +5,7 @@
 # on any failure. Tests that need services start and stop them themselves.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh || exit 1
+scripts/setup.sh test || exit 1
 # The real Kafka broker for integration tests comes from Maven; fetch it
 # before any test runs so no test timeout includes the download: the 4.x
 # default, and 3.9.2 for the tests that log in with SASL/SCRAM.
