@@ -131,22 +131,22 @@ int eddy_host_alert(eddy_ctx *ctx, const eddy_alert *in)
         kl = (int)sizeof akey - 1;
     uint64_t id = 0;
     eddy_alert_suppress why;
-    int firing = 0;
-    int rc = eddy_alert_check_ex(ctx->alerts, akey, (size_t)kl, a.breach != 0, a.time_ms, &id,
-                                 &why, &firing);
+    int firing = 0, rise = 0;
+    int sev = ctx->st->alert_policy.severity >= 0 ? ctx->st->alert_policy.severity : a.severity;
+    int rc = eddy_alert_check_sev(ctx->alerts, akey, (size_t)kl, a.breach != 0, a.time_ms, sev,
+                                  &id, &why, &firing, &rise);
     if (rc == EDDY_ALERT_SUPPRESSED) {
         count_suppressed(ctx, why);
         return 0;
     }
     if (rc < 0)
         return rc;
-    int sev = ctx->st->alert_policy.severity >= 0 ? ctx->st->alert_policy.severity : a.severity;
     eddy_alert_merge *mg = ctx->st->alert_policy.per_partition ? NULL : ctx->st->alert_merge;
     uint64_t mid = id;
     int send = 0;
     if (!mg) {
         send = rc == EDDY_ALERT_FIRING || (rc == EDDY_ALERT_RESOLVED && ctx->st->alert_policy.resolve);
-    } else if (rc == EDDY_ALERT_FIRING || (rc == EDDY_ALERT_NONE && firing && a.breach)) {
+    } else if (rc == EDDY_ALERT_FIRING || (rc == EDDY_ALERT_NONE && firing && a.breach && rise)) {
         send = eddy_alert_merge_fire(mg, akey, (size_t)kl, ctx, id, sev,
                                      rc == EDDY_ALERT_FIRING, &mid);
         if (mid != id)

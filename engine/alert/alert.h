@@ -71,6 +71,17 @@ int eddy_alert_check_ex(eddy_alert_state *s, const char *akey, size_t klen, int 
 /* Gives the firing key `akey` the id of the alert it joined (engine/alert/
  * alert_merge.c), so its resolve and its durable state carry that id. */
 void eddy_alert_state_set_id(eddy_alert_state *s, const char *akey, size_t klen, uint64_t id);
+/* eddy_alert_check_ex for a breach of severity `sev`: *rise says, for a
+ * key firing after the check, whether sev is above every severity passed
+ * during this firing (the first check of a firing always is; it is then
+ * recorded). The step's merge table sends again only on a severity above
+ * the one it sent, which is at least what this instance passed, so a 0
+ * lets the caller skip the table's mutex and lookup, which an anomaly
+ * detector would otherwise pay on every flagged record. Not durable: a
+ * restored instance passes its first breach to the table again. */
+int eddy_alert_check_sev(eddy_alert_state *s, const char *akey, size_t klen, int breach,
+                         int64_t time_ms, int sev, uint64_t *id, eddy_alert_suppress *why,
+                         int *firing, int *rise);
 /* Calls fn for every firing key with its id (a restored instance joins the
  * step's open alerts with them: engine/state/state.c). */
 void eddy_alert_state_each_firing(eddy_alert_state *s,

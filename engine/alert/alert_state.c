@@ -92,6 +92,10 @@ typedef struct akey {
     uint64_t touched; /* check counter, for eviction */
     uint8_t dirty;    /* in the dirty list: changed since the last durable flush */
     uint8_t persisted; /* the changelog may hold a value for it */
+    /* 1 + the highest severity passed to the step's merge table during the
+     * current firing (0: none yet). Not durable: a restored instance
+     * passes its first breach to the table again. */
+    uint8_t sev_passed;
 } akey;
 
 struct eddy_alert_state {
@@ -298,9 +302,30 @@ static akey *lookup(eddy_alert_state *s, const char *k, size_t n, int *err)
 static int check_key(eddy_alert_state *s, akey *a, const char *k, size_t n, int breach,
                      int64_t t, uint64_t *id, eddy_alert_suppress *why);
 
+/* 1 when sev is above every severity passed during the key's current
+ * firing (recorded), or the first of this firing; see
+ * eddy_alert_check_sev. */
+static int sev_rise(akey *a, int sev)
+{
+    int v = sev < 0 ? 0 : sev > 254 ? 254 : sev;
+    if (a->sev_passed > v)
+        return 0;
+    a->sev_passed = (uint8_t)(v + 1);
+    return 1;
+}
+
 int eddy_alert_check_ex(eddy_alert_state *s, const char *k, size_t n, int breach, int64_t t,
                         uint64_t *id, eddy_alert_suppress *why, int *firing)
 {
+    return eddy_alert_check_sev(s, k, n, breach, t, 0, id, why, firing, NULL);
+}
+
+int eddy_alert_check_sev(eddy_alert_state *s, const char *k, size_t n, int breach, int64_t t,
+                         int sev, uint64_t *id, eddy_alert_suppress *why, int *firing,
+                         int *rise)
+{
+    if (rise)
+        *rise = 0;
     int err = 0;
     *why = EDDY_SUPPRESS_NONE;
     *firing = 0;
@@ -316,8 +341,11 @@ int eddy_alert_check_ex(eddy_alert_state *s, const char *k, size_t n, int breach
     if (s->ids != ids)
         s->ids_dirty = 1;
     *firing = a->firing;
-    if (a->firing)
+    if (a->firing) {
         *id = a->id;
+        if (rise)
+            *rise = sev_rise(a, sev);
+    }
     return rc;
 }
 
@@ -387,6 +415,7 @@ static int check_key(eddy_alert_state *s, akey *a, const char *k, size_t n, int 
     a->firing = 1;
     a->has_fired = 1;
     a->last_fire = t;
+    a->sev_passed = 0;
     /* Stable across replays: the key, the firing's event time and how many
      * alerts this instance raised before. */
     a->id = fnv(k, n) ^ ((uint64_t)t * 0x9E3779B97F4A7C15ULL) ^ (++s->ids << 48);

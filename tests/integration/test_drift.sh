@@ -238,6 +238,51 @@ print("merged: 1 firing, 1 resolved" if ok else "expected a firing and its resol
 P
 expect_out "three partitions, four statistics: one alert" "merged: 1 firing, 1 resolved"
 
+# 6c. Escalation: a DDM on an error stream that rises from 10 % to 50 %
+# alerts on its warning zone (alert_on: warning), then on the change: the
+# same alert again at the higher severity, same id, then its resolve. The
+# warning zone's updates in between are continuing breaches that change
+# nothing (they skip the merge table: eddy_alert_state_sev_rise).
+cat >"$TMP/c.yaml" <<Y
+worker: { name: drift-test, admin: { enabled: false }, log: { level: warn } }
+sources:
+  - { name: s, type: generator, seed: 3, rate: 0, count: 12000, keys: 30, event_interval: 1s,
+      fields: { err: "bernoulli(0.1)" }, drift: { err: "bernoulli(0.5)" }, drift_at: 2h, drift_for: 0 }
+pipelines:
+  - name: p
+    from: s
+    steps:
+      - name: dd
+        ddm: { field: err, quiet_period: 500, alert_on: warning }
+        outputs:
+          alerts: { type: file, path: "$TMP/alerts.json" }
+    to:
+      - { type: file, path: /dev/null }
+Y
+rm -f "$TMP/alerts.json"
+expect_code "escalation: run" 0 "$EDDY" run -c "$TMP/c.yaml"
+python3 - "$TMP/alerts.json" >"$TMP/out" 2>&1 <<'P'
+import json, sys
+alerts = [json.loads(l) for l in open(sys.argv[1])]
+seen = [(a["state"], a["severity"], a["alert_id"]) for a in alerts]
+ids = []
+for a in alerts:
+    if a["alert_id"] not in ids:
+        ids.append(a["alert_id"])
+# Per alert: its firings at strictly rising severities, then one resolve.
+rank = {"info": 0, "warning": 1, "critical": 2}
+ok = True
+escalated = 0
+for i in ids:
+    mine = [a for a in alerts if a["alert_id"] == i]
+    sev = [rank[a["severity"]] for a in mine if a["state"] == "firing"]
+    ok &= sev == sorted(set(sev)) and all(a["state"] == "firing" for a in mine[:len(sev)])
+    ok &= len(mine) - len(sev) <= 1
+    escalated += sev == [1, 2]
+print("escalated under one id" if ok and escalated >= 1 else "expected a warning, then a critical firing with the same id, then a resolve; got %s" % seen)
+P
+expect_out "escalation: warning then change, one id" "escalated under one id"
+
 # 7. Configuration errors name the step and the reason.
 bad_cfg() { # NAME STEP_OPTIONS TEXT
     gen_cfg "$TMP/c.yaml" "$2"

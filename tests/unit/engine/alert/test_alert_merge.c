@@ -132,8 +132,40 @@ static void restored_join(void)
     eddy_alert_merge_free(m);
 }
 
+/* check_sev: a continuing breach goes to the merge table (rise 1) only
+ * when its severity is above what the instance passed during this firing. */
+static void sev_rise(void)
+{
+    eddy_alert_policy p;
+    eddy_alert_policy_defaults(&p);
+    eddy_alert_state *s = eddy_alert_state_new(&p);
+    uint64_t id = 0;
+    eddy_alert_suppress why;
+    int firing, rise;
+#define CHK(breach, t, sev, want_rc, want_rise)                                                 \
+    do {                                                                                       \
+        int rc_ = eddy_alert_check_sev(s, K, KL, breach, t, sev, &id, &why, &firing, &rise);   \
+        CHECK_MSG(rc_ == (want_rc) && rise == (want_rise),                                     \
+                  "t=%d sev=%d: rc %d rise %d, expected rc %d rise %d", t, sev, rc_, rise,     \
+                  want_rc, want_rise);                                                         \
+    } while (0)
+    CHK(1, 1000, EDDY_SEV_WARNING, EDDY_ALERT_FIRING, 1);
+    CHK(1, 1001, EDDY_SEV_WARNING, EDDY_ALERT_NONE, 0); /* same severity: skip the table */
+    CHK(1, 1002, EDDY_SEV_INFO, EDDY_ALERT_NONE, 0);
+    CHK(1, 1003, EDDY_SEV_CRITICAL, EDDY_ALERT_NONE, 1); /* escalation */
+    CHK(1, 1004, EDDY_SEV_CRITICAL, EDDY_ALERT_NONE, 0);
+    CHK(0, 2000, EDDY_SEV_CRITICAL, EDDY_ALERT_RESOLVED, 0);
+    CHK(0, 2001, EDDY_SEV_CRITICAL, EDDY_ALERT_NONE, 0);
+    /* A new firing starts again from nothing. */
+    CHK(1, 3000, EDDY_SEV_INFO, EDDY_ALERT_FIRING, 1);
+    CHK(1, 3001, EDDY_SEV_INFO, EDDY_ALERT_NONE, 0);
+#undef CHK
+    eddy_alert_state_free(s);
+}
+
 int main(void)
 {
+    sev_rise();
     six_partitions();
     escalation();
     restore_and_forget();
