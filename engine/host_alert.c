@@ -131,30 +131,41 @@ int eddy_host_alert(eddy_ctx *ctx, const eddy_alert *in)
         kl = (int)sizeof akey - 1;
     uint64_t id = 0;
     eddy_alert_suppress why;
-    int firing = 0, rise = 0;
+    int firing = 0, sent_sev = -1;
     int sev = ctx->st->alert_policy.severity >= 0 ? ctx->st->alert_policy.severity : a.severity;
-    int rc = eddy_alert_check_sev(ctx->alerts, akey, (size_t)kl, a.breach != 0, a.time_ms, sev,
-                                  &id, &why, &firing, &rise);
+    int rc = eddy_alert_check_sev(ctx->alerts, akey, (size_t)kl, a.breach != 0, a.time_ms, &id,
+                                  &why, &firing, &sent_sev);
     if (rc == EDDY_ALERT_SUPPRESSED) {
         count_suppressed(ctx, why);
         return 0;
     }
     if (rc < 0)
         return rc;
+    /* A breach of an alert already firing is news only when it is more
+     * severe than what was sent (a drift detector's warning becoming a
+     * change): the same alert again, same id. Anything else is skipped
+     * here, before the merge table's mutex. */
+    int escalates = rc == EDDY_ALERT_NONE && firing && a.breach && sev > sent_sev;
     eddy_alert_merge *mg = ctx->st->alert_policy.per_partition ? NULL : ctx->st->alert_merge;
     uint64_t mid = id;
     int send = 0;
-    if (!mg) {
-        send = rc == EDDY_ALERT_FIRING || (rc == EDDY_ALERT_RESOLVED && ctx->st->alert_policy.resolve);
-    } else if (rc == EDDY_ALERT_FIRING || (rc == EDDY_ALERT_NONE && firing && a.breach && rise)) {
-        send = eddy_alert_merge_fire(mg, akey, (size_t)kl, ctx, id, sev,
-                                     rc == EDDY_ALERT_FIRING, &mid);
-        if (mid != id)
-            eddy_alert_state_set_id(ctx->alerts, akey, (size_t)kl, mid);
+    if (rc == EDDY_ALERT_FIRING || escalates) {
+        int msev = sev;
+        if (mg)
+            send = eddy_alert_merge_fire(mg, akey, (size_t)kl, ctx, id, sev,
+                                         rc == EDDY_ALERT_FIRING, &mid, &msev);
+        else /* per partition; a severity not known (state of version 1) is only noted */
+            send = rc == EDDY_ALERT_FIRING || sent_sev >= 0;
+        eddy_alert_state_sent(ctx->alerts, akey, (size_t)kl, mid, msev);
+        sev = msev;
         rc = EDDY_ALERT_FIRING;
     } else if (rc == EDDY_ALERT_RESOLVED) {
-        send = eddy_alert_merge_resolve(mg, akey, (size_t)kl, ctx, id, &mid) &&
-               ctx->st->alert_policy.resolve;
+        /* The resolve says the severity the alert was sent with, not the
+         * clearing check's. */
+        int msev = -1;
+        send = mg ? eddy_alert_merge_resolve(mg, akey, (size_t)kl, ctx, id, &mid, &msev) : 1;
+        send = send && ctx->st->alert_policy.resolve;
+        sev = msev >= 0 ? msev : sent_sev >= 0 ? sent_sev : sev;
     }
     if (!send)
         return 0;

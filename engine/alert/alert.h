@@ -68,25 +68,27 @@ int eddy_alert_check(eddy_alert_state *s, const char *akey, size_t klen, int bre
  * is firing after the check. */
 int eddy_alert_check_ex(eddy_alert_state *s, const char *akey, size_t klen, int breach,
                         int64_t time_ms, uint64_t *id, eddy_alert_suppress *why, int *firing);
-/* Gives the firing key `akey` the id of the alert it joined (engine/alert/
- * alert_merge.c), so its resolve and its durable state carry that id. */
-void eddy_alert_state_set_id(eddy_alert_state *s, const char *akey, size_t klen, uint64_t id);
-/* eddy_alert_check_ex for a breach of severity `sev`: *rise says, for a
- * key firing after the check, whether sev is above every severity passed
- * during this firing (the first check of a firing always is; it is then
- * recorded). The step's merge table sends again only on a severity above
- * the one it sent, which is at least what this instance passed, so a 0
- * lets the caller skip the table's mutex and lookup, which an anomaly
- * detector would otherwise pay on every flagged record. Not durable: a
- * restored instance passes its first breach to the table again. */
+/* eddy_alert_check_ex (which, like it, refuses an empty akey with
+ * EDDY_EINVAL: that key holds the id counter), and *sev: the severity the key's alert was sent
+ * with (eddy_alert_state_sent) for a key firing after the check and for
+ * the check that resolves it; -1 when not known (not sent yet, or state
+ * restored from version 1). A breach above it is an escalation; one at or
+ * below it needs nothing (not even the step's merge table, which an
+ * anomaly detector would otherwise lock on every flagged record). */
 int eddy_alert_check_sev(eddy_alert_state *s, const char *akey, size_t klen, int breach,
-                         int64_t time_ms, int sev, uint64_t *id, eddy_alert_suppress *why,
-                         int *firing, int *rise);
-/* Calls fn for every firing key with its id (a restored instance joins the
- * step's open alerts with them: engine/state/state.c). */
+                         int64_t time_ms, uint64_t *id, eddy_alert_suppress *why, int *firing,
+                         int *sev);
+/* The firing key `akey`'s alert went out (or was joined, engine/alert/
+ * alert_merge.c) as `id` at severity `sev`: its resolve and its durable
+ * state carry that id, and the severity is kept when it is the highest. */
+void eddy_alert_state_sent(eddy_alert_state *s, const char *akey, size_t klen, uint64_t id,
+                           int sev);
+/* Calls fn for every firing key with its id and sent severity (-1: not
+ * known); a restored instance joins the step's open alerts with them:
+ * engine/state/state_alerts.c. */
 void eddy_alert_state_each_firing(eddy_alert_state *s,
                                   void (*fn)(void *arg, const char *akey, size_t klen,
-                                             uint64_t id),
+                                             uint64_t id, int sev),
                                   void *arg);
 uint32_t eddy_alert_state_keys(const eddy_alert_state *s);
 
@@ -116,15 +118,18 @@ eddy_alert_merge *eddy_alert_merge_new(void);
 void eddy_alert_merge_free(eddy_alert_merge *m);
 /* The instance fired (fresh 1, its own new id `id`) or still breaches
  * (fresh 0). Answers 1 when an alert is to be sent: the first instance to
- * fire, or a severity above the one sent; *out is the alert's id either
- * way (the instance takes it with eddy_alert_state_set_id). */
+ * fire, or a severity above the one sent; *out is the alert's id and
+ * *out_sev (when not NULL) the highest severity sent for it, either way
+ * (the instance takes both with eddy_alert_state_sent). */
 int eddy_alert_merge_fire(eddy_alert_merge *m, const char *akey, size_t klen, const void *who,
-                          uint64_t id, int sev, int fresh, uint64_t *out);
+                          uint64_t id, int sev, int fresh, uint64_t *out, int *out_sev);
 /* The instance's alert cleared. Answers 1 when the alert resolves (no
  * other instance firing for the key, or a key the table never saw: *out =
- * id), 0 while others still fire; *out is the id to resolve. */
+ * id), 0 while others still fire; *out is the id to resolve, *out_sev
+ * (when not NULL) the severity it was sent with (-1 for a key the table
+ * never saw). */
 int eddy_alert_merge_resolve(eddy_alert_merge *m, const char *akey, size_t klen,
-                             const void *who, uint64_t id, uint64_t *out);
+                             const void *who, uint64_t id, uint64_t *out, int *out_sev);
 /* A restored instance that was firing `akey` under `id` joins its open
  * alert silently (it was sent before the restart): the alert then resolves
  * only when every instance firing it has cleared, restored ones included.

@@ -11,9 +11,9 @@
  *
  * Only open alerts are held, so its size is bounded by the firing keys of
  * the instances (each bounded by the step's `alerts.max_keys`). It is not
- * durable: instances restore their own firing state (with the merged id,
- * see eddy_alert_state_set_id) and join the table again at their next
- * check. Alerts are rare next to records, so one mutex is enough. */
+ * durable: instances restore their own firing state (with the merged id
+ * and severity, see eddy_alert_state_sent) and join the table again when
+ * they are restored (engine/state/state_alerts.c). Alerts are rare next to records, so one mutex is enough. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -177,8 +177,10 @@ static void member_del(mentry *e, int at)
 }
 
 int eddy_alert_merge_fire(eddy_alert_merge *m, const char *k, size_t n, const void *who,
-                          uint64_t id, int sev, int fresh, uint64_t *out)
+                          uint64_t id, int sev, int fresh, uint64_t *out, int *out_sev)
 {
+    if (out_sev)
+        *out_sev = sev;
     uint64_t h = hash_key(k, n);
     int send = 0;
     pthread_mutex_lock(&m->mu);
@@ -218,6 +220,8 @@ int eddy_alert_merge_fire(eddy_alert_merge *m, const char *k, size_t n, const vo
         }
     }
     *out = e->id;
+    if (out_sev)
+        *out_sev = e->sev;
     pthread_mutex_unlock(&m->mu);
     return send;
 }
@@ -226,15 +230,17 @@ void eddy_alert_merge_join(eddy_alert_merge *m, const char *k, size_t n, const v
                            uint64_t id, int sev)
 {
     uint64_t out;
-    (void)eddy_alert_merge_fire(m, k, n, who, id, sev, 0, &out);
+    (void)eddy_alert_merge_fire(m, k, n, who, id, sev, 0, &out, NULL);
 }
 
 int eddy_alert_merge_resolve(eddy_alert_merge *m, const char *k, size_t n, const void *who,
-                             uint64_t id, uint64_t *out)
+                             uint64_t id, uint64_t *out, int *out_sev)
 {
     uint64_t h = hash_key(k, n);
     int send = 1;
     *out = id;
+    if (out_sev)
+        *out_sev = -1;
     pthread_mutex_lock(&m->mu);
     mentry *e = find(m, k, n, h);
     if (e) {
@@ -242,6 +248,8 @@ int eddy_alert_merge_resolve(eddy_alert_merge *m, const char *k, size_t n, const
         if (at >= 0)
             member_del(e, at);
         *out = e->id;
+        if (out_sev)
+            *out_sev = e->sev;
         if (e->nmem == 0)
             erase(m, e); /* the last one: the alert resolves */
         else

@@ -92,10 +92,11 @@ typedef struct akey {
     uint64_t touched; /* check counter, for eviction */
     uint8_t dirty;    /* in the dirty list: changed since the last durable flush */
     uint8_t persisted; /* the changelog may hold a value for it */
-    /* 1 + the highest severity passed to the step's merge table during the
-     * current firing (0: none yet). Not durable: a restored instance
-     * passes its first breach to the table again. */
-    uint8_t sev_passed;
+    /* 1 + the severity the current firing's alert was sent with (the
+     * highest, after an escalation); 0: not known yet (a new firing, or
+     * state written by version 1). Durable, so that after a restart a
+     * breach at the same severity is not sent again as an escalation. */
+    uint8_t sev1;
 } akey;
 
 struct eddy_alert_state {
@@ -232,6 +233,7 @@ typedef struct durable_fields {
     int64_t last_fire, rate_start;
     uint32_t rate_n;
     uint64_t id;
+    uint8_t sev1;
 } durable_fields;
 
 static durable_fields fields_of(const akey *a)
@@ -246,6 +248,7 @@ static durable_fields fields_of(const akey *a)
     f.rate_start = a->rate_start;
     f.rate_n = a->rate_n;
     f.id = a->id;
+    f.sev1 = a->sev1;
     return f;
 }
 
@@ -302,33 +305,22 @@ static akey *lookup(eddy_alert_state *s, const char *k, size_t n, int *err)
 static int check_key(eddy_alert_state *s, akey *a, const char *k, size_t n, int breach,
                      int64_t t, uint64_t *id, eddy_alert_suppress *why);
 
-/* 1 when sev is above every severity passed during the key's current
- * firing (recorded), or the first of this firing; see
- * eddy_alert_check_sev. */
-static int sev_rise(akey *a, int sev)
-{
-    int v = sev < 0 ? 0 : sev > 254 ? 254 : sev;
-    if (a->sev_passed > v)
-        return 0;
-    a->sev_passed = (uint8_t)(v + 1);
-    return 1;
-}
-
 int eddy_alert_check_ex(eddy_alert_state *s, const char *k, size_t n, int breach, int64_t t,
                         uint64_t *id, eddy_alert_suppress *why, int *firing)
 {
-    return eddy_alert_check_sev(s, k, n, breach, t, 0, id, why, firing, NULL);
+    int sev;
+    return eddy_alert_check_sev(s, k, n, breach, t, id, why, firing, &sev);
 }
 
 int eddy_alert_check_sev(eddy_alert_state *s, const char *k, size_t n, int breach, int64_t t,
-                         int sev, uint64_t *id, eddy_alert_suppress *why, int *firing,
-                         int *rise)
+                         uint64_t *id, eddy_alert_suppress *why, int *firing, int *sev)
 {
-    if (rise)
-        *rise = 0;
     int err = 0;
     *why = EDDY_SUPPRESS_NONE;
     *firing = 0;
+    *sev = -1;
+    if (n == 0)
+        return EDDY_EINVAL; /* the empty key holds the id counter (below) */
     akey *a = lookup(s, k, n, &err);
     if (!a)
         return err;
@@ -341,11 +333,10 @@ int eddy_alert_check_sev(eddy_alert_state *s, const char *k, size_t n, int breac
     if (s->ids != ids)
         s->ids_dirty = 1;
     *firing = a->firing;
-    if (a->firing) {
+    if (a->firing)
         *id = a->id;
-        if (rise)
-            *rise = sev_rise(a, sev);
-    }
+    if (a->firing || rc == EDDY_ALERT_RESOLVED)
+        *sev = (int)a->sev1 - 1;
     return rc;
 }
 
@@ -359,19 +350,24 @@ int eddy_alert_check(eddy_alert_state *s, const char *k, size_t n, int breach, i
 
 void eddy_alert_state_each_firing(eddy_alert_state *s,
                                   void (*fn)(void *arg, const char *akey, size_t klen,
-                                             uint64_t id),
+                                             uint64_t id, int sev),
                                   void *arg)
 {
     for (uint32_t i = 0; i < s->cap; i++)
         if (s->slots[i].k && s->slots[i].firing)
-            fn(arg, s->slots[i].k, s->slots[i].klen, s->slots[i].id);
+            fn(arg, s->slots[i].k, s->slots[i].klen, s->slots[i].id, (int)s->slots[i].sev1 - 1);
 }
 
-void eddy_alert_state_set_id(eddy_alert_state *s, const char *k, size_t n, uint64_t id)
+void eddy_alert_state_sent(eddy_alert_state *s, const char *k, size_t n, uint64_t id, int sev)
 {
     akey *a = probe(s->slots, s->cap, k, n);
-    if (a->k && a->firing && a->id != id) {
+    if (!a->k || !a->firing)
+        return;
+    int v = sev < 0 ? 0 : sev > 254 ? 255 : sev + 1;
+    if (a->id != id || v > a->sev1) {
         a->id = id;
+        if (v > a->sev1)
+            a->sev1 = (uint8_t)v;
         mark(s, a);
     }
 }
@@ -415,7 +411,7 @@ static int check_key(eddy_alert_state *s, akey *a, const char *k, size_t n, int 
     a->firing = 1;
     a->has_fired = 1;
     a->last_fire = t;
-    a->sev_passed = 0;
+    a->sev1 = 0;
     /* Stable across replays: the key, the firing's event time and how many
      * alerts this instance raised before. */
     a->id = fnv(k, n) ^ ((uint64_t)t * 0x9E3779B97F4A7C15ULL) ^ (++s->ids << 48);
@@ -425,14 +421,16 @@ static int check_key(eddy_alert_state *s, akey *a, const char *k, size_t n, int 
 
 /* ---- durability (engine/state/state_alerts.c writes and reads these) ---- */
 
-#define REC_VERSION 1
+/* Version 2 added the sent severity (one byte after the id); version 1
+ * records still load, with the severity unknown. */
+#define REC_VERSION 2
 
 static int put_key(eddy_buf *b, const akey *a)
 {
     return eddy_put_u32(b, a->breaches) || eddy_put_u32(b, a->clears) ||
            eddy_put_u8(b, (uint8_t)(a->firing != 0)) || eddy_put_u8(b, (uint8_t)(a->has_fired != 0)) ||
            eddy_put_i64(b, a->last_fire) || eddy_put_i64(b, a->rate_start) ||
-           eddy_put_u32(b, a->rate_n) || eddy_put_u64(b, a->id);
+           eddy_put_u32(b, a->rate_n) || eddy_put_u64(b, a->id) || eddy_put_u8(b, a->sev1);
 }
 
 int eddy_alert_state_version(void) { return REC_VERSION; }
@@ -489,7 +487,7 @@ int eddy_alert_state_flush(eddy_alert_state *s, eddy_alert_write_fn fn, void *ar
 int eddy_alert_state_load(eddy_alert_state *s, const void *k, size_t n, int version,
                           const void *data, size_t len)
 {
-    if (data && version != REC_VERSION)
+    if (data && version != REC_VERSION && version != 1)
         return EDDY_EINVAL;
     if (n == 0) {
         if (!data)
@@ -521,6 +519,8 @@ int eddy_alert_state_load(eddy_alert_state *s, const void *k, size_t n, int vers
     t.rate_start = eddy_get_i64(&r);
     t.rate_n = eddy_get_u32(&r);
     t.id = eddy_get_u64(&r);
+    if (version >= 2)
+        t.sev1 = eddy_get_u8(&r);
     if (r.err || r.left || firing > 1 || has_fired > 1)
         return EDDY_EINVAL;
     t.firing = firing;

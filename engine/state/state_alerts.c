@@ -2,7 +2,7 @@
  * per operator instance (engine/host_alert.c); for a durable step it goes
  * to the step's changelog beside the operator's own state, one record per
  * alert key (kind EDDY_CL_ALERT; the key's breaches, clears, firing,
- * has_fired, last firing, rate window and id) plus the instance's id
+ * has_fired, last firing, rate window, id and sent severity) plus the instance's id
  * counter under the empty key. So a restart neither fires an alert again
  * (a new id) nor forgets a firing one, and ids continue as in an
  * uninterrupted run. Written with the step's fingerprint: state of another
@@ -38,12 +38,13 @@ int eddy_state_alerts_load(eddy_ctx *c, const void *key, size_t klen, int versio
     return eddy_alert_state_load(c->alerts, key, klen, version, data, len);
 }
 
-static void join_one(void *arg, const char *akey, size_t klen, uint64_t id)
+static void join_one(void *arg, const char *akey, size_t klen, uint64_t id, int sev)
 {
     eddy_ctx *c = arg;
-    /* The severity it was sent with is not kept: warning, so that a change
-     * seen after the restart is still sent as an escalation. */
-    eddy_alert_merge_join(c->st->alert_merge, akey, klen, c, id, EDDY_SEV_WARNING);
+    /* With the severity it was sent with, so that the same severity seen
+     * after the restart is not sent again as an escalation. Not known
+     * (state of version 1): warning, so that a change is still sent. */
+    eddy_alert_merge_join(c->st->alert_merge, akey, klen, c, id, sev >= 0 ? sev : EDDY_SEV_WARNING);
 }
 
 void eddy_state_alerts_restored(eddy_ctx *c)

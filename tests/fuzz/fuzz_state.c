@@ -5,17 +5,21 @@
  *   - every built-in operator's restore / state_load (windows, anomaly
  *     and drift detectors): a restored instance then processes records,
  *     closes windows and writes its state again, so restored garbage that
- *     breaks a later step is found too.
+ *     breaks a later step is found too;
+ *   - the host's alert noise-control state (engine/alert/alert_state.c),
+ *     kept beside every alerting step's state: loaded, checked, flushed,
+ *     and what it flushes must load again.
  * A refusal (<0) is fine; a crash, a hang or a sanitizer report is not.
  *
  * Input: byte 0 >> 1 picks the target (0 changelog, 1 cache file, else an
- * operator of the table below; for the cache file, bit 0 keeps the
- * checksum as it is). For an operator the rest is a sequence of
+ * operator of the table below or the alert state, one past it; for the
+ * cache file, bit 0 keeps the checksum as it is). For an operator the rest is a sequence of
  * records `u8 version | u8 key length | key | u16 LE data length | data`
  * (version 0: a tombstone) given to state_load in order, or, for an
  * operator with restore and byte 0 odd, `u8 version | snapshot`. */
 #include <zlib.h>
 
+#include "engine/alert/alert.h"
 #include "engine/config/config.h"
 #include "engine/config/options.h"
 #include "engine/core/sym.h"
@@ -266,6 +270,70 @@ static eddy_batch *records(void)
     return b;
 }
 
+static int reload(void *arg, const void *k, size_t kl, const void *v, size_t vl)
+{
+    int rc = eddy_alert_state_load(arg, k, kl, eddy_alert_state_version(), v, vl);
+    FUZZ_CHECK(rc == 0, "a flushed alert record (key %zu bytes, %zu bytes) did not load: %d",
+               kl, vl, rc);
+    return 0;
+}
+
+/* The same record sequence as an operator's state_load, into the alert
+ * state; then every loaded key is checked (a breach, a clear), and what
+ * the flush writes must load into a fresh state. */
+static void alert_state(const uint8_t *p, size_t n)
+{
+    eddy_alert_policy pol;
+    eddy_alert_policy_defaults(&pol);
+    pol.max_keys = 8; /* eviction and tombstones too */
+    pol.min_consecutive = 2;
+    pol.cooldown_ms = 1000;
+    pol.rate_limit = 3;
+    pol.rate_window_ms = 60000;
+    eddy_alert_state *s = eddy_alert_state_new(&pol), *t = eddy_alert_state_new(&pol);
+    FUZZ_CHECK(s && t, "alert state: out of memory");
+    const uint8_t *keys[32];
+    size_t klens[32], nk = 0;
+    while (n >= 2) {
+        int version = p[0];
+        size_t klen = p[1];
+        p += 2, n -= 2;
+        if (klen > n)
+            break;
+        const uint8_t *key = p;
+        p += klen, n -= klen;
+        size_t dlen = n >= 2 ? le16(p) : 0;
+        p += n >= 2 ? 2 : n, n -= n >= 2 ? 2 : n;
+        if (dlen > n)
+            dlen = n;
+        /* version 0: a tombstone */
+        (void)eddy_alert_state_load(s, key, klen, version, version ? p : NULL, dlen);
+        if (nk < 32)
+            keys[nk] = key, klens[nk++] = klen;
+        p += dlen, n -= dlen;
+    }
+    for (size_t i = 0; i < nk; i++) {
+        uint64_t id;
+        eddy_alert_suppress why;
+        int firing, sev;
+        for (int b = 1; b >= 0; b--) {
+            int rc = eddy_alert_check_sev(s, (const char *)keys[i], klens[i], b,
+                                          1767225600000LL + (int64_t)i * 1000, &id, &why,
+                                          &firing, &sev);
+            FUZZ_CHECK(rc >= EDDY_ALERT_NONE || rc == EDDY_ENOMEM || (rc == EDDY_EINVAL && !klens[i]),
+                       "alert check: %d", rc);
+            FUZZ_CHECK(sev >= -1 && sev <= 254, "sent severity %d", sev);
+            if (firing)
+                eddy_alert_state_sent(s, (const char *)keys[i], klens[i], id, (int)(i % 3));
+        }
+    }
+    FUZZ_CHECK(eddy_alert_state_flush(s, reload, t) == 0, "alert flush failed");
+    FUZZ_CHECK(eddy_alert_state_keys(s) <= pol.max_keys, "%u keys over max_keys",
+               eddy_alert_state_keys(s));
+    eddy_alert_state_free(s);
+    eddy_alert_state_free(t);
+}
+
 static void operator(size_t which, int whole, const uint8_t *p, size_t n)
 {
     const eddy_op_descriptor *d = ops[which].d;
@@ -330,7 +398,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         changelog(data + 1, size - 1);
     else if (target == 1)
         cache_file(data + 1, size - 1, !(data[0] & 1));
+    else if ((target - 2) % (NOPS + 1) == NOPS)
+        alert_state(data + 1, size - 1);
     else
-        operator((target - 2) % NOPS, data[0] & 1, data + 1, size - 1);
+        operator((target - 2) % (NOPS + 1), data[0] & 1, data + 1, size - 1);
     return 0;
 }

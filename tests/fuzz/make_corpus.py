@@ -240,6 +240,18 @@ for op in range(22):
     if op < 5:
         put("state", f"op{op:02d}_restore", bytes([sel | 1, 1]) + struct.pack("<IIq", 1, 1, 1767225600000))
 
+# The alert state, one past the operators: records as for state_load, an
+# alert key firing with its severity (version 2), the same without it
+# (version 1), the id counter under the empty key and a tombstone.
+def alert_rec(version, key, data):
+    return bytes([version, len(key)]) + key + struct.pack("<H", len(data)) + data
+
+
+akey = b"ddm\x1ferr\x1fuser-1"
+fields = struct.pack("<IIBBqqIQ", 2, 0, 1, 1, 1767225600000, 1767225600000, 1, 0xABCDEF)
+put("state", "alert_v2", bytes([48]) + alert_rec(2, akey, fields + b"\x03")
+    + alert_rec(2, b"", struct.pack("<Q", 7)))
+put("state", "alert_v1", bytes([48]) + alert_rec(1, akey, fields) + alert_rec(0, b"gone", b""))
 
 # ---- admin HTTP -------------------------------------------------------------
 for i, s in enumerate([

@@ -330,7 +330,7 @@ pipelines:
   - name: load
     from: gen
     steps:
-      - { name: shift, project: { derive: { x: "amount + $5" } } }
+      - { name: shift, project: { derive: { x: "amount + $5", y: "amount * 2 + $5" } } }
     to: [ { type: kafka, topic: $2, format: json } ]
 Y
     timeout 120 "$EDDY" run -c "$TMP/load-$1.yaml" >/dev/null 2>&1 || bad "$1: load"
@@ -358,12 +358,16 @@ check "b: the first run fired (psi)" [ "$(grep -c alert=1 "$TMP/b-1.log")" = 1 ]
 
 # ---- c. one alert across partitions, across restarts -------------------------------
 # Two partitions, each with its own distribution_drift reference, see the
-# same shift: one alert (merged across partitions, the default). A restart
-# mid-drift fires nothing again; after another restart both partitions
-# clear and the alert resolves once, with its id: a restored partition
-# that clears first must not resolve it while the other still fires
-# (before restored firing keys joined the open alert at restore, each
-# partition sent its own resolve).
+# same shift of two features: one alert per feature (warning) and one for
+# the dataset (critical), each merged across partitions (the default). A
+# restart mid-drift fires nothing again; after another restart both
+# partitions clear and each alert resolves once, with its id and the
+# severity it fired with: a restored partition that clears first must not
+# resolve it while the other still fires (before restored firing keys
+# joined the open alert at restore, each partition sent its own resolve),
+# and a restored critical alert must not be sent again as an escalation
+# (before the sent severity was durable, the dataset alert fired again
+# after the restart).
 cat >"$TMP/c.yaml" <<Y
 worker: { name: c, admin: { enabled: false }, flush_interval: 100ms }
 kafka: { brokers: "$B", group: g-sd-c }
@@ -374,7 +378,7 @@ pipelines:
     from: in
     steps:
       - name: dd
-        distribution_drift: { fields: [ x ], statistics: [ psi ], reference_size: 600, window_size: 400, sample_size: 256 }
+        distribution_drift: { fields: [ x, y ], statistics: [ psi ], reference_size: 600, window_size: 400, sample_size: 256 }
         # A window that straddles two loads (part shifted) neither fires nor
         # resolves on its own.
         alerts: { min_consecutive: 2, resolve_after: 2 }
@@ -391,13 +395,21 @@ timeout -s KILL 120 "$EDDY" run -c "$TMP/c.yaml" >/dev/null 2>"$TMP/c-2.log" || 
 load_c 3200 14 0
 timeout -s KILL 120 "$EDDY" run -c "$TMP/c.yaml" >/dev/null 2>"$TMP/c-3.log" || bad "c: third run"
 out sd-c-alerts
-check "c: one alert across two partitions and three runs: a firing and one resolve with its id" \
+check "c: one alert per feature and one for the dataset across two partitions and three runs: each a firing and one resolve with its id and severity" \
     python3 - "$TMP/sd-c-alerts.jsonl" <<'PY'
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
-seen = [(r["state"], r["alert_id"], r["partition"]) for r in rows]
+seen = [(r["state"], r["feature"] or "dataset", r["severity"], r["alert_id"], r["partition"]) for r in rows]
 print(f"c: {seen}", file=sys.stderr)
-ok = [r["state"] for r in rows] == ["firing", "resolved"] and rows[0]["alert_id"] == rows[1]["alert_id"]
+by = {}
+for r in rows:
+    by.setdefault(r["feature"] or "dataset", []).append((r["state"], r["alert_id"], r["severity"]))
+want = {"x": "warning", "y": "warning", "dataset": "critical"}
+ok = sorted(by) == sorted(want)
+for f, sev in want.items():
+    a = by.get(f, [])
+    ok = ok and [s for s, _, _ in a] == ["firing", "resolved"] and a[0][1] == a[1][1] \
+        and a[0][2] == a[1][2] == sev
 sys.exit(0 if ok else 1)
 PY
 

@@ -116,20 +116,21 @@ int main(void)
               differ, outcomes);
 
     /* Refusals leave the state alone. */
+    const int V = eddy_alert_state_version();
     const rec *r = l.r[0].klen ? &l.r[0] : &l.r[1];
     eddy_alert_state *c = eddy_alert_state_new(&p);
     for (size_t cut = 0; cut < r->len; cut++)
-        CHECK(eddy_alert_state_load(c, r->key, r->klen, 1, r->data, cut) == EDDY_EINVAL);
+        CHECK(eddy_alert_state_load(c, r->key, r->klen, V, r->data, cut) == EDDY_EINVAL);
     uint8_t longer[80];
     memcpy(longer, r->data, r->len);
     longer[r->len] = 0;
-    CHECK(eddy_alert_state_load(c, r->key, r->klen, 1, longer, r->len + 1) == EDDY_EINVAL);
-    CHECK(eddy_alert_state_load(c, r->key, r->klen, 2, r->data, r->len) == EDDY_EINVAL);
+    CHECK(eddy_alert_state_load(c, r->key, r->klen, V, longer, r->len + 1) == EDDY_EINVAL);
+    CHECK(eddy_alert_state_load(c, r->key, r->klen, V + 1, r->data, r->len) == EDDY_EINVAL);
     memcpy(longer, r->data, r->len);
     longer[8] = 7; /* firing must be 0 or 1 */
-    CHECK(eddy_alert_state_load(c, r->key, r->klen, 1, longer, r->len) == EDDY_EINVAL);
+    CHECK(eddy_alert_state_load(c, r->key, r->klen, V, longer, r->len) == EDDY_EINVAL);
     CHECK(eddy_alert_state_keys(c) == 0);
-    CHECK(eddy_alert_state_load(c, "", 0, 1, "1234567", 7) == EDDY_EINVAL);
+    CHECK(eddy_alert_state_load(c, "", 0, V, "1234567", 7) == EDDY_EINVAL);
 
     /* Eviction of a written key: a tombstone at the next flush, and the
      * tombstone removes it at a restore. */
@@ -148,7 +149,7 @@ int main(void)
         tombs += m.r[i].tomb;
     CHECK_MSG(tombs == 1, "%d tombstones", tombs);
     for (int i = 0; i < m.n; i++)
-        CHECK(eddy_alert_state_load(f, m.r[i].key, m.r[i].klen, 1, m.r[i].tomb ? NULL : m.r[i].data,
+        CHECK(eddy_alert_state_load(f, m.r[i].key, m.r[i].klen, V, m.r[i].tomb ? NULL : m.r[i].data,
                                     m.r[i].len) == 0);
     CHECK(eddy_alert_state_keys(f) == 16);
     eddy_alert_state_free(a);
