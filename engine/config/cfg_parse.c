@@ -402,7 +402,14 @@ static int check_directives(eddy_cfg *cfg, const char *yaml, size_t len)
     while (i < len) {
         int directive = yaml[i] == '%';
         size_t j = i, br = 0;
-        for (; j < len && !(br = line_break(yaml, len, j)); j++) {
+        /* A directive line ends only at \r or \n: libfyaml's directive
+         * scanner does not stop at NEL, LS or PS (the fuzzer's third hang:
+         * "%: " then LS then non-ASCII), so inside one they are non-ASCII
+         * bytes like any other. Any break starts a line, to be safe. */
+        for (; j < len; j++) {
+            if (directive ? (yaml[j] == '\n' || yaml[j] == '\r') && (br = line_break(yaml, len, j))
+                          : (br = line_break(yaml, len, j)) != 0)
+                break;
             unsigned char c = (unsigned char)yaml[j];
             if ((c < 0x20 && c != '\t') || c == 0x7f) {
                 eddy_cfg_fail_at(cfg, line, (int)(j - i) + 1, NULL,
