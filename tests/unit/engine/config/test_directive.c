@@ -53,6 +53,21 @@ int main(void)
         CHECK_MSG(strstr(e, "nul.yaml:1:6: control character 0x00"), "%s", e);
         eddy_cfg_free(cfg);
     }
+    /* LS and PS do not end a directive line for libfyaml: "%: " then LS
+     * then more bytes hung it (the fuzzer's third and fourth hangs); the
+     * line's first non-ASCII byte is named (LS: 0xe2 at column 4). */
+    static const char *const ls[] = {"a: 1\n%: \xe2\x80\xa8K y 60\nb: 2\n",
+                                     "a: 1\n%ourc: [\xe2\x80\xa9\xe2\x80\xa8x\n"};
+    static const char *const ls_col[] = {"ls.yaml:2:4:", "ls.yaml:2:9:"};
+    for (size_t i = 0; i < sizeof ls / sizeof ls[0]; i++) {
+        cfg = eddy_cfg_load_string("ls.yaml", ls[i], strlen(ls[i]));
+        CHECK(cfg != NULL);
+        if (cfg) {
+            const char *e = eddy_cfg_errors(cfg) ? eddy_cfg_error(cfg, 0) : "";
+            CHECK_MSG(strstr(e, ls_col[i]) && strstr(e, "0xe2"), "LS/PS case %zu: %s", i, e);
+            eddy_cfg_free(cfg);
+        }
+    }
     static const char ok[] = "%YAML 1.2\n---\na: 1\n";
     cfg = eddy_cfg_load_string("ok.yaml", ok, sizeof ok - 1);
     CHECK(cfg && eddy_cfg_errors(cfg) == 0 && eddy_cfg_root(cfg));
