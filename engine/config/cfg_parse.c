@@ -400,7 +400,13 @@ static int check_directives(eddy_cfg *cfg, const char *yaml, size_t len)
     int line = 1;
     size_t i = 0;
     while (i < len) {
-        int directive = yaml[i] == '%';
+        /* libfyaml skips byte order marks at the start of a line, so
+         * "\xef\xbb\xbf%..." is a directive line too (and hung it). */
+        size_t k = i;
+        while (k + 2 < len && (unsigned char)yaml[k] == 0xef &&
+               (unsigned char)yaml[k + 1] == 0xbb && (unsigned char)yaml[k + 2] == 0xbf)
+            k += 3;
+        int directive = k < len && yaml[k] == '%';
         size_t j = i, br = 0;
         /* A directive line ends only at \r or \n: libfyaml's directive
          * scanner does not stop at NEL, LS or PS (the fuzzer's third hang:
@@ -418,7 +424,7 @@ static int check_directives(eddy_cfg *cfg, const char *yaml, size_t len)
                                  c);
                 return -1;
             }
-            if (directive && c > 0x7e) {
+            if (directive && c > 0x7e && j >= k) {
                 eddy_cfg_fail_at(cfg, line, (int)(j - i) + 1, NULL,
                                  "a YAML directive ('%%' line) must be ASCII text; found "
                                  "byte 0x%02x",
