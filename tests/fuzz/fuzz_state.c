@@ -270,6 +270,35 @@ static eddy_batch *records(void)
     return b;
 }
 
+/* One record of the input's sequence `u8 version | u8 key length | key |
+ * u16 LE data length | data` (version 0: a tombstone, data NULL); short
+ * data is cut to what is left. 0 at the end. */
+typedef struct {
+    int version;
+    const uint8_t *key, *data;
+    size_t klen, dlen;
+} srec;
+
+static int next_rec(const uint8_t **pp, size_t *np, srec *r)
+{
+    const uint8_t *p = *pp;
+    size_t n = *np;
+    if (n < 2 || (size_t)p[1] > n - 2)
+        return 0;
+    r->version = p[0];
+    r->klen = p[1];
+    p += 2, n -= 2;
+    r->key = p;
+    p += r->klen, n -= r->klen;
+    r->dlen = n >= 2 ? le16(p) : 0;
+    p += n >= 2 ? 2 : n, n -= n >= 2 ? 2 : n;
+    if (r->dlen > n)
+        r->dlen = n;
+    r->data = r->version ? p : NULL;
+    *pp = p + r->dlen, *np = n - r->dlen;
+    return 1;
+}
+
 static int reload(void *arg, const void *k, size_t kl, const void *v, size_t vl)
 {
     int rc = eddy_alert_state_load(arg, k, kl, eddy_alert_state_version(), v, vl);
@@ -294,23 +323,12 @@ static void alert_state(const uint8_t *p, size_t n)
     FUZZ_CHECK(s && t, "alert state: out of memory");
     const uint8_t *keys[32];
     size_t klens[32], nk = 0;
-    while (n >= 2) {
-        int version = p[0];
-        size_t klen = p[1];
-        p += 2, n -= 2;
-        if (klen > n)
-            break;
-        const uint8_t *key = p;
-        p += klen, n -= klen;
-        size_t dlen = n >= 2 ? le16(p) : 0;
-        p += n >= 2 ? 2 : n, n -= n >= 2 ? 2 : n;
-        if (dlen > n)
-            dlen = n;
+    srec r;
+    while (next_rec(&p, &n, &r)) {
         /* version 0: a tombstone */
-        (void)eddy_alert_state_load(s, key, klen, version, version ? p : NULL, dlen);
+        (void)eddy_alert_state_load(s, r.key, r.klen, r.version, r.data, r.dlen);
         if (nk < 32)
-            keys[nk] = key, klens[nk++] = klen;
-        p += dlen, n -= dlen;
+            keys[nk] = r.key, klens[nk++] = r.klen;
     }
     for (size_t i = 0; i < nk; i++) {
         uint64_t id;
@@ -347,21 +365,9 @@ static void operator(size_t which, int whole, const uint8_t *p, size_t n)
         if (n >= 1)
             rc = d->restore(st, &ctx, p[0], p + 1, n - 1);
     } else if (d->state_load) {
-        while (rc == 0 && n >= 2) {
-            int version = p[0];
-            size_t klen = p[1];
-            p += 2, n -= 2;
-            if (klen > n)
-                break;
-            const uint8_t *key = p;
-            p += klen, n -= klen;
-            size_t dlen = n >= 2 ? le16(p) : 0;
-            p += n >= 2 ? 2 : n, n -= n >= 2 ? 2 : n;
-            if (dlen > n)
-                dlen = n;
-            rc = d->state_load(st, &ctx, key, klen, version, version ? p : NULL, dlen);
-            p += dlen, n -= dlen;
-        }
+        srec r;
+        while (rc == 0 && next_rec(&p, &n, &r))
+            rc = d->state_load(st, &ctx, r.key, r.klen, r.version, r.data, r.dlen);
     }
     /* A refused restore stops the task: the instance is only destroyed. */
     if (rc == 0 && d->state_loaded)
