@@ -372,6 +372,17 @@ void eddy_alert_state_sent(eddy_alert_state *s, const char *k, size_t n, uint64_
     }
 }
 
+/* t - since, saturated: both are event times, and restored state or a
+ * record's time may hold any int64 (the state fuzzer's INT64_MIN last
+ * firing overflowed the cooldown's subtraction). */
+static int64_t elapsed(int64_t t, int64_t since)
+{
+    int64_t d;
+    if (__builtin_sub_overflow(t, since, &d))
+        return t > since ? INT64_MAX : INT64_MIN;
+    return d;
+}
+
 static int check_key(eddy_alert_state *s, akey *a, const char *k, size_t n, int breach,
                      int64_t t, uint64_t *id, eddy_alert_suppress *why)
 {
@@ -393,12 +404,12 @@ static int check_key(eddy_alert_state *s, akey *a, const char *k, size_t n, int 
         return EDDY_ALERT_NONE;
     if (++a->breaches < p->min_consecutive)
         return EDDY_ALERT_NONE;
-    if (a->has_fired && p->cooldown_ms > 0 && t - a->last_fire < p->cooldown_ms) {
+    if (a->has_fired && p->cooldown_ms > 0 && elapsed(t, a->last_fire) < p->cooldown_ms) {
         *why = EDDY_SUPPRESS_COOLDOWN;
         return EDDY_ALERT_SUPPRESSED;
     }
     if (p->rate_limit > 0) {
-        if (a->rate_n == 0 || t - a->rate_start >= p->rate_window_ms) {
+        if (a->rate_n == 0 || elapsed(t, a->rate_start) >= p->rate_window_ms) {
             a->rate_start = t;
             a->rate_n = 0;
         }

@@ -61,8 +61,36 @@ static int pattern(int i, int *key) {
     return ((i * 13) % 11) < 4;
 }
 
+/* Restored times at the ends of int64 (a damaged or foreign changelog;
+ * the state fuzzer's INT64_MIN last firing made `t - last_fire` overflow):
+ * the cooldown and the rate window measure a saturated time since then,
+ * so a firing long after "the beginning of time" is not held back. */
+static void extreme_times(void)
+{
+    eddy_alert_policy p;
+    eddy_alert_policy_defaults(&p);
+    p.cooldown_ms = 1000;
+    p.rate_limit = 1;
+    p.rate_window_ms = 60000;
+    uint8_t d[39] = {0};
+    d[9] = 1;                             /* has_fired (firing 0) */
+    for (int i = 0; i < 8; i++) {
+        d[10 + i] = i == 7 ? 0x80 : 0;    /* last_fire: INT64_MIN */
+        d[18 + i] = i == 7 ? 0x80 : 0;    /* rate_start: INT64_MIN */
+    }
+    d[26] = 1;                            /* rate_n 1: the window is full */
+    eddy_alert_state *s = eddy_alert_state_new(&p);
+    CHECK(eddy_alert_state_load(s, "k0", 2, eddy_alert_state_version(), d, sizeof d) == 0);
+    uint64_t id;
+    int rc = check(s, 0, 1, 1767225600000LL, &id);
+    CHECK_MSG(rc == EDDY_ALERT_FIRING, "a breach after a restored INT64_MIN firing: %d, "
+              "expected a firing (not held back by the cooldown or the rate window)", rc);
+    eddy_alert_state_free(s);
+}
+
 int main(void)
 {
+    extreme_times();
     eddy_alert_policy p;
     eddy_alert_policy_defaults(&p);
     p.min_consecutive = 2;
