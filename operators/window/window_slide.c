@@ -294,7 +294,10 @@ int eddy_wslide_save(const window *w, uint32_t k, eddy_buf *out)
             if (eddy_put_u8(out, v[f].type))
                 return -1;
             if (is_str(v[f].type)) {
-                if (eddy_put_str(out, s->str + v[f].u.off, v[f].len))
+                /* An empty string may have no storage at all (s->str
+                 * NULL): NULL + 0 is undefined (the state fuzzer). */
+                const uint8_t *sp = v[f].len ? s->str + v[f].u.off : (const uint8_t *)"";
+                if (eddy_put_str(out, sp, v[f].len))
                     return -1;
             } else if (v[f].type == EDDY_INT || v[f].type == EDDY_DOUBLE ||
                        v[f].type == EDDY_BOOL) {
