@@ -211,6 +211,10 @@ uint64_t eddy_window_hash(const uint8_t *p, size_t n);
 int eddy_window_key_encode(window *w, const eddy_record *r, char *why, size_t whylen);
 /* Decodes field i of an encoded key (strings point into the key bytes). */
 eddy_value eddy_window_key_field(const uint8_t *p, size_t n, uint32_t i);
+/* 1 when p[0..n) is a well-formed key of the window's key fields (as
+ * eddy_window_key_encode writes it): restored key bytes are checked before
+ * use (the state fuzzer's string length past the key's end). */
+int eddy_window_key_valid(const window *w, const uint8_t *p, size_t n);
 /* The key entry for w->kbuf[0..len), created (evicting by max_keys if
  * needed) when new. W_NIL on out of memory. */
 uint32_t eddy_window_key_get(window *w, uint32_t len, uint64_t hash, int64_t now);

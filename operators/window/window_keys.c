@@ -76,6 +76,33 @@ int eddy_window_key_encode(window *w, const eddy_record *r, char *why, size_t wh
     return (int)n;
 }
 
+int eddy_window_key_valid(const window *w, const uint8_t *p, size_t n)
+{
+    size_t o = 0;
+    uint32_t i = 0;
+    for (; o < n; i++) {
+        uint8_t t = p[o++];
+        size_t len;
+        if (t == T_INT || t == T_DOUBLE) {
+            len = 8;
+        } else if (t == T_STRING || t == T_BYTES) {
+            uint32_t sl;
+            if (n - o < 4)
+                return 0;
+            memcpy(&sl, p + o, 4);
+            len = 4 + (size_t)sl;
+        } else if (t <= T_TRUE) {
+            len = 0;
+        } else {
+            return 0;
+        }
+        if (len > n - o)
+            return 0;
+        o += len;
+    }
+    return i == w->nkeyf;
+}
+
 eddy_value eddy_window_key_field(const uint8_t *p, size_t n, uint32_t idx)
 {
     eddy_value v = {0};
@@ -85,9 +112,13 @@ eddy_value eddy_window_key_field(const uint8_t *p, size_t n, uint32_t idx)
         size_t len = t == T_INT || t == T_DOUBLE ? 8 : 0;
         uint32_t sl = 0;
         if (t == T_STRING || t == T_BYTES) {
+            if (n - o < 4)
+                return v;
             memcpy(&sl, p + o, 4);
             len = 4 + (size_t)sl;
         }
+        if (len > n - o)
+            return v; /* malformed: eddy_window_key_valid refuses it at restore */
         if (i == idx) {
             switch (t) {
             case T_FALSE: v.type = EDDY_BOOL; v.u.b = 0; break;

@@ -146,7 +146,7 @@ static int get_key(window *w, eddy_rd *r)
 {
     uint32_t klen;
     const uint8_t *kb = eddy_get_str(r, &klen);
-    if (!kb || klen > W_KEY_MAX)
+    if (!kb || klen > W_KEY_MAX || !eddy_window_key_valid(w, kb, klen))
         return -1;
     memcpy(w->kbuf, kb, klen);
     int64_t last_ts = eddy_get_i64(r), last_emit = eddy_get_i64(r), next_end = eddy_get_i64(r);
