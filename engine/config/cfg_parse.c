@@ -413,9 +413,10 @@ static int check_directives(eddy_cfg *cfg, const char *yaml, size_t len)
          * "%: " then LS then non-ASCII), so inside one they are non-ASCII
          * bytes like any other. Any break starts a line, to be safe. */
         for (; j < len; j++) {
-            if (directive ? (yaml[j] == '\n' || yaml[j] == '\r') && (br = line_break(yaml, len, j))
-                          : (br = line_break(yaml, len, j)) != 0)
+            br = line_break(yaml, len, j);
+            if (br && (!directive || yaml[j] == '\n' || yaml[j] == '\r'))
                 break;
+            br = 0;
             unsigned char c = (unsigned char)yaml[j];
             if ((c < 0x20 && c != '\t') || c == 0x7f) {
                 eddy_cfg_fail_at(cfg, line, (int)(j - i) + 1, NULL,

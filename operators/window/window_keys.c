@@ -76,29 +76,38 @@ int eddy_window_key_encode(window *w, const eddy_record *r, char *why, size_t wh
     return (int)n;
 }
 
+/* The payload length of the field whose tag is p[o - 1] (o is just past
+ * the tag), or -1 when the tag is unknown or the field runs past n: the
+ * one reader of the encoding for both walkers below. */
+static long field_len(const uint8_t *p, size_t n, size_t o, uint8_t t)
+{
+    size_t len;
+    if (t == T_INT || t == T_DOUBLE) {
+        len = 8;
+    } else if (t == T_STRING || t == T_BYTES) {
+        uint32_t sl;
+        if (n - o < 4)
+            return -1;
+        memcpy(&sl, p + o, 4);
+        len = 4 + (size_t)sl;
+    } else if (t <= T_TRUE) {
+        len = 0;
+    } else {
+        return -1;
+    }
+    return len > n - o ? -1 : (long)len;
+}
+
 int eddy_window_key_valid(const window *w, const uint8_t *p, size_t n)
 {
     size_t o = 0;
     uint32_t i = 0;
     for (; o < n; i++) {
         uint8_t t = p[o++];
-        size_t len;
-        if (t == T_INT || t == T_DOUBLE) {
-            len = 8;
-        } else if (t == T_STRING || t == T_BYTES) {
-            uint32_t sl;
-            if (n - o < 4)
-                return 0;
-            memcpy(&sl, p + o, 4);
-            len = 4 + (size_t)sl;
-        } else if (t <= T_TRUE) {
-            len = 0;
-        } else {
+        long len = field_len(p, n, o, t);
+        if (len < 0)
             return 0;
-        }
-        if (len > n - o)
-            return 0;
-        o += len;
+        o += (size_t)len;
     }
     return i == w->nkeyf;
 }
@@ -109,15 +118,8 @@ eddy_value eddy_window_key_field(const uint8_t *p, size_t n, uint32_t idx)
     size_t o = 0;
     for (uint32_t i = 0; o < n; i++) {
         uint8_t t = p[o++];
-        size_t len = t == T_INT || t == T_DOUBLE ? 8 : 0;
-        uint32_t sl = 0;
-        if (t == T_STRING || t == T_BYTES) {
-            if (n - o < 4)
-                return v;
-            memcpy(&sl, p + o, 4);
-            len = 4 + (size_t)sl;
-        }
-        if (len > n - o)
+        long len = field_len(p, n, o, t);
+        if (len < 0)
             return v; /* malformed: eddy_window_key_valid refuses it at restore */
         if (i == idx) {
             switch (t) {
@@ -128,14 +130,14 @@ eddy_value eddy_window_key_field(const uint8_t *p, size_t n, uint32_t idx)
             case T_STRING:
             case T_BYTES:
                 v.type = t == T_STRING ? EDDY_STRING : EDDY_BYTES;
-                v.len = sl;
+                v.len = (uint32_t)(len - 4);
                 v.u.s = (const char *)p + o + 4;
                 break;
             default: break;
             }
             return v;
         }
-        o += len;
+        o += (size_t)len;
     }
     return v;
 }
